@@ -1,0 +1,81 @@
+"""The autoencoder study (§1): data selection, one NumPy-AE run, and the baselines, as plain functions.
+
+The workflow scripts call these; a notebook can too:
+
+    data = load_autoencoder_data("resources/mnist/mnist.npz", train_examples=0, test_examples=0, figure_digits=10)
+    metrics, history, arrays = run_numpy_ae(data, {"loss_reduction": "sum"}, seed=0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from dlrepro.data.prepare import load_cache
+from dlrepro.metrics import mean_image_mse, pca_mse, psnr
+from dlrepro.numpy_training import NumpyAEConfig, fixed_digit_indices, to_unit_float, train_numpy_autoencoder
+
+__all__ = ["AutoencoderData", "load_autoencoder_data", "run_numpy_ae", "fit_baselines"]
+
+
+@dataclass
+class AutoencoderData:
+    x_train: np.ndarray  # (N, 784) float32 in [0, 1]
+    x_test: np.ndarray  # (M, 784) float32 in [0, 1]
+    digit_indices: np.ndarray  # indices into the test set of the fixed figure digits
+    digits: np.ndarray  # (n_digits, 784) float32
+
+
+def load_autoencoder_data(cache_path, *, train_examples: int, test_examples: int, figure_digits: int) -> AutoencoderData:
+    """The first `train_examples`/`test_examples` MNIST images (0 = all) and the fixed figure digits."""
+    cache = load_cache(cache_path)
+    n_train = train_examples or len(cache["x_train"])
+    n_test = test_examples or len(cache["x_test"])
+    x_train = to_unit_float(cache["x_train"][:n_train])
+    x_test = to_unit_float(cache["x_test"][:n_test])
+    idx = fixed_digit_indices(cache["y_test"][:n_test], figure_digits)
+    return AutoencoderData(x_train, x_test, idx, x_test[idx])
+
+
+def run_numpy_ae(data: AutoencoderData, settings: dict, *, seed: int, data_status: str = "verified"):
+    """Train one NumPy autoencoder; return (metrics, per-epoch history, arrays for the figures)."""
+    config = NumpyAEConfig.from_dict(settings)
+    result = train_numpy_autoencoder(data.x_train, data.x_test, data.digits, config=config, seed=seed)
+    last = result.history[-1]
+    metrics = {
+        "model": "numpy_ae",
+        "seed": seed,
+        **asdict(config),
+        "train_examples": len(data.x_train),
+        "test_examples": len(data.x_test),
+        "test_mse": last["test_mse"],
+        "psnr": psnr(last["test_mse"]),
+        "final_train_loss": last["train_loss"],
+        "seconds": result.seconds,
+        "data_status": data_status,
+    }
+    arrays = {
+        "digit_indices": data.digit_indices,
+        "originals": np.rint(data.digits * 255).astype(np.uint8),
+        "snapshot_iterations": result.snapshot_iterations,
+        "snapshots": result.snapshots,
+        "reconstructions": np.clip(np.rint(result.reconstructions * 255), 0, 255).astype(np.uint8),
+    }
+    return metrics, result.history, arrays
+
+
+def fit_baselines(data: AutoencoderData, *, pca_components: int, data_status: str = "verified") -> dict:
+    """Reference errors: the mean training image, and PCA (the optimal linear code of that size)."""
+    mean_mse = mean_image_mse(data.x_train, data.x_test)
+    pca = pca_mse(data.x_train, data.x_test, pca_components)
+    return {
+        "mean_image_mse": mean_mse,
+        "mean_image_psnr": psnr(mean_mse),
+        "pca_components": pca_components,
+        "pca_mse": pca,
+        "pca_psnr": psnr(pca),
+        "train_examples": len(data.x_train),
+        "test_examples": len(data.x_test),
+        "data_status": data_status,
+    }

@@ -1,0 +1,266 @@
+"""Fetch a data set into a local folder: stream from the official URL or a mirror, or copy from an
+offline directory, and verify every file's checksum before anything downstream parses it.
+
+A download streams into a temporary name next to its destination and is renamed only once the
+checksum matches, so a failed, truncated or mismatching download leaves nothing behind. Transient
+failures (timeouts, resets, HTTP 5xx/429, truncated bodies) are retried with exponential backoff;
+permanent ones (HTTP 4xx, checksum mismatch) move on to the next mirror at once.
+
+`fetch_dataset` returns a provenance record (what came from where, and whether it matched the
+published checksums) that training results and the report carry along.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+import os
+import shutil
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from dlrepro.data.archives import safe_extract_tar
+from dlrepro.data.sources import DataFile, Dataset, get_dataset
+
+__all__ = [
+    "ChecksumError",
+    "DownloadError",
+    "OfflineDataError",
+    "CHECKSUM_MODES",
+    "hash_file",
+    "download_file",
+    "copy_offline_file",
+    "fetch_dataset",
+]
+
+log = logging.getLogger(__name__)
+
+CHECKSUM_MODES = ("strict", "warn")
+VERIFIED = "verified"
+UNVERIFIED = "unverified copy"
+_CHUNK = 1 << 20  # bytes read per step while streaming
+_USER_AGENT = "dlrepro/0.1 (+reproduction pipeline)"
+
+
+class DownloadError(RuntimeError):
+    """No URL of a file gave the expected bytes."""
+
+
+class ChecksumError(RuntimeError):
+    """A file's checksum differs from the published value."""
+
+
+class OfflineDataError(FileNotFoundError):
+    """A file is missing from the offline data directory."""
+
+
+class _Transient(Exception):
+    """A failure worth retrying on the same URL."""
+
+
+class _Permanent(Exception):
+    """A failure that retrying the same URL will not fix."""
+
+
+def hash_file(path: str | os.PathLike, algorithms=("md5", "sha256")) -> dict[str, str]:
+    hashers = {alg: hashlib.new(alg) for alg in algorithms}
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            for h in hashers.values():
+                h.update(chunk)
+    return {alg: h.hexdigest() for alg, h in hashers.items()}
+
+
+def _mismatch(expected: dict[str, str], actual: dict[str, str]) -> str | None:
+    bad = [f"{alg} expected {v}, got {actual[alg]}" for alg, v in expected.items() if actual[alg] != v]
+    return "; ".join(bad) or None
+
+
+def _temp_name(dest: Path) -> Path:
+    return dest.with_name(f".{dest.name}.{os.getpid()}.part")
+
+
+def _stream(url: str, dest: Path, expected: dict[str, str], timeout: float) -> dict[str, str]:
+    """Stream one URL to `dest` (via a temporary name); return the checksums of what arrived."""
+    tmp = _temp_name(dest)
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    try:
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                length = response.headers.get("Content-Length")
+                total = int(length) if length is not None else None
+                hashers = {alg: hashlib.new(alg) for alg in expected}
+                received, next_report = 0, 0.1
+                with open(tmp, "wb") as out:
+                    while chunk := response.read(_CHUNK):
+                        out.write(chunk)
+                        for h in hashers.values():
+                            h.update(chunk)
+                        received += len(chunk)
+                        if total and received / total >= next_report:
+                            log.info("  %s: %3.0f%% of %.1f MB", dest.name, 100 * received / total, total / 1e6)
+                            next_report += 0.1
+        except urllib.error.HTTPError as e:  # before URLError: it is a subclass
+            if e.code >= 500 or e.code == 429:
+                raise _Transient(f"HTTP {e.code} {e.reason}") from e
+            raise _Permanent(f"HTTP {e.code} {e.reason}") from e
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
+            # timeouts, refused or reset connections, truncated bodies (IncompleteRead)
+            raise _Transient(f"{type(e).__name__}: {e}") from e
+        if total is not None and received != total:
+            raise _Transient(f"truncated body: got {received} of {total} bytes")
+        actual = {alg: h.hexdigest() for alg, h in hashers.items()}
+        if problem := _mismatch(expected, actual):
+            raise _Permanent(f"checksum mismatch: {problem}")
+        os.replace(tmp, dest)
+        return actual
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def download_file(
+    file: DataFile,
+    dest: str | os.PathLike,
+    *,
+    timeout: float = 60.0,
+    retries: int = 3,
+    backoff: float = 2.0,
+) -> dict:
+    """Download `file` to `dest`, trying each URL up to `retries` times; return its provenance."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for url in file.urls:
+        for attempt in range(1, retries + 1):
+            log.info("downloading %s from %s (attempt %d/%d)", file.name, url, attempt, retries)
+            try:
+                actual = _stream(url, dest, file.checksums, timeout)
+            except _Permanent as e:
+                failures.append(f"{url}: {e}")
+                log.warning("%s: %s; trying the next URL", url, e)
+                break
+            except _Transient as e:
+                failures.append(f"{url} (attempt {attempt}/{retries}): {e}")
+                if attempt < retries:
+                    wait = backoff * 2 ** (attempt - 1)
+                    log.warning("%s: %s; retrying in %.1f s", url, e, wait)
+                    time.sleep(wait)
+            else:
+                log.info("%s: checksum ok (%s)", file.name, ", ".join(f"{k} {v}" for k, v in actual.items()))
+                return _record(file, url, actual, verified=True)
+    raise DownloadError(
+        f"could not download {file.name}; every URL failed:\n  " + "\n  ".join(failures)
+    )
+
+
+def copy_offline_file(
+    file: DataFile, data_dir: str | os.PathLike, dest: str | os.PathLike, *, checksums: str = "strict"
+) -> dict:
+    """Verify the offline copy of `file` under `data_dir` and copy it to `dest`."""
+    _check_mode(checksums)
+    src = Path(data_dir) / file.offline_path
+    if not src.is_file():
+        raise OfflineDataError(
+            f"{file.name}: not found in the offline data directory; looked for {src}. "
+            f"Fetch it from {file.urls[0] if file.urls else 'the data set archive'} and put it there, "
+            f"or run without data_dir to download it."
+        )
+    actual = hash_file(src, tuple(file.checksums))
+    problem = _mismatch(file.checksums, actual)
+    if problem and checksums == "strict":
+        raise ChecksumError(
+            f"{src}: checksum differs from the published value ({problem}). "
+            "If this copy is known to differ (e.g. a re-encoded copy), set data_checksums=warn to use it; "
+            "results will then be marked 'unverified copy'."
+        )
+    if problem:
+        log.warning("%s: checksum differs (%s); using it as an unverified copy", src, problem)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_name(dest)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    record = _record(file, str(src.resolve()), actual, verified=problem is None)
+    if problem:
+        record["reason"] = f"checksum differs from the published value: {problem}"
+    return record
+
+
+def _record(file: DataFile, source: str, actual: dict[str, str], *, verified: bool) -> dict:
+    return {
+        "name": file.name,
+        "source": source,
+        "expected": file.checksums,
+        "actual": actual,
+        "status": VERIFIED if verified else UNVERIFIED,
+    }
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in CHECKSUM_MODES:
+        raise ValueError(f"data_checksums must be one of {CHECKSUM_MODES}, got {mode!r}")
+
+
+def fetch_dataset(
+    name: str | Dataset,
+    dest_dir: str | os.PathLike,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    checksums: str = "strict",
+    timeout: float = 60.0,
+    retries: int = 3,
+    backoff: float = 2.0,
+) -> dict:
+    """Fetch every file of a data set into `dest_dir`; return its provenance record.
+
+    With `data_dir`, files come from that offline directory instead of the network. Archives are
+    extracted safely into `dest_dir/<extract_dir>` and then removed. An offline directory may hold
+    either the archive or its extracted members.
+    """
+    _check_mode(checksums)
+    dataset = name if isinstance(name, Dataset) else get_dataset(name)
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    records = []
+    for file in dataset.files:
+        dest = dest_dir / file.name
+        if data_dir and dataset.members and not (Path(data_dir) / file.offline_path).is_file():
+            records.extend(_copy_offline_members(dataset, data_dir, dest_dir, checksums, file))
+            continue
+        if data_dir:
+            records.append(copy_offline_file(file, data_dir, dest, checksums=checksums))
+        else:
+            records.append(download_file(file, dest, timeout=timeout, retries=retries, backoff=backoff))
+        if dataset.extract_dir:
+            log.info("extracting %s", dest.name)
+            safe_extract_tar(dest, dest_dir)
+            dest.unlink()
+    status = VERIFIED if all(r["status"] == VERIFIED for r in records) else UNVERIFIED
+    return {
+        "dataset": dataset.name,
+        "description": dataset.description,
+        "mode": "offline" if data_dir else "download",
+        "data_dir": str(Path(data_dir).resolve()) if data_dir else None,
+        "checksums": checksums,
+        "status": status,
+        "files": records,
+    }
+
+
+def _copy_offline_members(dataset: Dataset, data_dir, dest_dir: Path, checksums: str, archive: DataFile):
+    first = Path(data_dir) / dataset.members[0].offline_path
+    if not first.is_file():
+        raise OfflineDataError(
+            f"{dataset.name}: neither the archive {Path(data_dir) / archive.offline_path} nor its extracted "
+            f"members (e.g. {first}) are in the offline data directory. "
+            f"Fetch {archive.urls[0]} and put it (or its extracted folder) there, "
+            "or run without data_dir to download it."
+        )
+    out = dest_dir / dataset.extract_dir
+    return [copy_offline_file(m, data_dir, out / m.name, checksums=checksums) for m in dataset.members]

@@ -1,0 +1,186 @@
+"""Registry of the data sets the studies use: official URLs, mirrors, checksums, offline layout.
+
+Each `DataFile` is one file as published. `offline_path` is where the same file lies in a local
+directory laid out like the project's shared data folder (`mnist/`, `cifar10/`, `text/...`).
+Checksums are the published ones where the publisher gives them (MNIST md5, CIFAR-10 md5);
+for the text sets, which have no published checksum, they are the sha256 of the mirror copy we
+download from, so a changed mirror is still caught.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["DataFile", "Dataset", "DATASETS", "get_dataset"]
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One published file: its name, where to get it, and what it must hash to."""
+
+    name: str  # file name under resources/<dataset>/
+    urls: tuple[str, ...]  # official URL first, then mirrors, tried in order
+    offline_path: str  # path relative to an offline data directory
+    md5: str | None = None
+    sha256: str | None = None
+
+    def __post_init__(self):
+        assert self.md5 or self.sha256, f"{self.name}: a DataFile needs a checksum"
+
+    @property
+    def checksums(self) -> dict[str, str]:
+        return {k: v for k, v in (("md5", self.md5), ("sha256", self.sha256)) if v}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A data set: the files to fetch and, for archives, the members expected inside."""
+
+    name: str
+    description: str
+    files: tuple[DataFile, ...]
+    # For a data set published as an archive: the extracted folder (under resources/<name>/),
+    # and the members with their own checksums, so an offline copy of the *extracted* files
+    # can be verified too.
+    extract_dir: str | None = None
+    members: tuple[DataFile, ...] = field(default=())
+
+
+_MNIST_MIRRORS = (
+    "http://yann.lecun.com/exdb/mnist/",  # official
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",  # PyTorch's mirror
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",  # Google's mirror
+)
+
+
+def _mnist_file(name: str, md5: str, sha256: str) -> DataFile:
+    return DataFile(
+        name=name,
+        urls=tuple(base + name for base in _MNIST_MIRRORS),
+        offline_path=f"mnist/{name}",
+        md5=md5,
+        sha256=sha256,
+    )
+
+
+MNIST = Dataset(
+    name="mnist",
+    description="MNIST handwritten digits (LeCun et al. 1998), 4 IDX files",
+    files=(
+        _mnist_file(
+            "train-images-idx3-ubyte.gz",
+            "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        ),
+        _mnist_file(
+            "train-labels-idx1-ubyte.gz",
+            "d53e105ee54ea40749a09fcbcd1e9432",
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        ),
+        _mnist_file(
+            "t10k-images-idx3-ubyte.gz",
+            "9fb629c4189551a2d022fa330f9573f3",
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        ),
+        _mnist_file(
+            "t10k-labels-idx1-ubyte.gz",
+            "ec29112dd5afa0611ce80d1b7f02629c",
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+        ),
+    ),
+)
+
+
+def _cifar_member(name: str, md5: str) -> DataFile:
+    return DataFile(
+        name=name,
+        urls=(),
+        offline_path=f"cifar10/cifar-10-batches-py/{name}",
+        md5=md5,
+    )
+
+
+CIFAR10 = Dataset(
+    name="cifar10",
+    description="CIFAR-10 (Krizhevsky 2009), python version",
+    files=(
+        DataFile(
+            name="cifar-10-python.tar.gz",
+            urls=("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),
+            offline_path="cifar10/cifar-10-python.tar.gz",
+            md5="c58f30108f718f92721af3b95e74349a",
+            sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+        ),
+    ),
+    extract_dir="cifar-10-batches-py",
+    # member md5s as recorded by torchvision's CIFAR10 dataset class
+    members=(
+        _cifar_member("data_batch_1", "c99cafc152244af753f735de768cd75f"),
+        _cifar_member("data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"),
+        _cifar_member("data_batch_3", "54ebc095f3ab1f0389bbae665268c751"),
+        _cifar_member("data_batch_4", "634d18415352ddfa80567beed471001a"),
+        _cifar_member("data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"),
+        _cifar_member("test_batch", "40351d587109b95175f43aff81a1287e"),
+        _cifar_member("batches.meta", "5ff9c542aee3614f3951f8cda6e48888"),
+    ),
+)
+
+_RT_MIRROR = (
+    "https://raw.githubusercontent.com/dennybritz/cnn-text-classification-tf/"
+    "master/data/rt-polaritydata/"
+)
+
+RT_POLARITY = Dataset(
+    name="rt_polarity",
+    description=(
+        "Sentence polarity data set v1.0 (Pang & Lee 2005), 5,331 positive and 5,331 negative "
+        "Rotten Tomatoes snippets; official tarball: "
+        "https://www.cs.cornell.edu/people/pabo/movie-review-data/rt-polaritydata.tar.gz "
+        "(no published checksum; we fetch the UTF-8 copy below, whose sha256 is pinned)"
+    ),
+    files=(
+        DataFile(
+            name="rt-polarity.pos",
+            urls=(_RT_MIRROR + "rt-polarity.pos",),
+            offline_path="text/rt_polarity/rt-polarity.pos",
+            md5="819e2ab972d5f1314804c62921cf21a8",
+            sha256="4134882974a28d0c7b5151256f0e33a6169984ee7372c279e673f1114f475d58",
+        ),
+        DataFile(
+            name="rt-polarity.neg",
+            urls=(_RT_MIRROR + "rt-polarity.neg",),
+            offline_path="text/rt_polarity/rt-polarity.neg",
+            md5="efd38e162b1a4ede8fbf024de182eb4a",
+            sha256="2d11cfbc790f1cd96d78339f41ce53ced1efa83cd22d37d6788fa3fe3d17e2fd",
+        ),
+    ),
+)
+
+TINY_SHAKESPEARE = Dataset(
+    name="tiny_shakespeare",
+    description="Tiny Shakespeare (input.txt of karpathy/char-rnn), 1,115,394 characters",
+    files=(
+        DataFile(
+            name="input.txt",
+            urls=(
+                "https://raw.githubusercontent.com/karpathy/char-rnn/master/"
+                "data/tinyshakespeare/input.txt",
+            ),
+            offline_path="text/char_corpora/tinyshakespeare.txt",
+            sha256="86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+        ),
+    ),
+)
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (MNIST, CIFAR10, RT_POLARITY, TINY_SHAKESPEARE)
+}
+
+
+def get_dataset(name: str) -> Dataset:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown data set {name!r}; known: {', '.join(sorted(DATASETS))}"
+        ) from None

@@ -1,0 +1,61 @@
+"""Small I/O helpers shared by the workflow scripts: atomic JSON/CSV writes and the log header."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+
+__all__ = ["write_json", "read_json", "write_csv", "setup_logging", "log_header"]
+
+log = logging.getLogger(__name__)
+
+
+def _atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    _atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=True) + "\n")
+
+
+def read_json(path: str | os.PathLike):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def write_csv(path: str | os.PathLike, rows: list[dict]) -> None:
+    if not rows:
+        raise ValueError(f"{path}: no rows to write")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def setup_logging(log_path: str | os.PathLike) -> None:
+    """Send stderr and the `logging` root to the rule's log file (line-buffered)."""
+    sys.stderr = open(log_path, "w", buffering=1, encoding="utf-8")
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+
+
+def log_header(**settings) -> None:
+    """Record what a run used: its settings, and the versions of the libraries that matter."""
+    import numpy
+
+    log.info("python %s, numpy %s, %s %s", platform.python_version(), numpy.__version__, platform.system(), platform.machine())
+    for key, value in settings.items():
+        log.info("  %s = %r", key, value)

@@ -1,0 +1,1 @@
+"""Model architectures only: no data loading, no training loops, no I/O."""

@@ -1,0 +1,136 @@
+"""Training and evaluation of the NumPy autoencoder, exactly as §1.3 describes it.
+
+Plain minibatch gradient descent over shuffled MNIST, images flattened to 784 values in [0, 1].
+Every `snapshot_every` iterations the reconstructions of a fixed set of test digits are kept
+(§1.3 step 6), so the progression of training can be drawn afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from dlrepro.models.numpy_autoencoder import LOSS_REDUCTIONS, NumpyAutoencoder, mse_loss
+
+__all__ = ["NumpyAEConfig", "NumpyAEResult", "to_unit_float", "fixed_digit_indices", "evaluate_mse", "train_numpy_autoencoder"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NumpyAEConfig:
+    hidden_dim: int = 64  # code size (§1.3 step 2)
+    init_std: float = 0.01  # std of the normal weight init (§1.3 step 2)
+    epochs: int = 10  # passes over the training set (§1.3 step 5)
+    batch_size: int = 1024  # images per gradient step (§1.3 step 5)
+    learning_rate: float = 1e-4  # plain gradient-descent step (§1.3 step 5)
+    loss_reduction: str = "sum"  # reading of "MSE": one of LOSS_REDUCTIONS
+    snapshot_every: int = 10  # iterations between reconstruction snapshots (§1.3 step 6)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NumpyAEConfig":
+        known = {f.name for f in fields(cls)}
+        for key in d:
+            if key not in known:
+                raise ValueError(f"Unknown config key for the NumPy autoencoder: {key!r} (known: {sorted(known)})")
+        return cls(**d)
+
+    def __post_init__(self):
+        if self.loss_reduction not in LOSS_REDUCTIONS:
+            raise ValueError(f"loss_reduction must be one of {LOSS_REDUCTIONS}, got {self.loss_reduction!r}")
+        for name in ("hidden_dim", "epochs", "batch_size", "snapshot_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.learning_rate > 0 or not self.init_std > 0:
+            raise ValueError("learning_rate and init_std must be > 0")
+
+
+@dataclass
+class NumpyAEResult:
+    history: list[dict]  # one row per epoch
+    snapshot_iterations: np.ndarray  # (S,)
+    snapshots: np.ndarray  # (S, n_digits, 784) uint8 reconstructions of the fixed digits
+    reconstructions: np.ndarray  # (n_digits, 784) float32 after training
+    model: NumpyAutoencoder
+    seconds: float
+
+
+def to_unit_float(images: np.ndarray) -> np.ndarray:
+    """uint8 images (N, 28, 28) -> float32 (N, 784) in [0, 1] (§1.3 step 1)."""
+    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+
+
+def fixed_digit_indices(labels: np.ndarray, n: int) -> np.ndarray:
+    """Indices of `n` test images: the first of class 0, 1, ..., 9, then the second of each, ..."""
+    order = []
+    per_class = [np.flatnonzero(labels == k) for k in range(10)]
+    rank = 0
+    while len(order) < n and rank < max((len(p) for p in per_class), default=0):
+        order += [int(p[rank]) for p in per_class if rank < len(p)]
+        rank += 1
+    return np.array(order[:n], dtype=np.int64)
+
+
+def evaluate_mse(model: NumpyAutoencoder, x: np.ndarray, batch_size: int = 2048) -> float:
+    """Mean squared error per pixel over a data set."""
+    total = 0.0
+    for i in range(0, len(x), batch_size):
+        d = model(x[i : i + batch_size]) - x[i : i + batch_size]
+        total += float(np.sum(d * d, dtype=np.float64))
+    return total / x.size
+
+
+def _to_uint8(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
+
+
+def train_numpy_autoencoder(
+    x_train: np.ndarray, x_test: np.ndarray, digits: np.ndarray, *, config: NumpyAEConfig, seed: int
+) -> NumpyAEResult:
+    """Train on `x_train` (N, 784) float32; score on `x_test`; snapshot reconstructions of `digits`."""
+    start = time.perf_counter()
+    model = NumpyAutoencoder(input_dim=x_train.shape[1], hidden_dim=config.hidden_dim, init_std=config.init_std, seed=seed)
+    order_rng = np.random.default_rng([seed, 1])  # a stream apart from the weight init
+    history, snap_iters, snaps = [], [0], [_to_uint8(model(digits))]
+    iteration = 0
+    log.info("%5s %12s %14s %14s %8s", "epoch", "iterations", "train_loss", "test_mse", "seconds")
+    for epoch in range(1, config.epochs + 1):
+        perm = order_rng.permutation(len(x_train))
+        loss_sum, n_batches = 0.0, 0
+        for step, i in enumerate(range(0, len(x_train), config.batch_size), start=1):
+            batch = x_train[perm[i : i + config.batch_size]]
+            loss, grad = mse_loss(model(batch), batch, config.loss_reduction)
+            if not math.isfinite(loss):
+                raise FloatingPointError(f"loss is {loss} at epoch {epoch}, step {step}; lower the learning rate")
+            model.backward(grad)
+            model.sgd_step(config.learning_rate)
+            loss_sum, n_batches, iteration = loss_sum + loss, n_batches + 1, iteration + 1
+            if iteration % config.snapshot_every == 0:
+                snap_iters.append(iteration)
+                snaps.append(_to_uint8(model(digits)))
+        row = {
+            "epoch": epoch,
+            "iterations": iteration,
+            "train_loss": loss_sum / n_batches,
+            "train_mse": evaluate_mse(model, x_train),
+            "test_mse": evaluate_mse(model, x_test),
+            "seconds": time.perf_counter() - start,
+        }
+        history.append(row)
+        log.info("%5d %12d %14.6g %14.6f %8.2f", epoch, iteration, row["train_loss"], row["test_mse"], row["seconds"])
+    return NumpyAEResult(
+        history=history,
+        snapshot_iterations=np.array(snap_iters),
+        snapshots=np.stack(snaps),
+        reconstructions=model(digits),
+        model=model,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def config_dict(config: NumpyAEConfig) -> dict:
+    return asdict(config)

@@ -1,0 +1,67 @@
+"""Figures, as pure functions of loaded results: each returns a matplotlib Figure; callers save it."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: figures are only ever written to files
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = ["image_rows", "reconstruction_progression", "learning_curves"]
+
+
+def _as_images(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+    side = int(round(np.sqrt(x.shape[-1])))
+    return x.reshape(len(x), side, side)
+
+
+def image_rows(rows: dict[str, np.ndarray], *, scale: float = 0.9) -> plt.Figure:
+    """One row of images per entry (label -> (n, 784) array in [0, 1] or uint8), labelled on the left."""
+    labels = list(rows)
+    n = max(len(v) for v in rows.values())
+    fig, axes = plt.subplots(len(labels), n, figsize=(scale * n + 1.2, scale * len(labels)), squeeze=False)
+    for r, label in enumerate(labels):
+        images = _as_images(rows[label])
+        for c in range(n):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if c < len(images):
+                ax.imshow(images[c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.subplots_adjust(left=1.1 / (scale * n + 1.2), right=0.99, top=0.98, bottom=0.02, wspace=0.05, hspace=0.08)
+    return fig
+
+
+def reconstruction_progression(
+    iterations: np.ndarray, snapshots: np.ndarray, originals: np.ndarray, *, max_rows: int = 10
+) -> plt.Figure:
+    """Originals on top, then reconstructions at up to `max_rows` evenly spaced snapshot iterations."""
+    picks = np.unique(np.linspace(0, len(iterations) - 1, num=min(max_rows, len(iterations))).round().astype(int))
+    rows = {"original": originals}
+    rows.update({f"iter {int(iterations[i])}": snapshots[i] for i in picks})
+    return image_rows(rows)
+
+
+def learning_curves(curves: dict[str, list[tuple[np.ndarray, np.ndarray]]], baselines: dict[str, float]) -> plt.Figure:
+    """Test MSE per pixel against epoch: one colour per label (a line per seed), baselines dashed."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, runs) in enumerate(curves.items()):
+        for j, (epochs, mse) in enumerate(runs):
+            ax.plot(epochs, mse, color=colors[i % len(colors)], alpha=0.85, marker="o", ms=3, label=label if j == 0 else None)
+    for k, (label, value) in enumerate(baselines.items()):
+        ax.axhline(value, color="0.3", ls=("--", ":", "-.")[k % 3], lw=1, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test MSE per pixel")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return fig

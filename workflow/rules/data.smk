@@ -1,0 +1,73 @@
+# Data: fetch each data set (download, or copy from data_dir), verify checksums, build its cache.
+
+
+rule download_mnist:
+    output:
+        images_train="resources/mnist/train-images-idx3-ubyte.gz",
+        labels_train="resources/mnist/train-labels-idx1-ubyte.gz",
+        images_test="resources/mnist/t10k-images-idx3-ubyte.gz",
+        labels_test="resources/mnist/t10k-labels-idx1-ubyte.gz",
+        provenance="resources/mnist/provenance.json",
+    params:
+        dataset="mnist",
+        fetch=fetch_params(),
+    log:
+        "logs/download_mnist/download.log",
+    script:
+        "../scripts/download_dataset.py"
+
+
+rule download_cifar10:
+    output:
+        batches=directory("resources/cifar10/cifar-10-batches-py"),
+        provenance="resources/cifar10/provenance.json",
+    params:
+        dataset="cifar10",
+        fetch=fetch_params(),
+    log:
+        "logs/download_cifar10/download.log",
+    script:
+        "../scripts/download_dataset.py"
+
+
+rule download_rt_polarity:
+    output:
+        positive="resources/rt_polarity/rt-polarity.pos",
+        negative="resources/rt_polarity/rt-polarity.neg",
+        provenance="resources/rt_polarity/provenance.json",
+    params:
+        dataset="rt_polarity",
+        fetch=fetch_params(),
+    log:
+        "logs/download_rt_polarity/download.log",
+    script:
+        "../scripts/download_dataset.py"
+
+
+rule download_tiny_shakespeare:
+    output:
+        text="resources/tiny_shakespeare/input.txt",
+        provenance="resources/tiny_shakespeare/provenance.json",
+    params:
+        dataset="tiny_shakespeare",
+        fetch=fetch_params(),
+    log:
+        "logs/download_tiny_shakespeare/download.log",
+    script:
+        "../scripts/download_dataset.py"
+
+
+rule prepare_dataset:
+    input:
+        raw_files,
+    output:
+        cache="resources/{dataset}/{dataset}.npz",
+    log:
+        "logs/prepare_dataset/{dataset}.log",
+    script:
+        "../scripts/prepare_dataset.py"
+
+
+rule prepare_all_data:
+    input:
+        expand(rules.prepare_dataset.output.cache, dataset=DATASETS),

@@ -1,0 +1,42 @@
+# The report: generated values and tables (never typed numbers), then latexmk.
+
+
+rule write_report_values:
+    input:
+        autoencoder=rules.summarize_autoencoder.output.summary,
+        provenance=[rules.download_mnist.output.provenance],
+    output:
+        ae_values="results/report/generated/autoencoder_values.tex",
+        ae_setting="results/report/generated/autoencoder_setting.tex",
+        ae_metrics="results/report/generated/autoencoder_metrics.tex",
+        provenance="results/report/generated/provenance.tex",
+        run_info="results/report/generated/run_info.tex",
+    params:
+        ae_setting={
+            "data": AE["data"],
+            "model": AE["numpy_ae"],
+            "seeds": SEEDS,
+        },
+        repo_dir=workflow.basedir,
+    log:
+        "logs/write_report_values/values.log",
+    script:
+        "../scripts/write_report_values.py"
+
+
+rule build_report:
+    input:
+        template=workflow.source_path("../report/report.tex"),
+        values=rules.write_report_values.output,
+        figures=[
+            rules.plot_autoencoder_reconstructions.output.figure1,
+            rules.plot_autoencoder_reconstructions.output.readings,
+            rules.plot_autoencoder_progression.output.figure,
+            rules.plot_autoencoder_learning_curves.output.figure,
+        ],
+    output:
+        pdf="results/report/report.pdf",
+    log:
+        "logs/build_report/latexmk.log",
+    script:
+        "../scripts/build_report.py"

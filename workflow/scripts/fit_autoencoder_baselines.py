@@ -1,0 +1,16 @@
+"""Baselines that give the autoencoder's error a scale: the mean image, and PCA of the same code size."""
+
+import os
+
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(snakemake.threads)  # before NumPy loads its BLAS
+
+from dlrepro.autoencoder_study import fit_baselines, load_autoencoder_data
+from dlrepro.io import log_header, read_json, setup_logging, write_json
+
+setup_logging(snakemake.log[0])
+log_header(**snakemake.params.data, **snakemake.params.baselines)
+
+data = load_autoencoder_data(snakemake.input.cache, **snakemake.params.data)
+status = read_json(snakemake.input.provenance)["status"]
+write_json(snakemake.output.metrics, fit_baselines(data, **snakemake.params.baselines, data_status=status))

@@ -1,0 +1,23 @@
+"""Train the paper's NumPy autoencoder for one loss reading and seed; write metrics, history, snapshots."""
+
+import os
+
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(snakemake.threads)  # before NumPy loads its BLAS
+
+import numpy as np
+
+from dlrepro.autoencoder_study import load_autoencoder_data, run_numpy_ae
+from dlrepro.io import log_header, read_json, setup_logging, write_csv, write_json
+
+setup_logging(snakemake.log[0])
+seed = int(snakemake.wildcards.seed)
+log_header(seed=seed, threads=snakemake.threads, device="cpu (NumPy)", **snakemake.params.model, **snakemake.params.data)
+
+data = load_autoencoder_data(snakemake.input.cache, **snakemake.params.data)
+status = read_json(snakemake.input.provenance)["status"]
+metrics, history, arrays = run_numpy_ae(data, snakemake.params.model, seed=seed, data_status=status)
+
+write_json(snakemake.output.metrics, metrics)
+write_csv(snakemake.output.history, history)
+np.savez_compressed(snakemake.output.snapshots, **arrays)

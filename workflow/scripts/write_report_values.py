@@ -1,0 +1,18 @@
+"""Generate the report's values, tables and run description from the results (no typed numbers)."""
+
+from pathlib import Path
+
+from dlrepro.io import read_json, setup_logging
+from dlrepro.provenance import environment
+from dlrepro.report import autoencoder_setting_rows, autoencoder_tex, provenance_tex, run_info_tex
+
+setup_logging(snakemake.log[0])
+out = snakemake.output
+summary = read_json(snakemake.input.autoencoder)
+
+ae = autoencoder_tex(summary, autoencoder_setting_rows(snakemake.params.ae_setting, summary["baselines"]))
+Path(out.ae_values).write_text(ae["values"])
+Path(out.ae_setting).write_text(ae["setting_table"])
+Path(out.ae_metrics).write_text(ae["metrics_table"])
+Path(out.provenance).write_text(provenance_tex([read_json(p) for p in snakemake.input.provenance]))
+Path(out.run_info).write_text(run_info_tex(environment(snakemake.params.repo_dir)))
