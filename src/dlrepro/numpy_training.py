@@ -79,8 +79,8 @@ def evaluate_mse(model: NumpyAutoencoder, x: np.ndarray, batch_size: int = 2048)
     """Mean squared error per pixel over a data set."""
     total = 0.0
     for i in range(0, len(x), batch_size):
-        d = model(x[i : i + batch_size]) - x[i : i + batch_size]
-        total += float(np.sum(d * d, dtype=np.float64))
+        d = (model(x[i : i + batch_size]) - x[i : i + batch_size]).ravel()
+        total += float(np.dot(d, d))
     return total / x.size
 
 
@@ -116,7 +116,6 @@ def train_numpy_autoencoder(
             "epoch": epoch,
             "iterations": iteration,
             "train_loss": loss_sum / n_batches,
-            "train_mse": evaluate_mse(model, x_train),
             "test_mse": evaluate_mse(model, x_test),
             "seconds": time.perf_counter() - start,
         }

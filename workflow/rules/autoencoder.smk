@@ -9,17 +9,19 @@ rule train_numpy_autoencoder:
         metrics="results/autoencoder/numpy_ae/{reduction}/seed{seed}/metrics.json",
         history="results/autoencoder/numpy_ae/{reduction}/seed{seed}/history.csv",
         snapshots="results/autoencoder/numpy_ae/{reduction}/seed{seed}/snapshots.npz",
-    params:
-        model=numpy_ae_params,
-        data=AE["data"],
     log:
         "logs/train_numpy_autoencoder/{reduction}/seed{seed}.log",
     benchmark:
         "benchmarks-out/train_numpy_autoencoder/{reduction}/seed{seed}.tsv"
+    conda:
+        "../../envs/numpy.yaml"
     threads: 1
     resources:
         mem_mb=1500,
         runtime=20,
+    params:
+        model=numpy_ae_params,
+        data=AE["data"],
     script:
         "../scripts/train_numpy_autoencoder.py"
 
@@ -30,17 +32,19 @@ rule fit_autoencoder_baselines:
         provenance=rules.download_mnist.output.provenance,
     output:
         metrics="results/autoencoder/baselines/metrics.json",
-    params:
-        data=AE["data"],
-        baselines=AE["baselines"],
     log:
         "logs/fit_autoencoder_baselines/baselines.log",
     benchmark:
         "benchmarks-out/fit_autoencoder_baselines/baselines.tsv"
+    conda:
+        "../../envs/numpy.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        data=AE["data"],
+        baselines=AE["baselines"],
     script:
         "../scripts/fit_autoencoder_baselines.py"
 
@@ -51,10 +55,12 @@ rule summarize_autoencoder:
         baselines=rules.fit_autoencoder_baselines.output.metrics,
     output:
         summary="results/autoencoder/summary.json",
-    params:
-        default_reduction=AE["numpy_ae"]["loss_reduction"],
     log:
         "logs/summarize_autoencoder/summary.log",
+    conda:
+        "../../envs/numpy.yaml"
+    params:
+        default_reduction=AE["numpy_ae"]["loss_reduction"],
     script:
         "../scripts/summarize_autoencoder.py"
 
@@ -69,11 +75,13 @@ rule plot_autoencoder_reconstructions:
     output:
         figure1="results/report/figures/ae_reconstructions.pdf",
         readings="results/report/figures/ae_loss_readings.pdf",
+    log:
+        "logs/plot_autoencoder_reconstructions/plot.log",
+    conda:
+        "../../envs/numpy.yaml"
     params:
         readings=AE["numpy_ae"]["loss_reductions"],
         default_reduction=AE["numpy_ae"]["loss_reduction"],
-    log:
-        "logs/plot_autoencoder_reconstructions/plot.log",
     script:
         "../scripts/plot_autoencoder_reconstructions.py"
 
@@ -83,10 +91,12 @@ rule plot_autoencoder_progression:
         snapshots=f"results/autoencoder/numpy_ae/{AE['numpy_ae']['loss_reduction']}/seed{SEEDS[0]}/snapshots.npz",
     output:
         figure="results/report/figures/ae_progression.pdf",
-    params:
-        rows=AE["figures"]["progression_rows"],
     log:
         "logs/plot_autoencoder_progression/plot.log",
+    conda:
+        "../../envs/numpy.yaml"
+    params:
+        rows=AE["figures"]["progression_rows"],
     script:
         "../scripts/plot_autoencoder_progression.py"
 
@@ -97,10 +107,12 @@ rule plot_autoencoder_learning_curves:
         baselines=rules.fit_autoencoder_baselines.output.metrics,
     output:
         figure="results/report/figures/ae_learning_curves.pdf",
+    log:
+        "logs/plot_autoencoder_learning_curves/plot.log",
+    conda:
+        "../../envs/numpy.yaml"
     params:
         readings=AE["numpy_ae"]["loss_reductions"],
         seeds=SEEDS,
-    log:
-        "logs/plot_autoencoder_learning_curves/plot.log",
     script:
         "../scripts/plot_autoencoder_learning_curves.py"

@@ -1,10 +1,18 @@
 # Config loading and validation, wildcard constraints, and the small functions rules share.
 import os
+import sys
 
 from snakemake.utils import validate
 
-from dlrepro.data.sources import DATASETS
+# the package comes from this checkout, whether or not it was pip-installed, for the workflow
+# itself and for its jobs (also those in the conda environments of envs/)
+_SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, _SRC)
 
+from dlrepro.data.sources import DATASETS
+from dlrepro.environ import prepend_pythonpath, resolve_data_dir
+
+prepend_pythonpath(_SRC)
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -15,10 +23,8 @@ if AE["numpy_ae"]["loss_reduction"] not in AE["numpy_ae"]["loss_reductions"]:
         f"autoencoder.numpy_ae.loss_reductions={AE['numpy_ae']['loss_reductions']}"
     )
 
-# where data comes from: the config key wins over the environment variable
-DATA_DIR = config["data_dir"] or os.environ.get("DLREPRO_DATA_DIR", "")
-if DATA_DIR and not os.path.isdir(DATA_DIR):
-    raise ValueError(f"data_dir={DATA_DIR!r} is not a directory")
+# where data comes from: the config key wins over $DLREPRO_DATA_DIR; "" means download
+DATA_DIR = resolve_data_dir(config["data_dir"])
 SEEDS = config["seeds"]
 
 
@@ -31,7 +37,7 @@ wildcard_constraints:
 def fetch_params():
     """The data source settings every download rule receives."""
     return {
-        "data_dir": os.path.abspath(DATA_DIR) if DATA_DIR else "",
+        "data_dir": DATA_DIR,
         "checksums": config["data_checksums"],
         **config["download"],
     }

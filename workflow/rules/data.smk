@@ -8,11 +8,13 @@ rule download_mnist:
         images_test="resources/mnist/t10k-images-idx3-ubyte.gz",
         labels_test="resources/mnist/t10k-labels-idx1-ubyte.gz",
         provenance="resources/mnist/provenance.json",
+    log:
+        "logs/download_mnist/download.log",
+    conda:
+        "../../envs/numpy.yaml"
     params:
         dataset="mnist",
         fetch=fetch_params(),
-    log:
-        "logs/download_mnist/download.log",
     script:
         "../scripts/download_dataset.py"
 
@@ -21,11 +23,13 @@ rule download_cifar10:
     output:
         batches=directory("resources/cifar10/cifar-10-batches-py"),
         provenance="resources/cifar10/provenance.json",
+    log:
+        "logs/download_cifar10/download.log",
+    conda:
+        "../../envs/numpy.yaml"
     params:
         dataset="cifar10",
         fetch=fetch_params(),
-    log:
-        "logs/download_cifar10/download.log",
     script:
         "../scripts/download_dataset.py"
 
@@ -35,11 +39,13 @@ rule download_rt_polarity:
         positive="resources/rt_polarity/rt-polarity.pos",
         negative="resources/rt_polarity/rt-polarity.neg",
         provenance="resources/rt_polarity/provenance.json",
+    log:
+        "logs/download_rt_polarity/download.log",
+    conda:
+        "../../envs/numpy.yaml"
     params:
         dataset="rt_polarity",
         fetch=fetch_params(),
-    log:
-        "logs/download_rt_polarity/download.log",
     script:
         "../scripts/download_dataset.py"
 
@@ -48,11 +54,13 @@ rule download_tiny_shakespeare:
     output:
         text="resources/tiny_shakespeare/input.txt",
         provenance="resources/tiny_shakespeare/provenance.json",
+    log:
+        "logs/download_tiny_shakespeare/download.log",
+    conda:
+        "../../envs/numpy.yaml"
     params:
         dataset="tiny_shakespeare",
         fetch=fetch_params(),
-    log:
-        "logs/download_tiny_shakespeare/download.log",
     script:
         "../scripts/download_dataset.py"
 
@@ -64,6 +72,8 @@ rule prepare_dataset:
         cache="resources/{dataset}/{dataset}.npz",
     log:
         "logs/prepare_dataset/{dataset}.log",
+    conda:
+        "../../envs/numpy.yaml"
     script:
         "../scripts/prepare_dataset.py"
 

@@ -11,6 +11,10 @@ rule write_report_values:
         ae_metrics="results/report/generated/autoencoder_metrics.tex",
         provenance="results/report/generated/provenance.tex",
         run_info="results/report/generated/run_info.tex",
+    log:
+        "logs/write_report_values/values.log",
+    conda:
+        "../../envs/report.yaml"
     params:
         ae_setting={
             "data": AE["data"],
@@ -18,8 +22,6 @@ rule write_report_values:
             "seeds": SEEDS,
         },
         repo_dir=workflow.basedir,
-    log:
-        "logs/write_report_values/values.log",
     script:
         "../scripts/write_report_values.py"
 
@@ -38,5 +40,7 @@ rule build_report:
         pdf="results/report/report.pdf",
     log:
         "logs/build_report/latexmk.log",
+    conda:
+        "../../envs/report.yaml"
     script:
         "../scripts/build_report.py"

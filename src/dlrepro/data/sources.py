@@ -91,10 +91,13 @@ MNIST = Dataset(
 )
 
 
+_CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+
+
 def _cifar_member(name: str, md5: str) -> DataFile:
     return DataFile(
         name=name,
-        urls=(),
+        urls=(_CIFAR_URL,),  # members come inside the archive
         offline_path=f"cifar10/cifar-10-batches-py/{name}",
         md5=md5,
     )
@@ -106,7 +109,7 @@ CIFAR10 = Dataset(
     files=(
         DataFile(
             name="cifar-10-python.tar.gz",
-            urls=("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),
+            urls=(_CIFAR_URL,),
             offline_path="cifar10/cifar-10-python.tar.gz",
             md5="c58f30108f718f92721af3b95e74349a",
             sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",

@@ -9,11 +9,14 @@ text/...) with a few hundred synthetic examples, so the whole pipeline can run w
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
 
 from dlrepro.data.formats import write_cifar_batch, write_idx
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 __all__ = ["synthetic_digits", "write_mnist", "write_cifar10", "write_text", "write_offline_dir"]
 
@@ -58,6 +61,9 @@ def write_cifar10(root: str | os.PathLike, n_per_batch: int = 50, seed: int = 0)
         base = (labels[:, None] * 25).astype(np.float32)
         images = np.clip(base[:, :, None, None] + rng.normal(0, 30, (n_per_batch, 3, 32, 32)), 0, 255)
         write_cifar_batch(out / name, images.astype(np.uint8), labels, batch_label=name)
+    meta = {"label_names": list(CIFAR10_CLASSES), "num_cases_per_batch": n_per_batch, "num_vis": 3072}
+    with open(out / "batches.meta", "wb") as f:
+        pickle.dump(meta, f, protocol=2)
     return out
 
 

@@ -1,0 +1,135 @@
+"""The pipeline as a user runs it: the real `snakemake` command line on the real Snakefile."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from dlrepro.data.synthetic import write_offline_dir
+from tests.conftest import REPO
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+
+
+def snakemake(workdir, *args, check=True, timeout=900):
+    env = {**os.environ, "DLREPRO_DATA_DIR": ""}
+    done = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), *args],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )  # fmt: skip
+    if check and done.returncode != 0:
+        pytest.fail(f"snakemake {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}")
+    return done
+
+
+def test_dry_run_of_the_default_config(tmp_path):
+    out = snakemake(tmp_path, "-n", "--quiet", "rules").stdout
+    for rule in ("download_mnist", "prepare_dataset", "train_numpy_autoencoder", "build_report"):
+        assert rule in out, f"{rule} missing from the default DAG"
+
+
+def test_dry_run_of_all_data_rules(tmp_path):
+    out = snakemake(tmp_path, "prepare_all_data", "-n", "--quiet", "rules").stdout
+    for rule in ("download_mnist", "download_cifar10", "download_rt_polarity", "download_tiny_shakespeare"):
+        assert rule in out
+
+
+def test_lint(tmp_path):
+    done = snakemake(tmp_path, "--lint", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_snakefmt():
+    files = [str(REPO / "Snakefile"), *map(str, sorted((REPO / "workflow" / "rules").glob("*.smk")))]
+    done = subprocess.run([sys.executable, "-m", "snakefmt", "--check", *files], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        (["autoencoder={'numpy_ae': {'hiden_dim': 3}}"], "'hiden_dim' was unexpected"),
+        (["seeds=[]"], "seeds"),
+        (["data_checksums=lenient"], "'lenient' is not one of ['strict', 'warn']"),
+        (["autoencoder={'numpy_ae': {'loss_reduction': 'sum', 'loss_reductions': ['mean']}}"], "loss_reduction"),
+        (["autoencoder={'numpy_ae': {'learning_rate': -0.1}}"], "learning_rate"),
+    ],
+)
+def test_bad_config_fails_before_any_job_and_names_the_key(tmp_path, override, message):
+    done = snakemake(tmp_path, "-n", "--config", *override, check=False)
+    assert done.returncode != 0
+    assert message in done.stdout + done.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_missing_offline_data_names_the_file(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = snakemake(
+        tmp_path, "--cores", "1", "--configfile", str(REPO / "config" / "tiny.yaml"),
+        "--config", f"data_dir={empty}", "--show-failed-logs", "resources/mnist/provenance.json", check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    text = done.stdout + done.stderr
+    assert "train-images-idx3-ubyte.gz: not found in the offline data directory" in text
+    assert "yann.lecun.com" in text
+    assert not (tmp_path / "resources" / "mnist" / "provenance.json").exists()
+
+
+@pytest.mark.e2e
+def test_tiny_config_end_to_end(tmp_path):
+    data = write_offline_dir(tmp_path / "data")
+    work = tmp_path / "work"
+    args = ["--configfile", str(REPO / "config" / "tiny.yaml"), "--config", f"data_dir={data}", "data_checksums=warn"]
+    snakemake(work, "--cores", "2", "--show-failed-logs", *args)
+
+    pdf = work / "results" / "report" / "report.pdf"
+    assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")
+    metrics = json.loads((work / "results/autoencoder/numpy_ae/sum/seed0/metrics.json").read_text())
+    assert metrics["data_status"] == "unverified copy", "synthetic data cannot match the published checksums"
+    assert 0 < metrics["test_mse"] < 1 and metrics["train_examples"] == 512
+    summary = json.loads((work / "results/autoencoder/summary.json").read_text())
+    assert set(summary["readings"]) == {"mean", "sum"} and summary["readings"]["sum"]["test_mse"]["n"] == 2
+    assert "unverified copy" in (work / "results/report/generated/provenance.tex").read_text()
+    for figure in ("ae_reconstructions", "ae_loss_readings", "ae_progression", "ae_learning_curves"):
+        assert (work / "results/report/figures" / f"{figure}.pdf").stat().st_size > 1000
+    assert list((work / "benchmarks-out" / "train_numpy_autoencoder").rglob("*.tsv"))
+    assert (work / "logs/train_numpy_autoencoder/sum/seed0.log").read_text().count("epoch") >= 1
+
+    # a complete results tree: nothing to do
+    again = snakemake(work, "-n", *args)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+    # editing only the report template reruns only the report build
+    template = REPO / "workflow" / "report" / "report.tex"
+    stamp = template.stat().st_mtime
+    try:
+        os.utime(template, None)
+        plan = snakemake(work, "-n", "--quiet", "rules", *args).stdout
+    finally:
+        os.utime(template, (stamp, stamp))
+    assert "build_report" in plan
+    assert "train_numpy_autoencoder" not in plan and "write_report_values" not in plan
+
+
+@pytest.mark.e2e
+def test_report_rule_names_the_latex_packages_when_latexmk_is_missing(tmp_path):
+    data = write_offline_dir(tmp_path / "data")
+    work = tmp_path / "work"
+    args = ["--configfile", str(REPO / "config" / "tiny.yaml"), "--config", f"data_dir={data}", "data_checksums=warn"]
+    snakemake(work, "results/report/generated/run_info.tex", "--cores", "2", *args)
+    bin_dir = tmp_path / "bin"  # a PATH with python but without latexmk
+    bin_dir.mkdir()
+    for tool in ("python", "python3", "git"):
+        if shutil.which(tool):
+            os.symlink(shutil.which(tool), bin_dir / tool)
+    env = {**os.environ, "PATH": str(bin_dir)}
+    done = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(work), "--cores", "2", *args, "--show-failed-logs"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "latexmk is not installed" in done.stdout + done.stderr and "texlive-latex-recommended" in done.stdout + done.stderr
