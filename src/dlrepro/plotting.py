@@ -19,7 +19,7 @@ def _as_images(x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), side, side)
 
 
-def image_rows(rows: dict[str, np.ndarray], *, scale: float = 0.9) -> plt.Figure:
+def image_rows(rows: dict[str, np.ndarray], *, scale: float = 0.8) -> plt.Figure:
     """One row of images per entry (label -> (n, 784) array in [0, 1] or uint8), labelled on the left."""
     labels = list(rows)
     n = max(len(v) for v in rows.values())
@@ -34,8 +34,8 @@ def image_rows(rows: dict[str, np.ndarray], *, scale: float = 0.9) -> plt.Figure
                 spine.set_visible(False)
             if c < len(images):
                 ax.imshow(images[c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-    fig.subplots_adjust(left=1.1 / (scale * n + 1.2), right=0.99, top=0.98, bottom=0.02, wspace=0.05, hspace=0.08)
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=11)
+    fig.subplots_adjust(left=1.15 / (scale * n + 1.2), right=0.99, top=0.98, bottom=0.02, wspace=0.05, hspace=0.08)
     return fig
 
 

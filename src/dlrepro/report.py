@@ -37,10 +37,17 @@ def fmt(x: float, digits: int = 4) -> str:
 
 
 def fmt_ci(stat: dict, digits: int = 4) -> str:
-    """'mean \\pm ci' (or just the mean when there is a single seed)."""
-    if stat["n"] < 2:
-        return fmt(stat["mean"], digits)
-    return f"{fmt(stat['mean'], digits)} $\\pm$ {fmt(stat['ci95'], digits)}"
+    """'mean \\pm ci', both to the decimal of the interval's second significant digit.
+
+    A single seed has no interval: just the mean, to `digits` significant places.
+    """
+    mean, half = stat["mean"], stat["ci95"]
+    if stat["n"] < 2 or not math.isfinite(half):
+        return fmt(mean, digits)
+    if half == 0:
+        return f"{fmt(mean, digits)} $\\pm$ 0"
+    decimals = min(max(0, 1 - math.floor(math.log10(half))), 8)
+    return f"{mean:.{decimals}f} $\\pm$ {half:.{decimals}f}"
 
 
 def macro(name: str, value) -> str:

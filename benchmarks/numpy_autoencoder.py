@@ -1,0 +1,88 @@
+"""Training-step throughput of the paper's NumPy autoencoder (784 -> 64 -> 784, batch 1024).
+
+Compares, in one run and on the same batches:
+  ours   dlrepro's NumPy step (hand-written forward/backward, tanh-form sigmoid)
+  naive  the same step written the usual way (exp-based sigmoid with np.where, float64 loss sum)
+  torch  the same model and plain SGD step in PyTorch on the CPU (autograd)
+Target (issue 9): ours within 1.2x of torch.
+
+    python benchmarks/numpy_autoencoder.py [--steps 100] [--threads 1]
+"""
+
+import argparse
+import os
+import time
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=100, help="timed steps per variant (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default: %(default)s)")
+    args = parser.parse_args()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+
+    import numpy as np
+    import torch
+
+    from dlrepro.models.numpy_autoencoder import NumpyAutoencoder, mse_loss
+
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    batches = [rng.random((1024, 784), dtype=np.float32) for _ in range(8)]
+
+    model = NumpyAutoencoder(seed=0)
+
+    def ours(x):
+        _, grad = mse_loss(model(x), x, "sum")
+        model.backward(grad)
+        model.sgd_step(1e-4)
+
+    naive_model = NumpyAutoencoder(seed=0)
+    w1, b1 = naive_model.layers[0].weight, naive_model.layers[0].bias
+    w2, b2 = naive_model.layers[2].weight, naive_model.layers[2].bias
+
+    def naive(x):
+        h_pre = x @ w1 + b1
+        h = np.where(h_pre > 0, h_pre, 0)
+        o_pre = h @ w2 + b2
+        e = np.exp(-np.abs(o_pre))
+        y = np.where(o_pre >= 0, 1 / (1 + e), e / (1 + e)).astype(np.float32)
+        d = y - x
+        _ = float(np.sum(d * d, dtype=np.float64))
+        g = 2 * d * y * (1 - y)
+        gw2, gb2 = h.T @ g, g.sum(0)
+        gh = (g @ w2.T) * (h_pre > 0)
+        gw1, gb1 = x.T @ gh, gh.sum(0)
+        for p, gp in ((w1, gw1), (b1, gb1), (w2, gw2), (b2, gb2)):
+            p -= np.float32(1e-4) * gp
+
+    net = torch.nn.Sequential(
+        torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 784), torch.nn.Sigmoid()
+    )  # fmt: skip
+    opt = torch.optim.SGD(net.parameters(), lr=1e-4)
+    tbatches = [torch.from_numpy(b) for b in batches]
+
+    def torch_step(x):
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.mse_loss(net(x), x, reduction="sum")
+        loss.backward()
+        opt.step()
+
+    results = {}
+    for name, step, data in (("ours", ours, batches), ("naive", naive, batches), ("torch", torch_step, tbatches)):
+        for i in range(5):  # warm-up
+            step(data[i % len(data)])
+        t = time.perf_counter()
+        for i in range(args.steps):
+            step(data[i % len(data)])
+        results[name] = args.steps / (time.perf_counter() - t)
+    print(f"threads={args.threads}, batch 1024, {args.steps} steps each")
+    for name, rate in results.items():
+        print(f"  {name:6s} {rate:8.1f} steps/s")
+    print(f"ours / naive : {results['ours'] / results['naive']:.2f}x")
+    print(f"torch / ours : {results['torch'] / results['ours']:.2f}x (target <= 1.2)")
+
+
+if __name__ == "__main__":
+    main()
