@@ -16,7 +16,7 @@ from dlrepro.data.prepare import load_cache
 from dlrepro.metrics import mean_image_mse, pca_mse, psnr
 from dlrepro.numpy_training import NumpyAEConfig, fixed_digit_indices, to_unit_float, train_numpy_autoencoder
 
-__all__ = ["AutoencoderData", "load_autoencoder_data", "run_numpy_ae", "fit_baselines"]
+__all__ = ["AutoencoderData", "load_autoencoder_data", "run_numpy_ae", "run_torch_ae", "fit_baselines"]
 
 
 @dataclass
@@ -36,6 +36,17 @@ def load_autoencoder_data(cache_path, *, train_examples: int, test_examples: int
     x_test = to_unit_float(cache["x_test"][:n_test])
     idx = fixed_digit_indices(cache["y_test"][:n_test], figure_digits)
     return AutoencoderData(x_train, x_test, idx, x_test[idx])
+
+
+def run_torch_ae(data: AutoencoderData, name: str, settings: dict, *, code_size: int, seed: int, data_status: str = "verified"):
+    """Train one PyTorch autoencoder; return (metrics, per-epoch history, arrays for the figures)."""
+    from dlrepro.training import TorchAEConfig, train_autoencoder  # torch loads only when needed
+
+    config = TorchAEConfig.from_dict(settings)
+    metrics, history, arrays = train_autoencoder(name, data.x_train, data.x_test, data.digits, code_size=code_size, config=config, seed=seed)
+    metrics.update(psnr=psnr(metrics["test_mse"]), data_status=data_status)
+    arrays["originals"] = np.rint(data.digits * 255).astype(np.uint8)
+    return metrics, history, arrays
 
 
 def run_numpy_ae(data: AutoencoderData, settings: dict, *, seed: int, data_status: str = "verified"):
@@ -65,16 +76,18 @@ def run_numpy_ae(data: AutoencoderData, settings: dict, *, seed: int, data_statu
     return metrics, result.history, arrays
 
 
-def fit_baselines(data: AutoencoderData, *, pca_components: int, data_status: str = "verified") -> dict:
-    """Reference errors: the mean training image, and PCA (the optimal linear code of that size)."""
+def fit_baselines(data: AutoencoderData, *, pca_components: int, code_sizes=(), data_status: str = "verified") -> dict:
+    """Reference errors: the mean training image, and PCA (the optimal linear code) at each code size."""
     mean_mse = mean_image_mse(data.x_train, data.x_test)
     pca = pca_mse(data.x_train, data.x_test, pca_components)
+    sweep = {str(k): pca_mse(data.x_train, data.x_test, k) for k in sorted(set(code_sizes))}
     return {
         "mean_image_mse": mean_mse,
         "mean_image_psnr": psnr(mean_mse),
         "pca_components": pca_components,
         "pca_mse": pca,
         "pca_psnr": psnr(pca),
+        "pca_sweep": sweep,  # code size -> test MSE per pixel
         "train_examples": len(data.x_train),
         "test_examples": len(data.x_test),
         "data_status": data_status,

@@ -30,6 +30,7 @@ class NumpyAEConfig:
     learning_rate: float = 1e-4  # plain gradient-descent step (§1.3 step 5)
     loss_reduction: str = "sum"  # reading of "MSE": one of LOSS_REDUCTIONS
     snapshot_every: int = 10  # iterations between reconstruction snapshots (§1.3 step 6)
+    optimizer: str = "sgd"  # "sgd" (the paper: plain gradient descent) or "adam" (the tuned run)
 
     @classmethod
     def from_dict(cls, d: dict) -> "NumpyAEConfig":
@@ -42,6 +43,8 @@ class NumpyAEConfig:
     def __post_init__(self):
         if self.loss_reduction not in LOSS_REDUCTIONS:
             raise ValueError(f"loss_reduction must be one of {LOSS_REDUCTIONS}, got {self.loss_reduction!r}")
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
         for name in ("hidden_dim", "epochs", "batch_size", "snapshot_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -96,6 +99,7 @@ def train_numpy_autoencoder(
     model = NumpyAutoencoder(input_dim=x_train.shape[1], hidden_dim=config.hidden_dim, init_std=config.init_std, seed=seed)
     order_rng = np.random.default_rng([seed, 1])  # a stream apart from the weight init
     history, snap_iters, snaps = [], [0], [_to_uint8(model(digits))]
+    adam_state: dict = {}
     iteration = 0
     log.info("%5s %12s %14s %14s %8s", "epoch", "iterations", "train_loss", "test_mse", "seconds")
     for epoch in range(1, config.epochs + 1):
@@ -107,7 +111,10 @@ def train_numpy_autoencoder(
             if not math.isfinite(loss):
                 raise FloatingPointError(f"loss is {loss} at epoch {epoch}, step {step}; lower the learning rate")
             model.backward(grad)
-            model.sgd_step(config.learning_rate)
+            if config.optimizer == "adam":
+                model.adam_step(config.learning_rate, adam_state)
+            else:
+                model.sgd_step(config.learning_rate)
             loss_sum, n_batches, iteration = loss_sum + loss, n_batches + 1, iteration + 1
             if iteration % config.snapshot_every == 0:
                 snap_iters.append(iteration)

@@ -9,7 +9,7 @@ matplotlib.use("Agg")  # no display: figures are only ever written to files
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["image_rows", "reconstruction_progression", "learning_curves"]
+__all__ = ["image_rows", "reconstruction_progression", "learning_curves", "compression_curve", "image_grid"]
 
 
 def _as_images(x: np.ndarray) -> np.ndarray:
@@ -64,4 +64,35 @@ def learning_curves(curves: dict[str, list[tuple[np.ndarray, np.ndarray]]], base
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
+    return fig
+
+
+def compression_curve(sweep: dict[str, dict[str, dict]], labels: dict[str, str]) -> plt.Figure:
+    """Test MSE against code size, one line per model, error bars = 95% CI over seeds."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for model, curve in sweep.items():
+        codes = sorted(curve, key=int)
+        mean = [curve[c]["mean"] for c in codes]
+        err = [0 if not np.isfinite(curve[c]["ci95"]) else curve[c]["ci95"] for c in codes]
+        ax.errorbar([int(c) for c in codes], mean, yerr=err, marker="o", ms=4, capsize=3, label=labels.get(model, model))
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("code size (units)")
+    ax.set_ylabel("test MSE per pixel")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(images: np.ndarray, *, columns: int = 8, size: float = 0.6) -> plt.Figure:
+    """A plain grid of images (e.g. samples from a generative model), no labels."""
+    rows = int(np.ceil(len(images) / columns))
+    imgs = _as_images(images)
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    for ax, i in zip(axes.flat, range(rows * columns)):
+        ax.axis("off")
+        if i < len(imgs):
+            ax.imshow(imgs[i], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01, wspace=0.05, hspace=0.05)
     return fig

@@ -94,7 +94,11 @@ def test_tiny_config_end_to_end(tmp_path):
     summary = json.loads((work / "results/autoencoder/summary.json").read_text())
     assert set(summary["readings"]) == {"mean", "sum"} and summary["readings"]["sum"]["test_mse"]["n"] == 2
     assert "unverified copy" in (work / "results/report/generated/provenance.tex").read_text()
-    for figure in ("ae_reconstructions", "ae_loss_readings", "ae_progression", "ae_learning_curves"):
+    models = json.loads((work / "results/autoencoder/models_summary.json").read_text())
+    assert set(models["rows"]) >= {"numpy_ae_paper", "numpy_ae_tuned", "basic", "conv", "vae", "denoising_mask"}
+    assert set(models["sweep"]) == {"basic", "conv", "pca"} and set(models["sweep"]["conv"]) == {"8", "16"}
+    for figure in ("ae_reconstructions", "ae_loss_readings", "ae_progression", "ae_learning_curves",
+                   "ae_models", "ae_compression", "ae_denoising", "ae_vae"):  # fmt: skip
         assert (work / "results/report/figures" / f"{figure}.pdf").stat().st_size > 1000
     assert list((work / "benchmarks-out" / "train_numpy_autoencoder").rglob("*.tsv"))
     assert (work / "logs/train_numpy_autoencoder/sum/seed0.log").read_text().count("epoch") >= 1

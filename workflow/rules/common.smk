@@ -28,8 +28,18 @@ DATA_DIR = resolve_data_dir(config["data_dir"])
 SEEDS = config["seeds"]
 
 
+TORCH_AE = AE["torch_ae"]
+if TORCH_AE["code_size"] not in TORCH_AE["code_sizes"]:
+    raise ValueError(
+        f"autoencoder.torch_ae.code_size={TORCH_AE['code_size']} must be one of "
+        f"autoencoder.torch_ae.code_sizes={TORCH_AE['code_sizes']}"
+    )
+
+
 wildcard_constraints:
     seed=r"\d+",
+    code=r"\d+",
+    model="|".join(TORCH_AE["models"]),
     reduction="|".join(AE["numpy_ae"]["loss_reductions"]),
     dataset="|".join(DATASETS),
 
@@ -63,3 +73,39 @@ def numpy_ae_runs(name):
         seed=SEEDS,
         name=name,
     )
+
+
+def torch_ae_settings():
+    """The training settings the torch autoencoders share (the rest of the block picks runs)."""
+    picks = ("models", "code_size", "code_sizes", "vae_code_size")
+    return {k: v for k, v in TORCH_AE.items() if k not in picks}
+
+
+def numpy_ae_tuned_settings():
+    """The paper's architecture and init, trained with Adam on the per-pixel mean MSE."""
+    paper = AE["numpy_ae"]
+    return {
+        "hidden_dim": paper["hidden_dim"],
+        "init_std": paper["init_std"],
+        "optimizer": "adam",
+        "loss_reduction": "mean",
+        "snapshot_every": 1000,
+        **AE["numpy_ae_tuned"],
+    }
+
+
+def torch_ae_code_sizes(model):
+    """Code sizes a model is trained at: the whole curve for basic and conv, one size otherwise."""
+    if model in ("basic", "conv"):
+        return TORCH_AE["code_sizes"]
+    return [TORCH_AE["vae_code_size"] if model == "vae" else TORCH_AE["code_size"]]
+
+
+def torch_ae_runs(name):
+    """One file `name` per configured torch model, code size and seed."""
+    return [
+        f"results/autoencoder/{model}/code{code}/seed{seed}/{name}"
+        for model in TORCH_AE["models"]
+        for code in torch_ae_code_sizes(model)
+        for seed in SEEDS
+    ]

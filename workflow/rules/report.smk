@@ -4,11 +4,15 @@
 rule write_report_values:
     input:
         autoencoder=rules.summarize_autoencoder.output.summary,
+        autoencoder_models=rules.summarize_autoencoder_models.output.summary,
         provenance=[rules.download_mnist.output.provenance],
     output:
         ae_values="results/report/generated/autoencoder_values.tex",
         ae_setting="results/report/generated/autoencoder_setting.tex",
         ae_metrics="results/report/generated/autoencoder_metrics.tex",
+        ae_models_values="results/report/generated/autoencoder_models_values.tex",
+        ae_models="results/report/generated/autoencoder_models.tex",
+        ae_compression="results/report/generated/autoencoder_compression.tex",
         provenance="results/report/generated/provenance.tex",
         run_info="results/report/generated/run_info.tex",
     log:
@@ -35,6 +39,7 @@ rule build_report:
             rules.plot_autoencoder_reconstructions.output.readings,
             rules.plot_autoencoder_progression.output.figure,
             rules.plot_autoencoder_learning_curves.output.figure,
+            *rules.plot_autoencoder_models.output,
         ],
     output:
         pdf="results/report/report.pdf",

@@ -1,4 +1,4 @@
-"""Train the paper's NumPy autoencoder for one loss reading and seed; write metrics, history, snapshots."""
+"""Train the NumPy autoencoder (the paper's setting for one loss reading, or the tuned setting) for one seed."""
 
 import os
 

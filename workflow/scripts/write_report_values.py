@@ -4,7 +4,7 @@ from pathlib import Path
 
 from dlrepro.io import read_json, setup_logging
 from dlrepro.provenance import environment
-from dlrepro.report import autoencoder_setting_rows, autoencoder_tex, provenance_tex, run_info_tex
+from dlrepro.report import autoencoder_models_tex, autoencoder_setting_rows, autoencoder_tex, provenance_tex, run_info_tex
 
 setup_logging(snakemake.log[0])
 out = snakemake.output
@@ -14,5 +14,9 @@ ae = autoencoder_tex(summary, autoencoder_setting_rows(snakemake.params.ae_setti
 Path(out.ae_values).write_text(ae["values"])
 Path(out.ae_setting).write_text(ae["setting_table"])
 Path(out.ae_metrics).write_text(ae["metrics_table"])
+models = autoencoder_models_tex(read_json(snakemake.input.autoencoder_models))
+Path(out.ae_models_values).write_text(models["values"])
+Path(out.ae_models).write_text(models["models_table"])
+Path(out.ae_compression).write_text(models["compression_table"])
 Path(out.provenance).write_text(provenance_tex([read_json(p) for p in snakemake.input.provenance]))
 Path(out.run_info).write_text(run_info_tex(environment(snakemake.params.repo_dir)))

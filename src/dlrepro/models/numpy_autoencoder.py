@@ -143,6 +143,19 @@ class NumpyAutoencoder:
                 layer.weight -= lr * layer.grad_weight
                 layer.bias -= lr * layer.grad_bias
 
+    def adam_step(self, learning_rate: float, state: dict, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
+        """One Adam update (Kingma & Ba 2015), in place; `state` holds the moments between calls."""
+        state["t"] = t = state.get("t", 0) + 1
+        b1, b2 = betas
+        scale = learning_rate * np.sqrt(1 - b2**t) / (1 - b1**t)  # bias corrections folded into the step
+        for i, (p, g) in enumerate(self.parameters()):
+            m, v = state.setdefault(("m", i), np.zeros_like(p)), state.setdefault(("v", i), np.zeros_like(p))
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            p -= np.float32(scale) * m / (np.sqrt(v) + np.float32(eps))
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 

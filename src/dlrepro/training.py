@@ -1,0 +1,153 @@
+"""Training and evaluation of the PyTorch autoencoders: the data stays in one tensor, batches are index slices.
+
+`train_epoch` and `evaluate_mse` follow pytorch/examples' train()/test(); `train_autoencoder` runs
+one configured model for one seed and returns its history and the arrays the figures need.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from dlrepro.models.autoencoders import BasicAutoencoder, ConvAutoencoder, VariationalAutoencoder, parameter_count, vae_loss
+
+__all__ = ["AE_MODELS", "TorchAEConfig", "corrupt", "train_epoch", "evaluate_mse", "train_autoencoder"]
+
+log = logging.getLogger(__name__)
+
+# model name -> (architecture, corruption of the training input or None)
+AE_MODELS = {
+    "basic": ("basic", None),
+    "conv": ("conv", None),
+    "denoising_gaussian": ("conv", "gaussian"),
+    "denoising_mask": ("conv", "mask"),
+    "vae": ("vae", None),
+}
+
+
+@dataclass(frozen=True)
+class TorchAEConfig:
+    epochs: int = 5  # passes over the training set
+    batch_size: int = 128  # images per Adam step
+    learning_rate: float = 1e-3  # Adam step size
+    conv_channels: tuple[int, int] = (16, 32)  # channels of the two stride-2 convolutions
+    vae_hidden: int = 400  # hidden units of the VAE's encoder and decoder
+    noise: dict = field(default_factory=lambda: {"gaussian": 0.5, "mask": 0.5})  # corruption levels
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TorchAEConfig":
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"Unknown config key for the torch autoencoders: {sorted(unknown)} (known: {sorted(known)})")
+        d = dict(d)
+        if "conv_channels" in d:
+            d["conv_channels"] = tuple(d["conv_channels"])
+        return cls(**d)
+
+
+def corrupt(x: torch.Tensor, kind: str | None, level: float, generator: torch.Generator) -> torch.Tensor:
+    """Gaussian noise of std `level` (clipped to [0, 1]), or zero a random fraction `level` of pixels."""
+    if kind is None:
+        return x
+    if kind == "gaussian":
+        return (x + level * torch.randn(x.shape, generator=generator)).clamp_(0, 1)
+    if kind == "mask":
+        return x * (torch.rand(x.shape, generator=generator) >= level)
+    raise ValueError(f"unknown corruption {kind!r}; use 'gaussian' or 'mask'")
+
+
+def build_model(name: str, *, code_size: int, config: TorchAEConfig) -> torch.nn.Module:
+    arch, _ = AE_MODELS[name]
+    if arch == "basic":
+        return BasicAutoencoder(code_size=code_size)
+    if arch == "conv":
+        return ConvAutoencoder(code_size=code_size, channels=config.conv_channels)
+    return VariationalAutoencoder(hidden_dim=config.vae_hidden, code_size=code_size)
+
+
+def _loss(model, inputs, targets, generator):
+    if isinstance(model, VariationalAutoencoder):
+        return vae_loss(model, targets, generator)
+    return F.mse_loss(model(inputs), targets)
+
+
+def train_epoch(model, x, *, batch_size, optimizer, generator, noise=(None, 0.0)) -> float:
+    model.train()
+    perm = torch.randperm(len(x), generator=generator)
+    total, n = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        clean = x[perm[i : i + batch_size]]
+        loss = _loss(model, corrupt(clean, noise[0], noise[1], generator), clean, generator)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total, n = total + loss.detach(), n + 1  # no .item() per step
+    return float(total) / n
+
+
+@torch.no_grad()
+def evaluate_mse(model, x, inputs=None, batch_size: int = 2000) -> float:
+    """Test MSE per pixel of reconstructing `x` from `inputs` (default: `x` itself)."""
+    model.eval()
+    inputs = x if inputs is None else inputs
+    total = sum(F.mse_loss(model(inputs[i : i + batch_size]), x[i : i + batch_size], reduction="sum") for i in range(0, len(x), batch_size))
+    return float(total) / x.numel()
+
+
+@torch.no_grad()
+def negative_elbo(model: VariationalAutoencoder, x, generator, batch_size: int = 2000) -> float:
+    """Test negative ELBO per image in nats (one latent sample per image)."""
+    model.eval()
+    total = sum(vae_loss(model, x[i : i + batch_size], generator) * len(x[i : i + batch_size]) for i in range(0, len(x), batch_size))
+    return float(total) / len(x)
+
+
+def train_autoencoder(name: str, x_train: np.ndarray, x_test: np.ndarray, digits: np.ndarray, *, code_size: int, config: TorchAEConfig, seed: int):
+    """Train model `name` for one seed; return (metrics, history rows, arrays for the figures)."""
+    if name not in AE_MODELS:
+        raise ValueError(f"unknown autoencoder {name!r}; known: {', '.join(AE_MODELS)}")
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    model = build_model(name, code_size=code_size, config=config)
+    _, kind = AE_MODELS[name]
+    noise = (kind, config.noise[kind] if kind else 0.0)
+    xt, xv, xd = map(torch.from_numpy, (x_train, x_test, digits))
+    test_inputs = corrupt(xv, *noise, torch.Generator().manual_seed(10_000 + seed))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    history = []
+    log.info("%s: %d parameters, code size %d", name, parameter_count(model), code_size)
+    for epoch in range(1, config.epochs + 1):
+        train_loss = train_epoch(model, xt, batch_size=config.batch_size, optimizer=optimizer, generator=gen, noise=noise)
+        if not math.isfinite(train_loss):
+            raise FloatingPointError(f"{name}: training loss is {train_loss} at epoch {epoch}")
+        row = {"epoch": epoch, "train_loss": train_loss, "test_mse": evaluate_mse(model, xv, test_inputs), "seconds": time.perf_counter() - start}
+        history.append(row)
+        log.info("epoch %3d  train_loss %10.5f  test_mse %.6f  %6.1f s", epoch, train_loss, row["test_mse"], row["seconds"])
+    metrics = {
+        "model": name, "seed": seed, "code_size": code_size, "parameters": parameter_count(model),
+        "test_mse": history[-1]["test_mse"], "seconds": time.perf_counter() - start,
+        "train_examples": len(x_train), "test_examples": len(x_test),
+    }  # fmt: skip
+    to_u8 = lambda t: np.clip(np.rint(t.numpy() * 255), 0, 255).astype(np.uint8)  # noqa: E731
+    with torch.no_grad():
+        model.eval()
+        digit_inputs = corrupt(xd, *noise, torch.Generator().manual_seed(20_000 + seed))
+        arrays = {"inputs": to_u8(digit_inputs), "reconstructions": to_u8(model(digit_inputs))}
+        if isinstance(model, VariationalAutoencoder):
+            metrics["test_neg_elbo"] = negative_elbo(model, xv, torch.Generator().manual_seed(30_000 + seed))
+            z = torch.randn(64, code_size, generator=torch.Generator().manual_seed(40_000 + seed))
+            arrays["prior_samples"] = to_u8(torch.sigmoid(model.decode_logits(z)))
+            mu, _ = model.encode(xd[:2 * (len(xd) // 2)])
+            steps = torch.linspace(0, 1, 10)[None, :, None]  # (1, 10, 1)
+            a, b = mu[0::2, None, :], mu[1::2, None, :]  # pairs of fixed digits
+            path = (1 - steps) * a + steps * b  # (pairs, 10, code)
+            arrays["interpolation"] = to_u8(torch.sigmoid(model.decode_logits(path.reshape(-1, code_size))))
+    return metrics, history, arrays

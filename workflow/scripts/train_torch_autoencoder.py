@@ -1,0 +1,22 @@
+"""Train one PyTorch autoencoder (basic, conv, denoising, VAE) for one code size and seed."""
+
+import numpy as np
+import torch
+
+from dlrepro.autoencoder_study import load_autoencoder_data, run_torch_ae
+from dlrepro.io import log_header, read_json, setup_logging, write_csv, write_json
+
+setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+wc = snakemake.wildcards
+seed, code = int(wc.seed), int(wc.code)
+log_header(model=wc.model, code_size=code, seed=seed, torch=torch.__version__, device="cpu", threads=snakemake.threads,
+           **snakemake.params.model, **snakemake.params.data)  # fmt: skip
+
+data = load_autoencoder_data(snakemake.input.cache, **snakemake.params.data)
+status = read_json(snakemake.input.provenance)["status"]
+metrics, history, arrays = run_torch_ae(data, wc.model, snakemake.params.model, code_size=code, seed=seed, data_status=status)
+
+write_json(snakemake.output.metrics, metrics)
+write_csv(snakemake.output.history, history)
+np.savez_compressed(snakemake.output.samples, **arrays)
