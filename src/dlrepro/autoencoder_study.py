@@ -21,21 +21,24 @@ __all__ = ["AutoencoderData", "load_autoencoder_data", "run_numpy_ae", "run_torc
 
 @dataclass
 class AutoencoderData:
+    dataset: str  # name of the image set (mnist, fashion_mnist, ...)
     x_train: np.ndarray  # (N, 784) float32 in [0, 1]
     x_test: np.ndarray  # (M, 784) float32 in [0, 1]
     digit_indices: np.ndarray  # indices into the test set of the fixed figure digits
     digits: np.ndarray  # (n_digits, 784) float32
 
 
-def load_autoencoder_data(cache_path, *, train_examples: int, test_examples: int, figure_digits: int) -> AutoencoderData:
-    """The first `train_examples`/`test_examples` MNIST images (0 = all) and the fixed figure digits."""
+def load_autoencoder_data(
+    cache_path, *, train_examples: int, test_examples: int, figure_digits: int, dataset: str = "mnist"
+) -> AutoencoderData:
+    """The first `train_examples`/`test_examples` images of an IDX set's cache (0 = all) and the fixed figure digits."""
     cache = load_cache(cache_path)
     n_train = train_examples or len(cache["x_train"])
     n_test = test_examples or len(cache["x_test"])
     x_train = to_unit_float(cache["x_train"][:n_train])
     x_test = to_unit_float(cache["x_test"][:n_test])
     idx = fixed_digit_indices(cache["y_test"][:n_test], figure_digits)
-    return AutoencoderData(x_train, x_test, idx, x_test[idx])
+    return AutoencoderData(dataset, x_train, x_test, idx, x_test[idx])
 
 
 def run_torch_ae(data: AutoencoderData, name: str, settings: dict, *, code_size: int, seed: int, data_status: str = "verified"):
@@ -44,7 +47,7 @@ def run_torch_ae(data: AutoencoderData, name: str, settings: dict, *, code_size:
 
     config = TorchAEConfig.from_dict(settings)
     metrics, history, arrays = train_autoencoder(name, data.x_train, data.x_test, data.digits, code_size=code_size, config=config, seed=seed)
-    metrics.update(psnr=psnr(metrics["test_mse"]), data_status=data_status)
+    metrics.update(dataset=data.dataset, psnr=psnr(metrics["test_mse"]), data_status=data_status)
     arrays["originals"] = np.rint(data.digits * 255).astype(np.uint8)
     return metrics, history, arrays
 
@@ -58,6 +61,7 @@ def run_numpy_ae(data: AutoencoderData, settings: dict, *, seed: int, data_statu
         "model": "numpy_ae",
         "seed": seed,
         **asdict(config),
+        "dataset": data.dataset,
         "train_examples": len(data.x_train),
         "test_examples": len(data.x_test),
         "test_mse": last["test_mse"],
@@ -82,6 +86,7 @@ def fit_baselines(data: AutoencoderData, *, pca_components: int, code_sizes=(), 
     pca = pca_mse(data.x_train, data.x_test, pca_components)
     sweep = {str(k): pca_mse(data.x_train, data.x_test, k) for k in sorted(set(code_sizes))}
     return {
+        "dataset": data.dataset,
         "mean_image_mse": mean_mse,
         "mean_image_psnr": psnr(mean_mse),
         "pca_components": pca_components,

@@ -23,7 +23,8 @@ def image_rows(rows: dict[str, np.ndarray], *, scale: float = 0.8) -> plt.Figure
     """One row of images per entry (label -> (n, 784) array in [0, 1] or uint8), labelled on the left."""
     labels = list(rows)
     n = max(len(v) for v in rows.values())
-    fig, axes = plt.subplots(len(labels), n, figsize=(scale * n + 1.2, scale * len(labels)), squeeze=False)
+    margin = 0.2 + 0.09 * max(len(label) for label in labels)  # inches for the row labels
+    fig, axes = plt.subplots(len(labels), n, figsize=(scale * n + margin, scale * len(labels)), squeeze=False)
     for r, label in enumerate(labels):
         images = _as_images(rows[label])
         for c in range(n):
@@ -35,7 +36,7 @@ def image_rows(rows: dict[str, np.ndarray], *, scale: float = 0.8) -> plt.Figure
             if c < len(images):
                 ax.imshow(images[c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=11)
-    fig.subplots_adjust(left=1.15 / (scale * n + 1.2), right=0.99, top=0.98, bottom=0.02, wspace=0.05, hspace=0.08)
+    fig.subplots_adjust(left=margin / (scale * n + margin), right=0.99, top=0.98, bottom=0.02, wspace=0.05, hspace=0.08)
     return fig
 
 

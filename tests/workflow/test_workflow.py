@@ -27,13 +27,13 @@ def snakemake(workdir, *args, check=True, timeout=900):
 
 def test_dry_run_of_the_default_config(tmp_path):
     out = snakemake(tmp_path, "-n", "--quiet", "rules").stdout
-    for rule in ("download_mnist", "prepare_dataset", "train_numpy_autoencoder", "build_report"):
+    for rule in ("download_idx_images", "prepare_dataset", "train_numpy_autoencoder", "train_torch_autoencoder", "build_report"):
         assert rule in out, f"{rule} missing from the default DAG"
 
 
 def test_dry_run_of_all_data_rules(tmp_path):
     out = snakemake(tmp_path, "prepare_all_data", "-n", "--quiet", "rules").stdout
-    for rule in ("download_mnist", "download_cifar10", "download_rt_polarity", "download_tiny_shakespeare"):
+    for rule in ("download_idx_images", "download_cifar10", "download_rt_polarity", "download_tiny_shakespeare"):
         assert rule in out
 
 
@@ -137,3 +137,39 @@ def test_report_rule_names_the_latex_packages_when_latexmk_is_missing(tmp_path):
     )  # fmt: skip
     assert done.returncode != 0
     assert "latexmk is not installed" in done.stdout + done.stderr and "texlive-latex-recommended" in done.stdout + done.stderr
+
+
+def test_unknown_autoencoder_dataset_names_the_allowed_ones(tmp_path):
+    done = snakemake(tmp_path, "-n", "--config", "autoencoder={'data': {'dataset': 'kmnist'}}", check=False)
+    assert done.returncode != 0
+    assert "kmnist" in done.stdout + done.stderr and "fashion_mnist" in done.stdout + done.stderr
+
+
+@pytest.mark.e2e
+def test_autoencoder_study_on_another_idx_dataset_by_config_only(tmp_path):
+    """A declared IDX set (here: small generated files served as an offline copy) replaces MNIST."""
+    import hashlib
+
+    from dlrepro.data.sources import IDX_FILES
+    from dlrepro.data.synthetic import write_mnist
+
+    data = tmp_path / "data"
+    raw = write_mnist(data, n_train=256, n_test=64, seed=5)
+    (data / "my_digits").mkdir()
+    md5 = {}
+    for name in IDX_FILES:
+        (raw / name).rename(data / "my_digits" / name)
+        md5[name] = hashlib.md5((data / "my_digits" / name).read_bytes()).hexdigest()
+    config = tmp_path / "extra.yaml"
+    config.write_text(json.dumps({
+        "idx_datasets": {"my_digits": {"base_urls": ["http://127.0.0.1:9/none/"], "md5": md5, "description": "test set"}},
+        "autoencoder": {"data": {"dataset": "my_digits"}},
+    }))  # fmt: skip
+    work = tmp_path / "work"
+    args = ["--configfile", str(REPO / "config" / "tiny.yaml"), str(config), "--config", f"data_dir={data}"]
+    snakemake(work, "--cores", "2", "--show-failed-logs", *args)
+    prov = json.loads((work / "resources/my_digits/provenance.json").read_text())
+    assert prov["status"] == "verified", "checksums given in the config are verified like the built-in ones"
+    metrics = json.loads((work / "results/autoencoder/conv/code16/seed0/metrics.json").read_text())
+    assert metrics["dataset"] == "my_digits" and metrics["train_examples"] == 256
+    assert (work / "results/report/report.pdf").is_file()

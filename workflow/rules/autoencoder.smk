@@ -3,8 +3,8 @@
 
 rule train_numpy_autoencoder:
     input:
-        cache="resources/mnist/mnist.npz",
-        provenance=rules.download_mnist.output.provenance,
+        cache=AE_CACHE,
+        provenance=AE_PROVENANCE,
     output:
         metrics="results/autoencoder/numpy_ae/{reduction}/seed{seed}/metrics.json",
         history="results/autoencoder/numpy_ae/{reduction}/seed{seed}/history.csv",
@@ -28,8 +28,8 @@ rule train_numpy_autoencoder:
 
 rule fit_autoencoder_baselines:
     input:
-        cache="resources/mnist/mnist.npz",
-        provenance=rules.download_mnist.output.provenance,
+        cache=AE_CACHE,
+        provenance=AE_PROVENANCE,
     output:
         metrics="results/autoencoder/baselines/metrics.json",
     log:
@@ -120,8 +120,8 @@ rule plot_autoencoder_learning_curves:
 
 rule train_numpy_autoencoder_tuned:
     input:
-        cache="resources/mnist/mnist.npz",
-        provenance=rules.download_mnist.output.provenance,
+        cache=AE_CACHE,
+        provenance=AE_PROVENANCE,
     output:
         metrics="results/autoencoder/numpy_ae_tuned/seed{seed}/metrics.json",
         history="results/autoencoder/numpy_ae_tuned/seed{seed}/history.csv",
@@ -145,8 +145,8 @@ rule train_numpy_autoencoder_tuned:
 
 rule train_torch_autoencoder:
     input:
-        cache="resources/mnist/mnist.npz",
-        provenance=rules.download_mnist.output.provenance,
+        cache=AE_CACHE,
+        provenance=AE_PROVENANCE,
     output:
         metrics="results/autoencoder/{model}/code{code}/seed{seed}/metrics.json",
         history="results/autoencoder/{model}/code{code}/seed{seed}/history.csv",

@@ -9,14 +9,32 @@ from snakemake.utils import validate
 _SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, _SRC)
 
-from dlrepro.data.sources import DATASETS
+from dlrepro.data.sources import DATASETS, IDX_FILES, IDX_IMAGE_SETS
 from dlrepro.environ import prepend_pythonpath, resolve_data_dir
 
 prepend_pythonpath(_SRC)
 
 validate(config, schema="../schemas/config.schema.yaml")
 
+# image sets in MNIST's layout: the built-in ones, and those the config declares
+IDX_SETS = {name: None for name in IDX_IMAGE_SETS}
+for _name, _spec in config["idx_datasets"].items():
+    if _name in DATASETS:
+        raise ValueError(
+            f"idx_datasets.{_name}: the name of a built-in data set; choose another"
+        )
+    IDX_SETS[_name] = _spec
+ALL_DATASETS = [*DATASETS, *IDX_SETS]
+
 AE = config["autoencoder"]
+AE_DATASET = AE["data"]["dataset"]
+if AE_DATASET not in IDX_SETS:
+    raise ValueError(
+        f"autoencoder.data.dataset={AE_DATASET!r} is not an IDX image set; "
+        f"allowed: {', '.join(IDX_SETS)} (declare more under idx_datasets)"
+    )
+AE_CACHE = f"resources/{AE_DATASET}/{AE_DATASET}.npz"
+AE_PROVENANCE = f"resources/{AE_DATASET}/provenance.json"
 if AE["numpy_ae"]["loss_reduction"] not in AE["numpy_ae"]["loss_reductions"]:
     raise ValueError(
         f"autoencoder.numpy_ae.loss_reduction={AE['numpy_ae']['loss_reduction']!r} must be one of "
@@ -41,7 +59,7 @@ wildcard_constraints:
     code=r"\d+",
     model="|".join(TORCH_AE["models"]),
     reduction="|".join(AE["numpy_ae"]["loss_reductions"]),
-    dataset="|".join(DATASETS),
+    dataset="|".join(ALL_DATASETS),
 
 
 def fetch_params():
@@ -55,7 +73,20 @@ def fetch_params():
 
 def raw_files(wildcards):
     """The raw files a data set's download rule produces (input of its prepare rule)."""
+    if wildcards.dataset in IDX_SETS:
+        return expand(
+            "resources/{dataset}/{name}", dataset=wildcards.dataset, name=IDX_FILES
+        )
     return getattr(rules, f"download_{wildcards.dataset}").output
+
+
+def idx_dataset_spec(wildcards):
+    """A declared IDX set's URLs and checksums (None for a built-in one)."""
+    return IDX_SETS[wildcards.dataset]
+
+
+def cache_format(wildcards):
+    return "idx_images" if wildcards.dataset in IDX_SETS else wildcards.dataset
 
 
 def numpy_ae_params(wildcards):

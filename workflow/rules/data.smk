@@ -1,19 +1,22 @@
 # Data: fetch each data set (download, or copy from data_dir), verify checksums, build its cache.
 
 
-rule download_mnist:
+rule download_idx_images:
     output:
-        images_train="resources/mnist/train-images-idx3-ubyte.gz",
-        labels_train="resources/mnist/train-labels-idx1-ubyte.gz",
-        images_test="resources/mnist/t10k-images-idx3-ubyte.gz",
-        labels_test="resources/mnist/t10k-labels-idx1-ubyte.gz",
-        provenance="resources/mnist/provenance.json",
+        images_train="resources/{dataset}/train-images-idx3-ubyte.gz",
+        labels_train="resources/{dataset}/train-labels-idx1-ubyte.gz",
+        images_test="resources/{dataset}/t10k-images-idx3-ubyte.gz",
+        labels_test="resources/{dataset}/t10k-labels-idx1-ubyte.gz",
+        provenance="resources/{dataset}/provenance.json",
     log:
-        "logs/download_mnist/download.log",
+        "logs/download_idx_images/{dataset}.log",
+    wildcard_constraints:
+        dataset="|".join(IDX_SETS),
     conda:
         "../../envs/numpy.yaml"
     params:
-        dataset="mnist",
+        dataset=lambda wildcards: wildcards.dataset,
+        spec=idx_dataset_spec,
         fetch=fetch_params(),
     script:
         "../scripts/download_dataset.py"
@@ -29,6 +32,7 @@ rule download_cifar10:
         "../../envs/numpy.yaml"
     params:
         dataset="cifar10",
+        spec=None,
         fetch=fetch_params(),
     script:
         "../scripts/download_dataset.py"
@@ -45,6 +49,7 @@ rule download_rt_polarity:
         "../../envs/numpy.yaml"
     params:
         dataset="rt_polarity",
+        spec=None,
         fetch=fetch_params(),
     script:
         "../scripts/download_dataset.py"
@@ -60,6 +65,7 @@ rule download_tiny_shakespeare:
         "../../envs/numpy.yaml"
     params:
         dataset="tiny_shakespeare",
+        spec=None,
         fetch=fetch_params(),
     script:
         "../scripts/download_dataset.py"
@@ -74,10 +80,12 @@ rule prepare_dataset:
         "logs/prepare_dataset/{dataset}.log",
     conda:
         "../../envs/numpy.yaml"
+    params:
+        format=cache_format,
     script:
         "../scripts/prepare_dataset.py"
 
 
 rule prepare_all_data:
     input:
-        expand(rules.prepare_dataset.output.cache, dataset=DATASETS),
+        expand(rules.prepare_dataset.output.cache, dataset=ALL_DATASETS),

@@ -5,7 +5,7 @@ rule write_report_values:
     input:
         autoencoder=rules.summarize_autoencoder.output.summary,
         autoencoder_models=rules.summarize_autoencoder_models.output.summary,
-        provenance=[rules.download_mnist.output.provenance],
+        provenance=[AE_PROVENANCE],
     output:
         ae_values="results/report/generated/autoencoder_values.tex",
         ae_setting="results/report/generated/autoencoder_setting.tex",

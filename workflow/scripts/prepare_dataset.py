@@ -6,4 +6,9 @@ from dlrepro.data.prepare import prepare
 from dlrepro.io import setup_logging
 
 setup_logging(snakemake.log[0])
-prepare(snakemake.wildcards.dataset, Path(snakemake.output.cache).parent, snakemake.output.cache)
+prepare(
+    snakemake.wildcards.dataset,
+    Path(snakemake.output.cache).parent,
+    snakemake.output.cache,
+    kind=snakemake.params.format,
+)

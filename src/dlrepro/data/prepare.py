@@ -89,6 +89,7 @@ def prepare_tiny_shakespeare(raw_dir: Path) -> dict[str, np.ndarray]:
 
 
 PREPARERS = {
+    "idx_images": prepare_mnist,  # any image set in MNIST's layout (MNIST, Fashion-MNIST, ...)
     "mnist": prepare_mnist,
     "cifar10": prepare_cifar10,
     "rt_polarity": prepare_rt_polarity,
@@ -96,11 +97,12 @@ PREPARERS = {
 }
 
 
-def prepare(name: str, raw_dir: str | os.PathLike, out_path: str | os.PathLike) -> dict[str, tuple]:
-    """Build the cache of data set `name` from its raw folder; return the arrays' shapes."""
-    if name not in PREPARERS:
-        raise ValueError(f"no preparer for data set {name!r}; known: {', '.join(sorted(PREPARERS))}")
-    arrays = PREPARERS[name](Path(raw_dir))
+def prepare(name: str, raw_dir: str | os.PathLike, out_path: str | os.PathLike, *, kind: str | None = None) -> dict[str, tuple]:
+    """Build the cache of data set `name` (of format `kind`, default: its name) from its raw folder."""
+    kind = kind or name
+    if kind not in PREPARERS:
+        raise ValueError(f"no preparer for data set {name!r} (format {kind!r}); known: {', '.join(sorted(PREPARERS))}")
+    arrays = PREPARERS[kind](Path(raw_dir))
     out_path = Path(out_path)
     tmp = out_path.with_name(f".{out_path.stem}.{os.getpid()}.tmp.npz")
     try:

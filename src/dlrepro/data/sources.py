@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["DataFile", "Dataset", "DATASETS", "get_dataset"]
+__all__ = ["DataFile", "Dataset", "DATASETS", "IDX_FILES", "IDX_IMAGE_SETS", "idx_image_dataset", "get_dataset"]
 
 
 @dataclass(frozen=True)
@@ -46,49 +46,72 @@ class Dataset:
     members: tuple[DataFile, ...] = field(default=())
 
 
-_MNIST_MIRRORS = (
-    "http://yann.lecun.com/exdb/mnist/",  # official
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",  # PyTorch's mirror
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",  # Google's mirror
+# the four files of an MNIST-layout IDX image set, in this order everywhere
+IDX_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
 )
 
 
-def _mnist_file(name: str, md5: str, sha256: str) -> DataFile:
-    return DataFile(
-        name=name,
-        urls=tuple(base + name for base in _MNIST_MIRRORS),
-        offline_path=f"mnist/{name}",
-        md5=md5,
-        sha256=sha256,
+def idx_image_dataset(
+    name: str, *, description: str, base_urls, md5: dict, sha256: dict | None = None, offline_dir: str | None = None
+) -> Dataset:
+    """An image set in MNIST's layout: the four IDX .gz files under each base URL (tried in order)."""
+    missing = [f for f in IDX_FILES if f not in md5 and f not in (sha256 or {})]
+    if missing:
+        raise ValueError(f"IDX data set {name!r}: no checksum for {', '.join(missing)}")
+    files = tuple(
+        DataFile(
+            name=f,
+            urls=tuple(base.rstrip("/") + "/" + f for base in base_urls),
+            offline_path=f"{offline_dir or name}/{f}",
+            md5=md5.get(f),
+            sha256=(sha256 or {}).get(f),
+        )
+        for f in IDX_FILES
     )
+    return Dataset(name=name, description=description, files=files)
 
 
-MNIST = Dataset(
-    name="mnist",
+MNIST = idx_image_dataset(
+    "mnist",
     description="MNIST handwritten digits (LeCun et al. 1998), 4 IDX files",
-    files=(
-        _mnist_file(
-            "train-images-idx3-ubyte.gz",
-            "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-        ),
-        _mnist_file(
-            "train-labels-idx1-ubyte.gz",
-            "d53e105ee54ea40749a09fcbcd1e9432",
-            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-        ),
-        _mnist_file(
-            "t10k-images-idx3-ubyte.gz",
-            "9fb629c4189551a2d022fa330f9573f3",
-            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-        ),
-        _mnist_file(
-            "t10k-labels-idx1-ubyte.gz",
-            "ec29112dd5afa0611ce80d1b7f02629c",
-            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-        ),
+    base_urls=(
+        "http://yann.lecun.com/exdb/mnist/",  # official
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",  # PyTorch's mirror
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",  # Google's mirror
     ),
-)
+    md5=dict(zip(IDX_FILES, (
+        "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "d53e105ee54ea40749a09fcbcd1e9432",
+        "9fb629c4189551a2d022fa330f9573f3",
+        "ec29112dd5afa0611ce80d1b7f02629c",
+    ))),
+    sha256=dict(zip(IDX_FILES, (
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    ))),
+)  # fmt: skip
+
+FASHION_MNIST = idx_image_dataset(
+    "fashion_mnist",
+    description="Fashion-MNIST (Xiao et al. 2017), 4 IDX files in MNIST's layout",
+    base_urls=(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",  # official
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
+    # md5s as published with the data set (and recorded by torchvision's FashionMNIST)
+    md5=dict(zip(IDX_FILES, (
+        "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "25c81989df183df01b3e8a0aad5dffbe",
+        "bef4ecab320f06d8554ea6380940ec79",
+        "bb300cfdad3c16e7a12a480ee83cd310",
+    ))),
+)  # fmt: skip
 
 
 _CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -176,8 +199,9 @@ TINY_SHAKESPEARE = Dataset(
 )
 
 DATASETS: dict[str, Dataset] = {
-    d.name: d for d in (MNIST, CIFAR10, RT_POLARITY, TINY_SHAKESPEARE)
+    d.name: d for d in (MNIST, FASHION_MNIST, CIFAR10, RT_POLARITY, TINY_SHAKESPEARE)
 }
+IDX_IMAGE_SETS = ("mnist", "fashion_mnist")  # the built-in sets in MNIST's layout
 
 
 def get_dataset(name: str) -> Dataset:
