@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -136,7 +136,3 @@ def train_numpy_autoencoder(
         model=model,
         seconds=time.perf_counter() - start,
     )
-
-
-def config_dict(config: NumpyAEConfig) -> dict:
-    return asdict(config)
