@@ -288,4 +288,18 @@ def autoencoder_models_tex(summary: dict) -> dict[str, str]:
     else:
         values += macro("aeConvMinusBasic", "--") + macro("aeConvWins", "--") + macro("aeConvVerdict", "inconclusive (not run)")
     values += macro("aeTradeoffVerdict", verdict(claims["tradeoff"]["holds"]))
+    code = str(summary["code_size"])
+    pca = sweep.get("pca", {}).get(code, {}).get("mean")
+    rows = summary["rows"]
+    beat = [k for k in ("numpy_ae_tuned", "basic", "conv") if k in rows and pca is not None and rows[k]["test_mse"]["mean"] < pca]
+    values += macro("aePcaAtCode", fmt(pca) if pca is not None else "--")
+    values += macro("aeBeatPca", latex_escape(", ".join(MODEL_LABELS[k] for k in beat)) if beat else "none")
+    undertrained = "numpy_ae_tuned" in beat and any(k in rows and k not in beat for k in ("basic", "conv"))
+    values += macro(
+        "aeBudgetNote",
+        "The paper's own architecture trained longer with Adam beats the linear optimum, so a PyTorch model "
+        "above it is undertrained at this budget rather than limited by its architecture."
+        if undertrained
+        else "",
+    )
     return {"values": values, "models_table": models_table, "compression_table": compression_table}
