@@ -210,12 +210,11 @@ def summarize_autoencoder_models(torch_runs: list[dict], tuned_runs: list[dict],
         groups[(r["model"], r["code_size"])].append(r)
     stat = lambda rs, k: mean_ci(r[k] for r in rs)  # noqa: E731
     default = paper["readings"][paper["default_reduction"]]
+    hidden = tuned_runs[0]["hidden_dim"]  # the paper's and the tuned run share the architecture
     rows = {
-        "numpy_ae_paper": {"code_size": None, "test_mse": default["test_mse"], "psnr": default["psnr"], "seconds": default["seconds"]},
-        "numpy_ae_tuned": {k: stat(tuned_runs, k) for k in ("test_mse", "psnr", "seconds")},
+        "numpy_ae_paper": {"code_size": hidden, **{k: default[k] for k in ("test_mse", "psnr", "seconds")}},
+        "numpy_ae_tuned": {"code_size": hidden, **{k: stat(tuned_runs, k) for k in ("test_mse", "psnr", "seconds")}},
     }
-    rows["numpy_ae_tuned"]["code_size"] = tuned_runs[0]["hidden_dim"]
-    rows["numpy_ae_paper"]["code_size"] = tuned_runs[0]["hidden_dim"]
     for (model, code), rs in sorted(groups.items()):
         if model in ("basic", "conv") and code != code_size:
             continue

@@ -192,7 +192,7 @@ rule plot_autoencoder_models:
         paper=f"results/autoencoder/numpy_ae/{AE['numpy_ae']['loss_reduction']}/seed{SEEDS[0]}/snapshots.npz",
         tuned=f"results/autoencoder/numpy_ae_tuned/seed{SEEDS[0]}/snapshots.npz",
         torch=[
-            f"results/autoencoder/{m}/code{torch_ae_code_sizes(m)[0] if m == 'vae' else TORCH_AE['code_size']}/seed{SEEDS[0]}/samples.npz"
+            f"results/autoencoder/{m}/code{torch_ae_code_size(m)}/seed{SEEDS[0]}/samples.npz"
             for m in TORCH_AE["models"]
         ],
         summary=rules.summarize_autoencoder_models.output.summary,

@@ -125,11 +125,16 @@ def numpy_ae_tuned_settings():
     }
 
 
+def torch_ae_code_size(model):
+    """The code size a model is compared at (the VAE has its own latent size)."""
+    return TORCH_AE["vae_code_size"] if model == "vae" else TORCH_AE["code_size"]
+
+
 def torch_ae_code_sizes(model):
     """Code sizes a model is trained at: the whole curve for basic and conv, one size otherwise."""
     if model in ("basic", "conv"):
         return TORCH_AE["code_sizes"]
-    return [TORCH_AE["vae_code_size"] if model == "vae" else TORCH_AE["code_size"]]
+    return [torch_ae_code_size(model)]
 
 
 def torch_ae_runs(name):

@@ -1,7 +1,7 @@
 """Fetch one data set (download or offline copy), verify it, and record its provenance."""
 
 from dlrepro.data.fetch import fetch_dataset
-from dlrepro.data.sources import idx_image_dataset
+from dlrepro.data.sources import dataset_from_spec
 from dlrepro.io import log_header, setup_logging, write_json
 
 setup_logging(snakemake.log[0])
@@ -10,7 +10,7 @@ data_dir = fetch.pop("data_dir") or None
 log_header(dataset=snakemake.params.dataset, data_dir=data_dir, **fetch)
 
 name, spec = snakemake.params.dataset, snakemake.params.spec
-dataset = idx_image_dataset(name, description=spec.get("description", name), **{k: v for k, v in spec.items() if k != "description"}) if spec else name
+dataset = dataset_from_spec(name, spec) if spec else name
 provenance = fetch_dataset(
     dataset,
     dest_dir=snakemake.output.provenance.rsplit("/", 1)[0],

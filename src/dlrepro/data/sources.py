@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["DataFile", "Dataset", "DATASETS", "IDX_FILES", "IDX_IMAGE_SETS", "idx_image_dataset", "get_dataset"]
+__all__ = ["DataFile", "Dataset", "DATASETS", "IDX_FILES", "IDX_IMAGE_SETS", "idx_image_dataset", "dataset_from_spec", "get_dataset"]
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,12 @@ DATASETS: dict[str, Dataset] = {
     d.name: d for d in (MNIST, FASHION_MNIST, CIFAR10, RT_POLARITY, TINY_SHAKESPEARE)
 }
 IDX_IMAGE_SETS = ("mnist", "fashion_mnist")  # the built-in sets in MNIST's layout
+
+
+def dataset_from_spec(name: str, spec: dict) -> Dataset:
+    """An IDX image set declared in the config (`idx_datasets.<name>`: base_urls, md5, ...)."""
+    spec = dict(spec)
+    return idx_image_dataset(name, description=spec.pop("description", name), **spec)
 
 
 def get_dataset(name: str) -> Dataset:
