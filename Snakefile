@@ -14,6 +14,9 @@ configfile: workflow.source_path("config/config.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/autoencoder.smk"
+include: "workflow/rules/gan.smk"
+include: "workflow/rules/sequence.smk"
+include: "workflow/rules/vision.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -41,6 +41,11 @@ if AE["numpy_ae"]["loss_reduction"] not in AE["numpy_ae"]["loss_reductions"]:
         f"autoencoder.numpy_ae.loss_reductions={AE['numpy_ae']['loss_reductions']}"
     )
 
+# what the report needs from each study: its figures and generated tables (REPORT_INPUTS) and its
+# claims-vs-evidence rows (CLAIMS, one JSON list per study); each study's .smk file appends to them
+REPORT_INPUTS = []
+CLAIMS = []
+
 # where data comes from: the config key wins over $DLREPRO_DATA_DIR; "" means download
 DATA_DIR = resolve_data_dir(config["data_dir"])
 SEEDS = config["seeds"]

@@ -33,6 +33,10 @@ rule write_report_values:
 rule build_report:
     input:
         template=workflow.source_path("../report/report.tex"),
+        sections=[
+            workflow.source_path(f"../report/sections/{name}.tex")
+            for name in ("autoencoder", "gan", "sequence", "vision")
+        ],
         values=rules.write_report_values.output,
         figures=[
             rules.plot_autoencoder_reconstructions.output.figure1,
@@ -41,6 +45,7 @@ rule build_report:
             rules.plot_autoencoder_learning_curves.output.figure,
             *rules.plot_autoencoder_models.output,
         ],
+        studies=REPORT_INPUTS,
     output:
         pdf="results/report/report.pdf",
     log:

@@ -17,6 +17,9 @@ if shutil.which("latexmk") is None:
 pdf = Path(snakemake.output.pdf)
 workdir = pdf.parent
 shutil.copyfile(snakemake.input.template, workdir / "report.tex")
+(workdir / "sections").mkdir(exist_ok=True)
+for section in snakemake.input.sections:
+    shutil.copyfile(section, workdir / "sections" / Path(section).name)
 build = workdir / "build"
 cmd = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", f"-outdir={build.name}", "report.tex"]
 done = subprocess.run(cmd, cwd=workdir, stdout=sys.stderr, stderr=subprocess.STDOUT)

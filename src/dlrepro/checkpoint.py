@@ -1,0 +1,91 @@
+"""Resumable training: a checkpoint beside a job's outputs that survives the job being killed.
+
+Snakemake deletes a job's declared outputs before rerunning it, so a training job killed by a time
+limit would start from zero. Training code saves its state every epoch to a path that is *not* a
+declared output (by convention ``<output dir>/.checkpoint.pt``), resumes from it when the same job
+runs again with the same settings, and removes it once the outputs are written.
+
+The file is written atomically (temporary name, then ``os.replace``) so a kill during a save never
+leaves a half-written checkpoint, and it is loaded with ``torch.load(..., weights_only=True)``: only
+tensors, numbers, strings and containers of them, never arbitrary pickled objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+import torch
+
+__all__ = ["Checkpointer", "fingerprint", "rng_state", "set_rng_state"]
+
+log = logging.getLogger(__name__)
+
+
+def fingerprint(settings: dict) -> str:
+    """A short hash of the settings a run depends on; a checkpoint from other settings is ignored."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def rng_state() -> dict:
+    """torch's CPU (and CUDA, when present) random state, as tensors a checkpoint can hold."""
+    state = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["cpu"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class Checkpointer:
+    """Save, find and remove one run's checkpoint.
+
+    ``path=None`` disables checkpointing (every method becomes a no-op), so library code can take
+    an optional checkpointer without branching.
+    """
+
+    def __init__(self, path: str | os.PathLike | None, settings: dict | None = None):
+        self.path = Path(path) if path is not None else None
+        self.key = fingerprint(settings or {})
+
+    def __repr__(self) -> str:
+        return f"Checkpointer({str(self.path)!r}, key={self.key})"
+
+    def load(self, map_location="cpu") -> dict | None:
+        """The saved state, or None when there is none or it was made with other settings."""
+        if self.path is None or not self.path.exists():
+            return None
+        try:
+            blob = torch.load(self.path, map_location=map_location, weights_only=True)
+        except Exception as err:  # a corrupt file must not stop a rerun: start over instead
+            log.warning("checkpoint %s is unreadable (%s); starting from scratch", self.path, err)
+            return None
+        if blob.get("key") != self.key:
+            log.warning("checkpoint %s was made with other settings; starting from scratch", self.path)
+            return None
+        log.info("resuming from checkpoint %s (%s)", self.path, blob.get("where", "?"))
+        return blob["state"]
+
+    def save(self, state: dict, where: str = "") -> None:
+        """Write `state` (tensors, numbers, strings, lists, dicts) atomically; `where` is logged on resume."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            torch.save({"key": self.key, "where": where, "state": state}, tmp)
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
