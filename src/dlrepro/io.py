@@ -35,13 +35,14 @@ def read_json(path: str | os.PathLike):
         return json.load(f)
 
 
-def write_csv(path: str | os.PathLike, rows: list[dict]) -> None:
-    if not rows:
+def write_csv(path: str | os.PathLike, rows: list[dict], fieldnames: list[str] | None = None) -> None:
+    """Rows as CSV; with `fieldnames`, an empty table is a header line (otherwise it is an error)."""
+    if not rows and not fieldnames:
         raise ValueError(f"{path}: no rows to write")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=fieldnames or list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")  # no display: figures are only ever written to files
+# embed fonts as TrueType (Type 42), not Type 3: searchable text and clean printing in the report
+matplotlib.rcParams.update({"pdf.fonttype": 42, "ps.fonttype": 42})
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402

@@ -37,6 +37,17 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def _gpu() -> str | None:
+    """The GPU torch would use, if any (torch is imported only here, and only if installed)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    return f"{torch.cuda.get_device_name(0)} (CUDA {torch.version.cuda})"
+
+
 def environment(repo_dir: str) -> dict:
     commit = _git(repo_dir, "rev-parse", "--short=12", "HEAD")
     dirty = _git(repo_dir, "status", "--porcelain", "--untracked-files=no")
@@ -44,6 +55,7 @@ def environment(repo_dir: str) -> dict:
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
+        "gpu": _gpu(),
         "python": platform.python_version(),
         "versions": {p: _version(p) for p in ("numpy", "snakemake", "torch", "torchvision", "dlrepro")},
         "git_commit": commit or "unknown (not a git checkout)",

@@ -8,21 +8,8 @@ import sys
 
 import pytest
 
-from dlrepro.data.synthetic import write_offline_dir
 from tests.conftest import REPO
-
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-
-
-def snakemake(workdir, *args, check=True, timeout=900):
-    env = {**os.environ, "DLREPRO_DATA_DIR": ""}
-    done = subprocess.run(
-        [*SNAKEMAKE, "--directory", str(workdir), *args],
-        capture_output=True, text=True, timeout=timeout, env=env,
-    )  # fmt: skip
-    if check and done.returncode != 0:
-        pytest.fail(f"snakemake {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}")
-    return done
+from tests.workflow.conftest import SNAKEMAKE, snakemake  # noqa: F401 (studies' tests import them from here too)
 
 
 def test_dry_run_of_the_default_config(tmp_path):
@@ -77,17 +64,6 @@ def test_missing_offline_data_names_the_file(tmp_path):
     assert "train-images-idx3-ubyte.gz: not found in the offline data directory" in text
     assert "yann.lecun.com" in text
     assert not (tmp_path / "resources" / "mnist" / "provenance.json").exists()
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """One complete run of the tiny config on a synthetic offline data folder; (workdir, args)."""
-    root = tmp_path_factory.mktemp("tiny")
-    data = write_offline_dir(root / "data")
-    work = root / "work"
-    args = ["--configfile", str(REPO / "config" / "tiny.yaml"), "--config", f"data_dir={data}", "data_checksums=warn"]
-    snakemake(work, "--cores", "2", "--show-failed-logs", *args)
-    return work, args
 
 
 @pytest.mark.e2e

@@ -73,8 +73,16 @@ rule plot_autoencoder_reconstructions:
             seed=SEEDS[0],
         ),
     output:
-        figure1="results/report/figures/ae_reconstructions.pdf",
-        readings="results/report/figures/ae_loss_readings.pdf",
+        figure1=report(
+            "results/report/figures/ae_reconstructions.pdf",
+            caption="../report/captions/ae_reconstructions.rst",
+            category="Autoencoders (paper section 1)",
+        ),
+        readings=report(
+            "results/report/figures/ae_loss_readings.pdf",
+            caption="../report/captions/ae_loss_readings.rst",
+            category="Autoencoders (paper section 1)",
+        ),
     log:
         "logs/plot_autoencoder_reconstructions/plot.log",
     conda:
@@ -90,7 +98,11 @@ rule plot_autoencoder_progression:
     input:
         snapshots=f"results/autoencoder/numpy_ae/{AE['numpy_ae']['loss_reduction']}/seed{SEEDS[0]}/snapshots.npz",
     output:
-        figure="results/report/figures/ae_progression.pdf",
+        figure=report(
+            "results/report/figures/ae_progression.pdf",
+            caption="../report/captions/ae_progression.rst",
+            category="Autoencoders (paper section 1)",
+        ),
     log:
         "logs/plot_autoencoder_progression/plot.log",
     conda:
@@ -106,7 +118,11 @@ rule plot_autoencoder_learning_curves:
         histories=numpy_ae_runs("history.csv"),
         baselines=rules.fit_autoencoder_baselines.output.metrics,
     output:
-        figure="results/report/figures/ae_learning_curves.pdf",
+        figure=report(
+            "results/report/figures/ae_learning_curves.pdf",
+            caption="../report/captions/ae_learning_curves.rst",
+            category="Autoencoders (paper section 1)",
+        ),
     log:
         "logs/plot_autoencoder_learning_curves/plot.log",
     conda:
@@ -197,10 +213,26 @@ rule plot_autoencoder_models:
         ],
         summary=rules.summarize_autoencoder_models.output.summary,
     output:
-        models="results/report/figures/ae_models.pdf",
-        compression="results/report/figures/ae_compression.pdf",
-        denoising="results/report/figures/ae_denoising.pdf",
-        vae="results/report/figures/ae_vae.pdf",
+        models=report(
+            "results/report/figures/ae_models.pdf",
+            caption="../report/captions/ae_models.rst",
+            category="Autoencoders (paper section 1)",
+        ),
+        compression=report(
+            "results/report/figures/ae_compression.pdf",
+            caption="../report/captions/ae_compression.rst",
+            category="Autoencoders (paper section 1)",
+        ),
+        denoising=report(
+            "results/report/figures/ae_denoising.pdf",
+            caption="../report/captions/ae_denoising.rst",
+            category="Autoencoders (paper section 1)",
+        ),
+        vae=report(
+            "results/report/figures/ae_vae.pdf",
+            caption="../report/captions/ae_vae.rst",
+            category="Autoencoders (paper section 1)",
+        ),
     log:
         "logs/plot_autoencoder_models/plot.log",
     conda:
@@ -209,3 +241,20 @@ rule plot_autoencoder_models:
         models=TORCH_AE["models"],
     script:
         "../scripts/plot_autoencoder_models.py"
+
+
+rule autoencoder_claims:
+    input:
+        summary=rules.summarize_autoencoder.output.summary,
+        models=rules.summarize_autoencoder_models.output.summary,
+    output:
+        claims="results/autoencoder/claims.json",
+    log:
+        "logs/autoencoder_claims/claims.log",
+    conda:
+        "../../envs/numpy.yaml"
+    script:
+        "../scripts/autoencoder_claims.py"
+
+
+CLAIMS.append(rules.autoencoder_claims.output.claims)

@@ -1,11 +1,26 @@
 # The report: generated values and tables (never typed numbers), then latexmk.
+import os
+
+# which rule file declares each rule, so the compute table can credit every job to its study
+RULE_FILES = {
+    r.name: os.path.splitext(os.path.basename(r.snakefile))[0] for r in workflow.rules
+}
+# the data sets the report's provenance table lists
+REPORT_DATASETS = [AE_DATASET]
+
+
+def config_name():
+    """Which config files made this run (the default, or those given with --configfile)."""
+    given = [
+        os.path.relpath(p, workflow.basedir) for p in workflow.overwrite_configfiles
+    ]
+    return ", ".join(given) if given else "config/config.yaml"
 
 
 rule write_report_values:
     input:
         autoencoder=rules.summarize_autoencoder.output.summary,
         autoencoder_models=rules.summarize_autoencoder_models.output.summary,
-        provenance=[AE_PROVENANCE],
     output:
         ae_values="results/report/generated/autoencoder_values.tex",
         ae_setting="results/report/generated/autoencoder_setting.tex",
@@ -13,8 +28,6 @@ rule write_report_values:
         ae_models_values="results/report/generated/autoencoder_models_values.tex",
         ae_models="results/report/generated/autoencoder_models.tex",
         ae_compression="results/report/generated/autoencoder_compression.tex",
-        provenance="results/report/generated/provenance.tex",
-        run_info="results/report/generated/run_info.tex",
     log:
         "logs/write_report_values/values.log",
     conda:
@@ -25,9 +38,63 @@ rule write_report_values:
             "model": AE["numpy_ae"],
             "seeds": SEEDS,
         },
-        repo_dir=workflow.basedir,
     script:
         "../scripts/write_report_values.py"
+
+
+rule record_environment:
+    input:
+        # recorded once every study's results exist: the environment they were computed in
+        claims=CLAIMS,
+    output:
+        environment="results/report/environment.json",
+    log:
+        "logs/record_environment/environment.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        repo_dir=workflow.basedir,
+    script:
+        "../scripts/record_environment.py"
+
+
+rule write_report_front:
+    input:
+        claims=CLAIMS,
+        environment=rules.record_environment.output.environment,
+        provenance=expand(
+            "resources/{dataset}/provenance.json", dataset=REPORT_DATASETS
+        ),
+    output:
+        claims_table="results/report/generated/claims_table.tex",
+        claims_values="results/report/generated/claims_values.tex",
+        provenance="results/report/generated/provenance.tex",
+        run_info="results/report/generated/run_info.tex",
+        compute="results/report/compute.json",
+        claims_csv=report(
+            "results/report/claims.csv",
+            caption="../report/captions/claims.rst",
+            category="Report",
+        ),
+        compute_csv=report(
+            "results/report/compute.csv",
+            caption="../report/captions/compute.rst",
+            category="Report",
+        ),
+        compute_studies="results/report/generated/compute_studies.tex",
+        compute_rules="results/report/generated/compute_rules.tex",
+        config="results/report/generated/config.yaml",
+    log:
+        "logs/write_report_front/front.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        config=config,
+        config_name=config_name(),
+        rule_files=RULE_FILES,
+        benchmarks="benchmarks-out",
+    script:
+        "../scripts/write_report_front.py"
 
 
 rule build_report:
@@ -35,9 +102,11 @@ rule build_report:
         template=workflow.source_path("../report/report.tex"),
         sections=[
             workflow.source_path(f"../report/sections/{name}.tex")
-            for name in ("autoencoder", "gan", "sequence", "vision")
+            for name in ("autoencoder", "gan", "sequence", "vision", "closing")
         ],
         values=rules.write_report_values.output,
+        front=rules.write_report_front.output,
+        environment=rules.record_environment.output.environment,
         figures=[
             rules.plot_autoencoder_reconstructions.output.figure1,
             rules.plot_autoencoder_reconstructions.output.readings,
@@ -47,7 +116,11 @@ rule build_report:
         ],
         studies=REPORT_INPUTS,
     output:
-        pdf="results/report/report.pdf",
+        pdf=report(
+            "results/report/report.pdf",
+            caption="../report/captions/report_pdf.rst",
+            category="Report",
+        ),
     log:
         "logs/build_report/latexmk.log",
     conda:

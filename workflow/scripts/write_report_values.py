@@ -3,8 +3,7 @@
 from pathlib import Path
 
 from dlrepro.io import read_json, setup_logging
-from dlrepro.provenance import environment
-from dlrepro.report import autoencoder_models_tex, autoencoder_setting_rows, autoencoder_tex, provenance_tex, run_info_tex
+from dlrepro.report import autoencoder_models_tex, autoencoder_setting_rows, autoencoder_tex
 
 setup_logging(snakemake.log[0])
 out = snakemake.output
@@ -18,5 +17,3 @@ models = autoencoder_models_tex(read_json(snakemake.input.autoencoder_models))
 Path(out.ae_models_values).write_text(models["values"])
 Path(out.ae_models).write_text(models["models_table"])
 Path(out.ae_compression).write_text(models["compression_table"])
-Path(out.provenance).write_text(provenance_tex([read_json(p) for p in snakemake.input.provenance]))
-Path(out.run_info).write_text(run_info_tex(environment(snakemake.params.repo_dir)))

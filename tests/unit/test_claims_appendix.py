@@ -1,0 +1,87 @@
+"""Claims rows and the provenance appendix: validation, tables, benchmark parsing, config hashing."""
+
+import math
+
+import pytest
+
+from dlrepro.appendix import compute_summary, config_hash, read_benchmarks
+from dlrepro.claims import ClaimsError, autoencoder_claims, check_claims, claims_table_tex, claims_values_tex
+
+
+def _row(**kw):
+    row = {"id": "x", "section": "1.4", "claim": "c", "metric": "m", "criterion": "k", "measured": "0.1 +- 0.02", "verdict": "reproduced"}
+    return {**row, **kw}
+
+
+def test_a_claims_file_missing_a_key_names_the_file_the_claim_and_the_key():
+    row = _row()
+    del row["criterion"]
+    with pytest.raises(ClaimsError, match=r"results/gan/claims.json: claim 0 \(x\) lacks the key\(s\) criterion"):
+        check_claims([row], "results/gan/claims.json")
+
+
+@pytest.mark.parametrize(
+    "rows,message",
+    [([_row(verdict="probably")], "is not one of"), ([_row(), _row()], "appears twice"), ({"id": "x"}, "expected a JSON list")],
+)
+def test_bad_claims_are_refused(rows, message):
+    with pytest.raises(ClaimsError, match=message):
+        check_claims(rows, "f.json")
+
+
+def test_claims_table_escapes_text_and_typesets_the_interval():
+    tex = claims_table_tex([_row(claim="50% of x_y & more")])
+    assert r"50\% of x\_y \& more" in tex and r"0.1 $\pm$ 0.02" in tex and r"\textbf{reproduced}" in tex
+
+
+def test_verdict_counts():
+    values = claims_values_tex([_row(id="a"), _row(id="b", verdict="inconclusive"), _row(id="c", verdict="not reproduced")])
+    assert r"\newcommand{\claimsTotal}{3}" in values and r"\newcommand{\claimsReproduced}{1}" in values
+    assert r"\newcommand{\claimsInconclusive}{1}" in values and r"\newcommand{\claimsNotReproduced}{1}" in values
+
+
+def _stat(mean, ci=0.01, n=3):
+    return {"mean": mean, "ci95": ci, "n": n}
+
+
+def _ae_summaries(conv_diff, keeps=True, loses=True, tradeoff=True):
+    summary = {
+        "default_reduction": "sum",
+        "readings": {"sum": {"test_mse": _stat(0.011)}},
+        "baselines": {"mean_image_mse": 0.067, "pca_mse": 0.009},
+        "claim": {"keeps_structure": keeps, "loses_detail": loses},
+    }
+    models = {"code_size": 64, "claims": {"tradeoff": {"per_model": {"basic": tradeoff}, "holds": tradeoff}}}
+    if conv_diff is not None:
+        models["claims"]["conv_better"] = {"difference": _stat(conv_diff), "holds": conv_diff + 0.01 < 0}
+    return summary, models
+
+
+def test_autoencoder_claims_follow_the_computed_criteria():
+    rows = {r["id"]: r for r in autoencoder_claims(*_ae_summaries(-0.03))}
+    assert rows["ae-recognisable"]["verdict"] == "reproduced" and rows["ae-conv-better"]["verdict"] == "reproduced"
+    rows = {r["id"]: r for r in autoencoder_claims(*_ae_summaries(0.001, loses=False, tradeoff=False))}
+    assert rows["ae-recognisable"]["verdict"] == "not reproduced" and rows["ae-conv-better"]["verdict"] == "not reproduced"
+    assert rows["ae-tradeoff"]["verdict"] == "not reproduced"
+    rows = {r["id"]: r for r in autoencoder_claims(*_ae_summaries(None))}
+    assert rows["ae-conv-better"]["verdict"] == "inconclusive" and "not run" in rows["ae-conv-better"]["measured"]
+
+
+def test_benchmarks_are_read_per_rule_and_credited_to_their_study(tmp_path):
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    (tmp_path / "train_gan" / "seed0").mkdir(parents=True)
+    (tmp_path / "train_gan" / "seed0" / "m.tsv").write_text(header + "12.5\t0:00:12\t900.0\t1\t1\t1\t0\t0\t90\t11\n")
+    (tmp_path / "train_gan" / "seed1.tsv").write_text(header + "7.5\t0:00:07\t1100.0\t1\t1\t1\t0\t0\t90\t7\n")
+    (tmp_path / "prepare_dataset").mkdir()
+    (tmp_path / "prepare_dataset" / "mnist.tsv").write_text(header + "0.3\t0:00:00\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n")
+    records = read_benchmarks(tmp_path)
+    assert len(records) == 3 and math.isnan(next(r for r in records if r["rule"] == "prepare_dataset")["max_rss_mib"])
+    summary = compute_summary(records, {"train_gan": "gan", "prepare_dataset": "data"})
+    gan = summary["studies"]["GANs"]
+    assert gan["jobs"] == 2 and gan["seconds"] == 20.0 and gan["max_rss_mib"] == 1100.0
+    assert list(summary["studies"]) == ["data", "GANs"] and summary["total_seconds"] == 20.3
+
+
+def test_config_hash_ignores_key_order_but_not_values():
+    assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})
