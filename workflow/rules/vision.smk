@@ -1,4 +1,106 @@
-# The vision study. (Being written: rules arrive with issue work.)
+# The vision study (§3.3-3.4): a ResNet-style CNN and a ViT trained from scratch on CIFAR-10, on
+# class-balanced subsets of the training set (the performance trend), with computed verdicts.
 
 
 validate(config["vision"], schema="../schemas/vision.schema.yaml")
+
+VIS = config["vision"]
+VIS_MODELS = ["cnn", "vit"]
+# a fraction's name in paths: percent of the training set (0.1 -> "10", 0.125 -> "12.5")
+VIS_FRACS = {f"{100 * f:g}": f for f in VIS["fractions"]}
+VIS_FULL = f"{100 * max(VIS['fractions']):g}"
+VIS_GPU = 1 if VIS["device"] == "cuda" else 0
+
+
+wildcard_constraints:
+    vis_model="|".join(VIS_MODELS),
+    vis_frac="|".join(k.replace(".", r"\.") for k in VIS_FRACS),
+
+
+def vision_runs(name, fracs=VIS_FRACS, models=VIS_MODELS):
+    """One file `name` per model, training fraction and seed."""
+    return expand(
+        "results/vision/{vis_model}/frac{vis_frac}/seed{seed}/{name}",
+        vis_model=models,
+        vis_frac=fracs,
+        seed=SEEDS,
+        name=name,
+    )
+
+
+rule train_image_classifier:
+    input:
+        cache="resources/cifar10/cifar10.npz",
+        provenance="resources/cifar10/provenance.json",
+    output:
+        metrics="results/vision/{vis_model}/frac{vis_frac}/seed{seed}/metrics.json",
+        history="results/vision/{vis_model}/frac{vis_frac}/seed{seed}/history.csv",
+        arrays="results/vision/{vis_model}/frac{vis_frac}/seed{seed}/arrays.npz",
+    log:
+        "logs/train_image_classifier/{vis_model}/frac{vis_frac}/seed{seed}.log",
+    benchmark:
+        "benchmarks-out/train_image_classifier/{vis_model}/frac{vis_frac}/seed{seed}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2500,
+        runtime=60,
+        gpu=VIS_GPU,
+    params:
+        settings={k: VIS[k] for k in ("train", "fast", "cnn", "vit")},
+        data=VIS["data"],
+        device=VIS["device"],
+        fraction=lambda wildcards: VIS_FRACS[wildcards.vis_frac],
+    script:
+        "../scripts/train_image_classifier.py"
+
+
+rule summarize_vision:
+    input:
+        runs=vision_runs("metrics.json"),
+    output:
+        summary="results/vision/summary.json",
+        claims="results/vision/claims.json",
+        values="results/report/generated/vision_values.tex",
+        setting="results/report/generated/vision_setting.tex",
+        results="results/report/generated/vision_results.tex",
+        trend="results/report/generated/vision_trend.tex",
+    log:
+        "logs/summarize_vision/summary.log",
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        settings=VIS,
+        seeds=SEEDS,
+    script:
+        "../scripts/summarize_vision.py"
+
+
+rule plot_vision:
+    input:
+        summary=rules.summarize_vision.output.summary,
+        runs=vision_runs("metrics.json"),
+        arrays=vision_runs("arrays.npz", fracs=[VIS_FULL]),
+    output:
+        trend="results/report/figures/vision_trend.pdf",
+        confusion="results/report/figures/vision_confusion.pdf",
+        attention="results/report/figures/vision_attention.pdf",
+    log:
+        "logs/plot_vision/plot.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/plot_vision.py"
+
+
+REPORT_INPUTS.extend(
+    [
+        *rules.plot_vision.output,
+        rules.summarize_vision.output.values,
+        rules.summarize_vision.output.setting,
+        rules.summarize_vision.output.results,
+        rules.summarize_vision.output.trend,
+    ]
+)
+CLAIMS.append(rules.summarize_vision.output.claims)

@@ -1,0 +1,206 @@
+"""Training one image classifier for one seed: the loop, its schedule, checkpoints, and fast paths.
+
+The data stay one uint8 tensor (on the GPU with `data_on_device`); every step slices a permutation,
+augments the batch as a tensor, and never synchronises with the host (no `.item()`). The fast paths
+are switches of `TrainConfig`: bf16 autocast, channels-last memory for the CNN, `torch.compile`.
+Each epoch ends with a checkpoint (`dlrepro.checkpoint`), so a killed job resumes where it stopped
+and ends with the same metrics as an uninterrupted run (on CPU).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
+from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD, normalize, random_crop_flip
+from dlrepro.vision.measure import attention_rollout, confusion_matrix, flops_per_image
+from dlrepro.vision.models import build_model, parameter_count
+
+__all__ = ["TrainConfig", "make_optimizer", "lr_factor", "train_classifier"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The recipe both models share (their own learning rate and weight decay are arguments)."""
+
+    epochs: int = 10  # passes over the (subset of the) training set
+    batch_size: int = 256  # images per optimizer step
+    optimizer: str = "adamw"  # adamw | sgd (SGD with Nesterov momentum)
+    momentum: float = 0.9  # SGD momentum (adamw: beta1)
+    label_smoothing: float = 0.1  # cross-entropy label smoothing
+    warmup_fraction: float = 0.1  # share of all steps with a linear learning-rate warm-up from 0
+    schedule: str = "cosine"  # cosine | linear: decay from the peak to 0 after the warm-up
+    crop_padding: int = 4  # zero padding (pixels) before the random 32x32 crop; 0 = no crop
+    flip: bool = True  # random horizontal flip of half the images
+    eval_examples: int = 2000  # test images scored after each epoch (0 = all); the final score uses all
+    eval_batch_size: int = 1000  # images per forward pass when scoring
+    data_on_device: bool = False  # keep the training images on the training device (GPU) for the whole run
+    bf16: bool = False  # bfloat16 autocast for forward passes (CPU or GPU)
+    channels_last: bool = False  # channels-last memory format (CNN only)
+    compile: bool = False  # torch.compile the model for training
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"Unknown config key for vision training: {sorted(unknown)}")
+        cfg = cls(**d)
+        if cfg.optimizer not in ("adamw", "sgd"):
+            raise ValueError(f"optimizer must be adamw or sgd, got {cfg.optimizer!r}")
+        if cfg.schedule not in ("cosine", "linear"):
+            raise ValueError(f"schedule must be cosine or linear, got {cfg.schedule!r}")
+        return cfg
+
+
+def make_optimizer(model, cfg: TrainConfig, *, learning_rate: float, weight_decay: float):
+    """Weight decay on weight matrices and kernels only: not on biases, norms, the class token and positions."""
+    params = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    decay = [p for name, p in params if p.ndim >= 2 and name not in ("cls", "pos")]
+    rest = [p for name, p in params if not (p.ndim >= 2 and name not in ("cls", "pos"))]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=learning_rate, momentum=cfg.momentum, nesterov=True)
+    return torch.optim.AdamW(groups, lr=learning_rate, betas=(cfg.momentum, 0.999))
+
+
+def lr_factor(step: int, *, total: int, warmup: int, schedule: str) -> float:
+    """Multiplier of the peak learning rate at `step` (0-based): linear warm-up, then cosine/linear to 0."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1 + math.cos(math.pi * progress)) if schedule == "cosine" else 1 - progress
+
+
+@torch.no_grad()
+def predict(model, x_uint8: torch.Tensor, *, cfg: TrainConfig, device, mean, std) -> torch.Tensor:
+    """Predicted classes of uint8 images (N, 3, 32, 32), in batches of cfg.eval_batch_size."""
+    model.eval()
+    preds = []
+    for i in range(0, len(x_uint8), cfg.eval_batch_size):
+        xb = _prepare(x_uint8[i : i + cfg.eval_batch_size].to(device, non_blocking=True), mean, std, cfg)
+        with _autocast(device, cfg):
+            preds.append(model(xb).argmax(dim=1))
+    return torch.cat(preds)
+
+
+def _prepare(xb, mean, std, cfg):
+    xb = normalize(xb, mean, std)
+    return xb.contiguous(memory_format=torch.channels_last) if cfg.channels_last else xb
+
+
+def _autocast(device, cfg):
+    if not cfg.bf16:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
+
+
+def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, learning_rate: float, weight_decay: float,
+                     seed: int, device="cpu", checkpoint: Checkpointer | None = None, stop_after_epoch: int | None = None):  # fmt: skip
+    """Train a `kind` ("cnn" | "vit") model on data["x_train"]/["y_train"] (uint8 NCHW, int labels) for one seed.
+
+    Returns (metrics, per-epoch history, arrays for the figures), or None when `stop_after_epoch`
+    stops the run early (as a killed job would; tests use it to check resuming).
+    """
+    device = torch.device(device)
+    checkpoint = checkpoint or Checkpointer(None)
+    torch.manual_seed(seed)
+    store = device if cfg.data_on_device else torch.device("cpu")
+    gen = torch.Generator(device=store).manual_seed(seed + 1)
+    x_train = torch.from_numpy(data["x_train"]).to(store)
+    y_train = torch.from_numpy(data["y_train"].astype(np.int64)).to(store)
+    x_test, y_test = torch.from_numpy(data["x_test"]), torch.from_numpy(data["y_test"].astype(np.int64))
+    mean = torch.tensor(CIFAR10_MEAN, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR10_STD, device=device).view(1, 3, 1, 1)
+
+    model = build_model(kind, **arch).to(device)
+    if cfg.channels_last and kind == "cnn":
+        model = model.to(memory_format=torch.channels_last)
+    cfg_run = cfg if kind == "cnn" else TrainConfig(**{**asdict(cfg), "channels_last": False})
+    forward = torch.compile(model) if cfg.compile else model
+    optimizer = make_optimizer(model, cfg, learning_rate=learning_rate, weight_decay=weight_decay)
+    n = len(x_train)
+    batch = min(cfg.batch_size, n)
+    steps_per_epoch = n // batch  # the last incomplete batch is dropped: static shapes for compile
+    total, warmup = cfg.epochs * steps_per_epoch, round(cfg.warmup_fraction * cfg.epochs * steps_per_epoch)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total=total, warmup=warmup, schedule=cfg.schedule))
+    n_eval = cfg.eval_examples or len(x_test)
+
+    start_epoch, history, train_seconds = 1, [], 0.0
+    state = checkpoint.load(map_location=device)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        set_rng_state(state["rng"])
+        gen.set_state(state["generator"].to("cpu") if store.type == "cpu" else state["generator"])
+        start_epoch, history, train_seconds = state["epoch"] + 1, state["history"], state["train_seconds"]
+
+    log.info("%s: %d parameters, %d training images, %d steps of %d", kind, parameter_count(model), n, total, batch)
+    for epoch in range(start_epoch, cfg.epochs + 1):
+        model.train()
+        tic = time.perf_counter()
+        perm = torch.randperm(n, generator=gen, device=store)
+        loss_sum = torch.zeros((), device=device)
+        for i in range(steps_per_epoch):
+            idx = perm[i * batch : (i + 1) * batch]
+            xb = random_crop_flip(x_train[idx], padding=cfg.crop_padding, flip=cfg.flip, generator=gen)
+            xb = _prepare(xb.to(device, non_blocking=True), mean, std, cfg_run)
+            yb = y_train[idx].to(device, non_blocking=True)
+            with _autocast(device, cfg):
+                loss = F.cross_entropy(forward(xb), yb, label_smoothing=cfg.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            loss_sum += loss.detach()  # no host sync per step
+        train_loss = float(loss_sum) / steps_per_epoch  # one sync per epoch
+        train_seconds += time.perf_counter() - tic
+        if not math.isfinite(train_loss):
+            raise FloatingPointError(f"{kind}: training loss is {train_loss} at epoch {epoch}")
+        eval_pred = predict(model, x_test[:n_eval], cfg=cfg_run, device=device, mean=mean, std=std)
+        eval_acc = float((eval_pred.cpu() == y_test[:n_eval]).double().mean())
+        history.append({"epoch": epoch, "train_loss": train_loss, "eval_accuracy": eval_acc,
+                        "lr": scheduler.get_last_lr()[0], "train_seconds": train_seconds})  # fmt: skip
+        log.info("epoch %3d  train_loss %.4f  eval_acc(%d) %.4f  %7.1f s", epoch, train_loss, n_eval, eval_acc, train_seconds)
+        checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                         "rng": rng_state(), "generator": gen.get_state(), "epoch": epoch, "history": history,
+                         "train_seconds": train_seconds}, where=f"epoch {epoch}")  # fmt: skip
+        if stop_after_epoch is not None and epoch >= stop_after_epoch and epoch < cfg.epochs:
+            return None
+
+    tic = time.perf_counter()
+    pred = predict(model, x_test, cfg=cfg_run, device=device, mean=mean, std=std).cpu()
+    test_seconds = time.perf_counter() - tic
+    cm = confusion_matrix(y_test.numpy(), pred.numpy(), n_classes=int(y_test.max()) + 1)
+    metrics = {
+        "model": kind, "seed": seed, "parameters": parameter_count(model),
+        "flops_per_image": flops_per_image(model, tuple(x_test.shape[1:]), device=device),
+        "test_accuracy": float(np.trace(cm) / cm.sum()), "test_examples": len(x_test), "train_examples": n,
+        "epochs": cfg.epochs, "steps": total, "train_seconds": train_seconds,
+        "images_per_second": total * batch / train_seconds if train_seconds > 0 else float("nan"),
+        "test_images_per_second": len(x_test) / test_seconds, "device": str(device),
+    }  # fmt: skip
+    arrays = {"confusion": cm}
+    if kind == "vit":
+        arrays.update(attention_rollout_arrays(model, x_test, y_test, pred, mean=mean, std=std, device=device))
+    return metrics, history, arrays
+
+
+def attention_rollout_arrays(model, x_test, y_test, pred, *, mean, std, device, n_images: int = 10) -> dict:
+    """Rollout maps of the first test image of each of the first `n_images` classes (CIFAR-10: all), with the images."""
+    y = y_test.numpy()
+    pick = np.array([np.flatnonzero(y == c)[0] for c in np.unique(y)[:n_images]])
+    model.eval()
+    maps = attention_rollout(model, normalize(x_test[pick].to(device), mean, std))
+    return {"attention_images": x_test[pick].numpy(), "attention_maps": maps.cpu().numpy(),
+            "attention_labels": y[pick], "attention_predictions": pred.numpy()[pick]}  # fmt: skip

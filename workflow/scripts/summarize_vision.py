@@ -1,0 +1,16 @@
+"""Summarise the vision runs over seeds and fractions; write the claims and the report's generated LaTeX."""
+
+from pathlib import Path
+
+from dlrepro.io import read_json, setup_logging, write_json
+from dlrepro.vision.report import setting_rows, vision_tex
+from dlrepro.vision.study import summarize_vision, vision_claims
+
+setup_logging(snakemake.log[0])
+summary = summarize_vision([read_json(p) for p in snakemake.input.runs])
+claims = vision_claims(summary)
+write_json(snakemake.output.summary, summary)
+write_json(snakemake.output.claims, claims)
+tex = vision_tex(summary, claims, setting_rows(snakemake.params.settings, snakemake.params.seeds))
+for name, text in tex.items():
+    Path(snakemake.output[name]).write_text(text, encoding="utf-8")
