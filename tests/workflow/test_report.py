@@ -60,7 +60,7 @@ def test_rebuilding_the_report_gives_the_same_pdf(tiny_run, tmp_path):
     pdf = work / "results/report/report.pdf"
     first = pdf.read_bytes()
     pdf.unlink()
-    snakemake(work, "--cores", "1", *args, str(pdf.relative_to(work)))
+    snakemake(work, str(pdf.relative_to(work)), "--cores", "1", *args)  # targets before --config
     assert pdf.read_bytes() == first, "the same results must give a byte-identical report"
 
 
@@ -70,16 +70,16 @@ def test_one_figure_rebuilds_alone_by_naming_it(tiny_run, tmp_path):
     shutil.copytree(done_work, work, symlinks=True)
     figure = work / "results/report/figures/ae_compression.pdf"
     figure.unlink()
-    plan = snakemake(work, "-n", "--quiet", "rules", *args, "results/report/figures/ae_compression.pdf").stdout
+    plan = snakemake(work, "results/report/figures/ae_compression.pdf", "-n", "--quiet", "rules", *args).stdout
     assert "plot_autoencoder_models" in plan and "train_torch_autoencoder" not in plan and "build_report" not in plan
-    snakemake(work, "--cores", "1", *args, "results/report/figures/ae_compression.pdf")
+    snakemake(work, "results/report/figures/ae_compression.pdf", "--cores", "1", *args)
     assert figure.stat().st_size > 1000
 
 
 def test_html_report_has_every_figure_with_a_caption(tiny_run, tmp_path):
     work, args = tiny_run
     out = tmp_path / "report.zip"
-    snakemake(work, *args, "--report", str(out))
+    snakemake(work, "--report", str(out), *args)
     names = zipfile.ZipFile(out).namelist()
     figures = sorted(p.name for p in (work / "results/report/figures").glob("*.pdf"))
     for name in [*figures, "report.pdf", "claims.csv", "compute.csv"]:
