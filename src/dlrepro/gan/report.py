@@ -1,0 +1,251 @@
+"""Report values of the GAN study: the summary over seeds, the claim verdicts and the LaTeX snippets.
+
+Every verdict is computed here from a criterion stated next to it (the thresholds come from the
+config's `gan.claims` block); no number is typed into the report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+
+from dlrepro.metrics import mean_ci
+from dlrepro.report import fmt, fmt_ci, latex_escape, macro
+
+__all__ = ["verdict", "summarize_gan", "gan_claims", "gan_tex", "instability", "MODEL_LABELS"]
+
+MODEL_LABELS = {"gan": "GAN (the paper's)", "lsgan": "LSGAN", "bigan": "BiGAN"}
+MACRO_NAMES = {"gan": "Gan", "lsgan": "Lsgan", "bigan": "Bigan"}
+
+
+def _bounds(stat: dict) -> tuple[float, float]:
+    half = 0.0 if math.isnan(stat["ci95"]) else stat["ci95"]  # one seed: the mean is all there is
+    return stat["mean"] - half, stat["mean"] + half
+
+
+def verdict(stat: dict, threshold: float, *, above: bool) -> str:
+    """'reproduced' when the whole 95% CI lies on the claimed side of `threshold` (above it, or below it
+    when `above` is False), 'not reproduced' when it lies wholly on the other side, else 'inconclusive'."""
+    low, high = _bounds(stat)
+    if above:
+        return "reproduced" if low >= threshold else "not reproduced" if high < threshold else "inconclusive"
+    return "reproduced" if high < threshold else "not reproduced" if low >= threshold else "inconclusive"
+
+
+def instability(fids: list[float]) -> float:
+    """Mean |change of log FID| between consecutive epochs over the second half of training."""
+    f = np.log(np.asarray(fids, dtype=np.float64))
+    half = f[len(f) // 2 :]
+    return float(np.abs(np.diff(half)).mean()) if len(half) > 1 else float("nan")
+
+
+def _paired(a: dict, b: dict) -> dict:
+    return mean_ci(a[s] - b[s] for s in sorted(a) if s in b)
+
+
+def summarize_gan(runs: list[dict], histories: dict[tuple[str, int], list[dict]], classifier: dict, *,
+                  samples_per_epoch: int, claims: dict) -> dict:  # fmt: skip
+    """Per model: final metrics, the first epoch's, progress and timing (mean and 95% CI over seeds)."""
+    grouped = defaultdict(list)
+    for r in runs:
+        grouped[r["model"]].append(r)
+    floor_epoch = classifier["fid_floor"][str(samples_per_epoch)]
+    models, per_seed = {}, defaultdict(dict)
+    for kind, rs in grouped.items():
+        for r in rs:
+            h = histories[(kind, r["seed"])]
+            fid = [row["fid"] for row in h]
+            per_seed[kind][r["seed"]] = {
+                "gap_closed": (fid[0] - fid[-1]) / (fid[0] - floor_epoch),
+                "fid_change": fid[-1] - fid[1],  # last epoch minus the first, same sample size
+                "instability": instability(fid[1:]),
+                "min_class_share": min(r["final"]["class_share"]),
+            }
+        stat = lambda f: mean_ci(f(r) for r in rs)  # noqa: E731
+        seeds = per_seed[kind]
+        models[kind] = {
+            "seeds": sorted(r["seed"] for r in rs),
+            "parameters": rs[0]["parameters"],
+            "fid": stat(lambda r: r["final"]["fid"]),
+            "inception_score": stat(lambda r: r["final"]["inception_score"]),
+            "coverage_kl": stat(lambda r: r["final"]["coverage_kl"]),
+            "min_class_share": mean_ci(v["min_class_share"] for v in seeds.values()),
+            "lowest_class_share": min(v["min_class_share"] for v in seeds.values()),
+            "class_share": np.mean([r["final"]["class_share"] for r in rs], axis=0).tolist(),
+            "epoch1_fid": stat(lambda r: r["epoch1"]["fid"]),
+            "gap_closed": mean_ci(v["gap_closed"] for v in seeds.values()),
+            "fid_change": mean_ci(v["fid_change"] for v in seeds.values()),
+            "instability": mean_ci(v["instability"] for v in seeds.values()),
+            "train_seconds": stat(lambda r: r["train_seconds"]),
+            "steps_per_second": stat(lambda r: r["steps_per_second"]),
+            "final_samples": rs[0]["final"]["samples"],
+            "device": rs[0]["device"],
+        }
+        if kind == "bigan":
+            probe = {name: mean_ci(r["bigan"]["probe_accuracy"][name] for r in rs) for name in rs[0]["bigan"]["probe_accuracy"]}
+            enc = {r["seed"]: r["bigan"]["probe_accuracy"]["encoder"] for r in rs}
+            rand = {r["seed"]: r["bigan"]["probe_accuracy"]["random_encoder"] for r in rs}
+            models[kind]["probe"] = probe
+            models[kind]["probe_gain"] = _paired(enc, rand)
+            models[kind]["reconstruction_mse"] = stat(lambda r: r["bigan"]["reconstruction_mse"])
+    if "gan" in per_seed and "lsgan" in per_seed:
+        models["lsgan"]["instability_vs_gan"] = _paired(
+            {s: v["instability"] for s, v in per_seed["lsgan"].items()}, {s: v["instability"] for s, v in per_seed["gan"].items()}
+        )
+    statuses = {r.get("data_status", "verified") for r in runs}
+    return {
+        "models": models,
+        "classifier": classifier,
+        "floor_epoch": floor_epoch,
+        "samples_per_epoch": samples_per_epoch,
+        "criteria": claims,
+        "data_status": "unverified copy" if "unverified copy" in statuses else "verified",
+    }
+
+
+def gan_claims(summary: dict) -> list[dict]:
+    """The claims of §2 this study tests, each with its criterion, measurement and computed verdict."""
+    m, crit, out = summary["models"], summary["criteria"], []
+    ci = lambda s, d=3: fmt_ci(s, d).replace("$\\pm$", "+-")  # noqa: E731
+    if "gan" in m:
+        g = m["gan"]
+        v = verdict(g["gap_closed"], crit["gap_closed"], above=True)
+        if g["lowest_class_share"] < crit["min_class_share"]:
+            v = "not reproduced"
+        out.append({
+            "id": "gan-resemble", "section": "2.9",
+            "claim": "The GAN learns to generate new images that resemble MNIST digits.",
+            "metric": "share of the FID gap (untrained generator -> train-vs-test floor) closed after the last epoch, "
+                      "and the smallest share of any digit class among the final samples",
+            "criterion": f"gap closed >= {crit['gap_closed']:g} (lower 95% CI bound) and every digit class >= "
+                         f"{crit['min_class_share']:g} of the samples in every seed",
+            "measured": f"gap closed {ci(g['gap_closed'])}; smallest class share {g['lowest_class_share']:.3f}; "
+                        f"final FID {ci(g['fid'])} (floor {summary['classifier']['fid_floor'][str(g['final_samples'])]:.3f})",
+            "verdict": v,
+        })  # fmt: skip
+        out.append({
+            "id": "gan-improves", "section": "2.8",
+            "claim": "The generator's samples improve over the epochs (the first epoch's are rough).",
+            "metric": f"FID after the last epoch minus FID after epoch 1 ({summary['samples_per_epoch']} samples each), paired by seed",
+            "criterion": "the difference's 95% CI lies below 0",
+            "measured": f"{ci(g['fid_change'])} (epoch 1: {ci(g['epoch1_fid'])})",
+            "verdict": verdict(g["fid_change"], 0.0, above=False),
+        })  # fmt: skip
+    if "lsgan" in m and "instability_vs_gan" in m["lsgan"]:
+        d = m["lsgan"]["instability_vs_gan"]
+        out.append({
+            "id": "lsgan-stability", "section": "2.4",
+            "claim": "LSGAN's least-squares loss improves the stability of GAN training.",
+            "metric": "mean |change of log FID| between consecutive epochs over the second half of training, "
+                      "LSGAN minus GAN, paired by seed",
+            "criterion": "the difference's 95% CI lies below 0",
+            "measured": f"{ci(d)} (GAN {ci(m['gan']['instability'])}, LSGAN {ci(m['lsgan']['instability'])})",
+            "verdict": verdict(d, 0.0, above=False),
+        })  # fmt: skip
+    if "bigan" in m:
+        b = m["bigan"]
+        out.append({
+            "id": "bigan-encoder", "section": "2.4",
+            "claim": "BiGAN's encoder maps data into the latent space (a learned representation).",
+            "metric": "test accuracy of a linear classifier on E(x) minus on a randomly initialised encoder, paired by seed",
+            "criterion": "the difference's 95% CI lies above 0",
+            "measured": f"{ci(b['probe_gain'])} (E(x) {ci(b['probe']['encoder'])}, random {ci(b['probe']['random_encoder'])}, "
+                        f"pixels {ci(b['probe']['pixels'])})",
+            "verdict": verdict(b["probe_gain"], 0.0, above=True) if b["probe_gain"]["mean"] != 0 else "inconclusive",
+        })  # fmt: skip
+    return out
+
+
+def setting_rows(settings: dict, seeds: list[int], classifier: dict) -> dict[str, str]:
+    m, o, e, c = settings["model"], settings["optim"], settings["eval"], settings["classifier"]
+    return {
+        "models": ", ".join(MODEL_LABELS[k] for k in settings["models"]),
+        "generator": f"{m['latent_dim']} -> {m['hidden']} (ReLU) -> 784 (Sigmoid)",
+        "discriminator": f"784 -> {m['hidden']} (ReLU) -> 1 (Sigmoid; linear for LSGAN); BiGAN: 784 + {m['latent_dim']} inputs",
+        "BiGAN encoder": f"784 -> {m['hidden']} (ReLU) -> {m['latent_dim']}",
+        "latent": f"{m['latent_distribution']} ({'N(0, I)' if m['latent_distribution'] == 'normal' else 'U(-1, 1)'})",
+        "loss": f"BCE, generator {o['generator_loss'].replace('_', '-')}; LSGAN least squares",
+        "optimiser": f"Adam, learning rate {o['learning_rate']:g}, betas {o['betas'][0]:g}/{o['betas'][1]:g}",
+        "epochs / batch size": f"{o['epochs']} / {o['batch_size']}",
+        "images": "MNIST scaled to [0, 1]",
+        "scored per epoch / at the end": f"{e['samples_per_epoch']} / {e['final_samples']} generated images",
+        "metric classifier": f"CNN {c['channels'][0]}-{c['channels'][1]} channels, {c['hidden']} features, "
+                             f"{c['epochs']} epochs; test accuracy {classifier['test_accuracy']:.4f}",
+        "seeds": ", ".join(map(str, seeds)),
+    }  # fmt: skip
+
+
+def gan_tex(summary: dict, claims: list[dict], settings: dict, seeds: list[int]) -> dict[str, str]:
+    """Macros, the settings table, the metrics table and the BiGAN probe table."""
+    cls, models = summary["classifier"], summary["models"]
+    final_n = str(next(iter(models.values()))["final_samples"]) if models else None
+    values = "% generated by dlrepro.gan.report.gan_tex: do not edit\n"
+    values += macro("ganClassifierAccuracy", f"{100 * cls['test_accuracy']:.2f}\\%")
+    values += macro("ganClassifierMin", f"{100 * settings['classifier']['min_accuracy']:.0f}\\%")
+    values += macro("ganClassifierOk", "meets" if cls["meets_min_accuracy"] else "falls short of")
+    values += macro("ganFidFloor", fmt(cls["fid_floor"][final_n]) if final_n in cls["fid_floor"] else "--")
+    values += macro("ganFidFloorEpoch", fmt(summary["floor_epoch"]))
+    values += macro("ganSamplesPerEpoch", f"{summary['samples_per_epoch']:,}")
+    values += macro("ganFinalSamples", f"{int(final_n):,}" if final_n else "--")
+    values += macro("ganTestIs", fmt(cls["test_inception_score"], 3))
+    values += macro("ganGapCriterion", f"{settings['claims']['gap_closed']:g}")
+    values += macro("ganShareCriterion", f"{settings['claims']['min_class_share']:g}")
+    values += macro("ganDataStatus", latex_escape(summary["data_status"]))
+    for kind, r in models.items():
+        name = MACRO_NAMES[kind]
+        values += macro(f"ganFid{name}", fmt_ci(r["fid"], 3))
+        values += macro(f"ganIs{name}", fmt_ci(r["inception_score"], 3))
+        values += macro(f"ganEpochOneFid{name}", fmt_ci(r["epoch1_fid"], 3))
+        values += macro(f"ganGap{name}", fmt_ci(r["gap_closed"], 3))
+        values += macro(f"ganFidChange{name}", fmt_ci(r["fid_change"], 3))
+        values += macro(f"ganMinShare{name}", f"{r['lowest_class_share']:.3f}")
+        values += macro(f"ganSeconds{name}", fmt(r["train_seconds"]["mean"], 3))
+        values += macro(f"ganStepsPerSecond{name}", fmt(r["steps_per_second"]["mean"], 3))
+        values += macro(f"ganInstability{name}", fmt_ci(r["instability"], 3))
+    if "bigan" in models:
+        b = models["bigan"]
+        for key, name in (("encoder", "Encoder"), ("pixels", "Pixels"), ("random_encoder", "Random")):
+            values += macro(f"ganProbe{name}", fmt_ci(b["probe"][key], 3))
+        values += macro("ganProbeGain", fmt_ci(b["probe_gain"], 3))
+        values += macro("ganReconMse", fmt_ci(b["reconstruction_mse"], 3))
+    if "lsgan" in models and "instability_vs_gan" in models["lsgan"]:
+        values += macro("ganInstabilityDiff", fmt_ci(models["lsgan"]["instability_vs_gan"], 3))
+    ids = {"gan-resemble": "Resemble", "gan-improves": "Improves", "lsgan-stability": "Stability", "bigan-encoder": "Encoder"}
+    for claim in claims:
+        values += macro(f"ganVerdict{ids[claim['id']]}", claim["verdict"])
+    for missing in set(ids) - {c["id"] for c in claims}:
+        values += macro(f"ganVerdict{ids[missing]}", "not run")
+
+    rows = [f"{latex_escape(k)} & {latex_escape(v)} \\\\" for k, v in setting_rows(settings, seeds, cls).items()]
+    setting_table = "\\begin{tabular}{ll}\n\\toprule\nsetting & value \\\\\n\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabular}\n"
+
+    lines = []
+    for kind, r in models.items():
+        lines.append(
+            f"{latex_escape(MODEL_LABELS[kind])} & {fmt_ci(r['fid'], 3)} & {fmt_ci(r['inception_score'], 3)} & "
+            f"{fmt_ci(r['coverage_kl'], 3)} & {r['lowest_class_share']:.3f} & {fmt_ci(r['epoch1_fid'], 3)} & "
+            f"{len(r['seeds'])} & {fmt(r['train_seconds']['mean'], 3)} \\\\"
+        )
+    lines.append("\\midrule")
+    lines.append(f"real images (train vs test) & {values_floor(cls, final_n)} & {fmt(cls['test_inception_score'], 3)} & "
+                 f"{fmt(cls['test_coverage_kl'], 3)} & {min(cls['test_class_share']):.3f} & -- & -- & -- \\\\")  # fmt: skip
+    metrics_table = (
+        "\\begin{tabular}{lrrrrrrr}\n\\toprule\n"
+        "model & FID & IS & coverage KL & min.\\ share & FID, epoch 1 & seeds & seconds \\\\\n\\midrule\n"
+        + "\n".join(lines) + "\n\\bottomrule\n\\end{tabular}\n"
+    )  # fmt: skip
+    out = {"values": values, "setting_table": setting_table, "metrics_table": metrics_table}
+    if "bigan" in models:
+        p = models["bigan"]["probe"]
+        body = [f"{label} & {fmt_ci(p[key], 3)} \\\\" for key, label in
+                (("encoder", "BiGAN encoder $E(x)$"), ("random_encoder", "randomly initialised encoder"), ("pixels", "raw pixels"))]  # fmt: skip
+        out["probe_table"] = "\\begin{tabular}{lr}\n\\toprule\nfeatures & test accuracy \\\\\n\\midrule\n" + "\n".join(body) + "\n\\bottomrule\n\\end{tabular}\n"
+    else:
+        out["probe_table"] = "BiGAN not run.\n"
+    return out
+
+
+def values_floor(cls: dict, n: str | None) -> str:
+    return fmt(cls["fid_floor"][n], 3) if n in cls["fid_floor"] else "--"

@@ -1,0 +1,150 @@
+"""The GAN study as plain functions the workflow scripts call (a notebook can too):
+
+    data = load_gan_data("resources/mnist/mnist.npz", train_examples=0, test_examples=0)
+    classifier, cls_metrics, reference = run_classifier(data, settings["classifier"], sample_sizes=[2000, 10000], seed=0)
+    metrics, history, arrays = run_gan(data, "gan", settings, seed=0, classifier=classifier, reference=reference)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from dlrepro.checkpoint import Checkpointer
+from dlrepro.data.prepare import load_cache
+from dlrepro.gan.classifier import reference_points, train_classifier
+from dlrepro.gan.metrics import linear_probe, sample_quality
+from dlrepro.gan.models import BiGAN, MnistClassifier
+from dlrepro.gan.training import GanConfig, generate, train_gan
+
+__all__ = ["GanData", "load_gan_data", "gan_config", "run_classifier", "load_classifier", "run_gan", "history_rows"]
+
+log = logging.getLogger(__name__)
+
+N_CLASSES = 10
+
+
+@dataclass
+class GanData:
+    x_train: np.ndarray  # (N, 784) float32 in [0, 1]: the Sigmoid generator's range
+    y_train: np.ndarray  # (N,) int64
+    x_test: np.ndarray  # (M, 784) float32 in [0, 1]
+    y_test: np.ndarray  # (M,) int64
+
+
+def load_gan_data(cache_path, *, train_examples: int, test_examples: int) -> GanData:
+    """The first `train_examples`/`test_examples` MNIST images (0 = all), flattened and scaled to [0, 1]."""
+    cache = load_cache(cache_path)
+    n_train = train_examples or len(cache["x_train"])
+    n_test = test_examples or len(cache["x_test"])
+    unit = lambda x: (x.reshape(len(x), -1).astype(np.float32) / 255.0)  # noqa: E731
+    return GanData(unit(cache["x_train"][:n_train]), cache["y_train"][:n_train].astype(np.int64),
+                   unit(cache["x_test"][:n_test]), cache["y_test"][:n_test].astype(np.int64))  # fmt: skip
+
+
+def gan_config(kind: str, settings: dict) -> GanConfig:
+    """The package config of one model from the config's `gan` block (its model/optim/eval sub-blocks)."""
+    e = settings["eval"]
+    return GanConfig.from_dict({
+        "kind": kind, **settings["model"], **settings["optim"], "cuda_graph": settings["cuda_graph"],
+        "eval_samples": e["samples_per_epoch"], "final_samples": e["final_samples"], "grid_samples": e["grid_samples"],
+    })  # fmt: skip
+
+
+def reference_sizes(settings: dict, data: GanData) -> list[int]:
+    """Sample sizes the FID floor is computed at: the per-epoch and the final sample sizes."""
+    e = settings["eval"]
+    return sorted({min(e["samples_per_epoch"], len(data.x_train)), min(e["final_samples"], len(data.x_train))})
+
+
+def run_classifier(data: GanData, settings: dict, *, sample_sizes: list[int], seed: int):
+    """Train the metric classifier; returns (model, metrics incl. the reference points, reference stats)."""
+    c = settings
+    model, metrics = train_classifier(data.x_train, data.y_train, data.x_test, data.y_test, epochs=c["epochs"],
+                                      batch_size=c["batch_size"], learning_rate=c["learning_rate"],
+                                      channels=c["channels"], hidden=c["hidden"], seed=seed)  # fmt: skip
+    refs, stats = reference_points(model, data.x_train, data.x_test, sample_sizes=sample_sizes)
+    metrics.update(refs, seed=seed, channels=list(c["channels"]), hidden=c["hidden"])
+    metrics["meets_min_accuracy"] = metrics["test_accuracy"] >= c["min_accuracy"]
+    if not metrics["meets_min_accuracy"]:
+        log.warning("classifier test accuracy %.4f is below the required %.4f", metrics["test_accuracy"], c["min_accuracy"])
+    return model, metrics, stats
+
+
+def load_classifier(path, *, channels, hidden, device) -> MnistClassifier:
+    model = MnistClassifier(channels=tuple(channels), hidden=hidden)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model.to(device).eval()
+
+
+def _to_uint8(x) -> np.ndarray:
+    return np.rint(np.asarray(x) * 255).clip(0, 255).astype(np.uint8)
+
+
+def bigan_extras(model: BiGAN, data: GanData, *, probe_train: int, probe_steps: int, digits: int, seed: int, device) -> tuple[dict, dict]:
+    """Reconstructions G(E(x)) and a linear probe of E(x) against raw pixels and a random-init encoder."""
+    n = min(probe_train, len(data.x_train))
+    x_tr = torch.as_tensor(data.x_train[:n], device=device)
+    x_te = torch.as_tensor(data.x_test, device=device)
+    y_tr, y_te = torch.as_tensor(data.y_train[:n]), torch.as_tensor(data.y_test)
+    torch.manual_seed(seed + 7919)  # a fresh encoder of the same architecture, untrained
+    random_encoder = BiGAN(latent_dim=model.latent_dim, hidden=model.encoder[0].out_features).encoder.to(device)
+    model.eval()
+    with torch.no_grad():
+        feats = {
+            "encoder": (model.encoder(x_tr), model.encoder(x_te)),
+            "pixels": (x_tr, x_te),
+            "random_encoder": (random_encoder(x_tr), random_encoder(x_te)),
+        }
+        recon = model.generator(model.encoder(x_te))
+    probe = {name: linear_probe(a.cpu(), y_tr, b.cpu(), y_te, steps=probe_steps) for name, (a, b) in feats.items()}
+    # the first test image of each class: the same digits in every figure
+    idx = [int(np.flatnonzero(data.y_test == k)[0]) for k in range(N_CLASSES) if (data.y_test == k).any()][:digits]
+    metrics = {"probe_accuracy": probe, "probe_train_examples": n,
+               "reconstruction_mse": float((recon - x_te).square().mean())}  # fmt: skip
+    arrays = {"originals": _to_uint8(data.x_test[idx]), "reconstructions": _to_uint8(recon[idx].cpu())}
+    return metrics, arrays
+
+
+def run_gan(data: GanData, kind: str, settings: dict, *, seed: int, classifier: MnistClassifier, reference: dict,
+            device="cpu", checkpoint_path=None, data_status: str = "verified"):  # fmt: skip
+    """Train one model for one seed and score it; returns (metrics, history rows, arrays for figures)."""
+    config = gan_config(kind, settings)
+    device = torch.device(device)
+    ref = (reference["mu"], reference["cov"])
+    scorer = lambda images: sample_quality(classifier, images, ref)  # noqa: E731
+    checkpointer = Checkpointer(checkpoint_path, {"config": asdict(config), "seed": seed, "n_train": len(data.x_train)})
+    model, history, grids = train_gan(data.x_train, config=config, seed=seed, device=device, scorer=scorer, checkpointer=checkpointer)
+    final_images = generate(model, config.final_samples, config, seed=2_000_003 * (seed + 1), device=device)
+    final = scorer(final_images)
+    train_seconds = sum(h["seconds"] for h in history)
+    steps = (len(data.x_train) // config.batch_size) * config.epochs
+    metrics = {
+        "model": kind, "seed": seed, "config": asdict(config), "device": str(device),
+        "cuda_graph": bool(config.cuda_graph and device.type == "cuda"), "data_status": data_status,
+        "parameters": sum(p.numel() for p in model.parameters()), "train_examples": len(data.x_train),
+        "train_seconds": train_seconds, "steps_per_second": steps / train_seconds if train_seconds > 0 else float("nan"),
+        "final": {**final, "samples": config.final_samples},
+        "epoch1": {k: history[1][k] for k in ("fid", "inception_score", "coverage_kl")},
+    }  # fmt: skip
+    arrays = {"grids": _to_uint8(grids), "samples": _to_uint8(final_images[:64].cpu())}
+    if kind == "bigan":
+        e = settings["eval"]
+        extra, extra_arrays = bigan_extras(model, data, probe_train=e["probe_train"], probe_steps=e["probe_steps"],
+                                           digits=e["reconstruction_digits"], seed=seed, device=device)  # fmt: skip
+        metrics["bigan"] = extra
+        arrays.update(extra_arrays)
+    return metrics, history_rows(history), arrays
+
+
+def history_rows(history: list[dict]) -> list[dict]:
+    """Flat CSV rows: the class shares become share_0 .. share_9."""
+    rows = []
+    for h in history:
+        row = {k: v for k, v in h.items() if k != "class_share"}
+        row.update({f"share_{k}": s for k, s in enumerate(h.get("class_share", []))})
+        rows.append(row)
+    return rows

@@ -1,0 +1,157 @@
+"""The GAN study's networks and loops: shapes, eager vs graph-style step, resume, determinism."""
+
+import numpy as np
+import pytest
+import torch
+
+from dlrepro.checkpoint import Checkpointer
+from dlrepro.gan.models import GAN, BiGAN, MnistClassifier, build_gan
+from dlrepro.gan.training import (
+    CounterStep,
+    GanConfig,
+    adversarial_step,
+    discriminator_loss,
+    make_optimizers,
+    train_epoch_eager,
+    train_gan,
+)
+
+torch.set_num_threads(1)
+
+
+def test_the_papers_gan_is_one_class_of_two_sequentials_with_the_papers_shapes():
+    model = build_gan("gan", latent_dim=100, hidden=256)
+    assert isinstance(model.generator, torch.nn.Sequential) and isinstance(model.discriminator, torch.nn.Sequential)
+    assert [type(m).__name__ for m in model.generator] == ["Linear", "ReLU", "Linear", "Sigmoid"]
+    assert [type(m).__name__ for m in model.discriminator] == ["Linear", "ReLU", "Linear", "Sigmoid"]
+    assert model.generator[0].out_features == 256 and model.discriminator[0].out_features == 256
+    images = model(torch.randn(16, 100))
+    assert images.shape == (16, 784), "G: 100-d latent -> 784 pixels"
+    assert images.min() >= 0 and images.max() <= 1, "Sigmoid output: pixels in [0, 1]"
+    p = model.discriminator(images)
+    assert p.shape == (16, 1) and ((p > 0) & (p < 1)).all(), "D: one probability per image"
+
+
+def test_lsgan_has_a_linear_discriminator_output_and_bigan_judges_pairs():
+    assert isinstance(build_gan("lsgan", latent_dim=8, hidden=16).discriminator[-1], torch.nn.Identity)
+    bigan = build_gan("bigan", latent_dim=8, hidden=16)
+    assert isinstance(bigan, BiGAN) and bigan.encoder(torch.rand(3, 784)).shape == (3, 8)
+    assert bigan.discriminator[0].in_features == 784 + 8
+    with pytest.raises(ValueError, match="unknown GAN kind"):
+        build_gan("wgan", latent_dim=8, hidden=16)
+
+
+def test_classifier_features_and_logits_shapes():
+    model = MnistClassifier(channels=(4, 8), hidden=16)
+    x = torch.rand(5, 784)
+    assert model.features(x).shape == (5, 16) and model(x).shape == (5, 10)
+
+
+def _run(kind, style, steps=12, batch=4):
+    torch.manual_seed(0)
+    data = torch.rand(steps * batch + 3, 784)  # an incomplete last batch is dropped
+    config = GanConfig(kind=kind, latent_dim=8, hidden=16, batch_size=batch)
+    torch.manual_seed(1)
+    model = build_gan(kind, latent_dim=8, hidden=16)
+    opt_d, opt_g = make_optimizers(model, config)
+
+    def step(real, z):
+        return adversarial_step(model, opt_d, opt_g, real, z, kind=kind, form="non_saturating")
+
+    shape = dict(batch_size=batch, latent_dim=8, distribution="normal")
+    torch.manual_seed(2)
+    if style == "eager":
+        losses = train_epoch_eager(step, data, **shape)
+    else:  # what the CUDA graph replays: batch from the on-device counter, z drawn inside
+        cs = CounterStep(step, data, **shape)
+        cs.start_epoch()
+        for _ in range(cs.n_steps):
+            cs()
+        assert int(cs.counter) == steps
+        losses = cs.epoch_means()
+    return model, losses
+
+
+@pytest.mark.parametrize("kind", ["gan", "lsgan", "bigan"])
+def test_graph_style_step_computes_the_same_updates_as_the_eager_loop(kind):
+    eager, loss_eager = _run(kind, "eager")
+    graph, loss_graph = _run(kind, "graph")
+    torch.testing.assert_close(loss_graph, loss_eager, rtol=0, atol=0)
+    for (name, a), (_, b) in zip(eager.state_dict().items(), graph.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+    untrained = build_gan(kind, latent_dim=8, hidden=16)
+    assert not torch.equal(untrained.generator[0].weight, eager.generator[0].weight)
+
+
+def test_discriminator_updates_lower_its_loss_on_a_fixed_batch():
+    torch.manual_seed(0)
+    model = build_gan("gan", latent_dim=8, hidden=16)
+    opt_d, opt_g = make_optimizers(model, GanConfig(latent_dim=8, hidden=16, learning_rate=1e-3))
+    real, z = torch.rand(16, 784) * 0.2, torch.randn(16, 8)
+
+    def d_loss():
+        with torch.no_grad():
+            return float(discriminator_loss("gan", model.discriminator(real), model.discriminator(model.generator(z))))
+
+    before = d_loss()
+    for _ in range(20):
+        g = [p.detach().clone() for p in model.generator.parameters()]
+        adversarial_step(model, opt_d, opt_g, real, z, kind="gan", form="non_saturating")
+        with torch.no_grad():  # hold G fixed: only the discriminator should have learned
+            for p, old in zip(model.generator.parameters(), g):
+                p.copy_(old)
+    assert d_loss() < before
+
+
+def _tiny_config(**kw):
+    return GanConfig(kind=kw.pop("kind", "gan"), latent_dim=8, hidden=16, epochs=2, batch_size=8, eval_samples=16, grid_samples=4, **kw)
+
+
+def _strip(history):
+    """History rows without timing; NaN (no loss before training) made comparable."""
+    return [{k: (None if v != v else v) for k, v in r.items() if k != "seconds"} for r in history]
+
+
+def _score(images):
+    return {"fid": float(images.mean()), "inception_score": float(images.std())}
+
+
+def test_training_is_deterministic_per_seed_and_differs_between_seeds():
+    x = np.random.default_rng(0).random((64, 784), dtype=np.float32)
+    _, h1, g1 = train_gan(x, config=_tiny_config(), seed=3, scorer=_score)
+    _, h2, g2 = train_gan(x, config=_tiny_config(), seed=3, scorer=_score)
+    _, h3, _ = train_gan(x, config=_tiny_config(), seed=4, scorer=_score)
+    assert _strip(h1) == _strip(h2) and np.array_equal(g1, g2)
+    assert _strip(h1) != _strip(h3)
+    assert g1.shape == (3, 4, 784), "the fixed grid before training and after each of 2 epochs"
+    assert [r["epoch"] for r in h1] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("kind", ["gan", "bigan"])
+def test_a_run_stopped_after_epoch_1_resumes_to_the_same_result(tmp_path, kind):
+    x = np.random.default_rng(1).random((64, 784), dtype=np.float32)
+    config = _tiny_config(kind=kind)
+    model_ref, h_ref, g_ref = train_gan(x, config=config, seed=0, scorer=_score)
+
+    calls = []
+
+    def interrupted(images):
+        calls.append(1)
+        if len(calls) == 3:  # epochs 0 and 1 scored, killed while scoring epoch 2
+            raise KeyboardInterrupt
+        return _score(images)
+
+    ckpt = Checkpointer(tmp_path / ".checkpoint.pt", {"run": "same"})
+    with pytest.raises(KeyboardInterrupt):
+        train_gan(x, config=config, seed=0, scorer=interrupted, checkpointer=ckpt)
+    assert ckpt.path.exists()
+    model, h, g = train_gan(x, config=config, seed=0, scorer=_score, checkpointer=Checkpointer(ckpt.path, {"run": "same"}))
+    assert _strip(h) == _strip(h_ref) and np.array_equal(g, g_ref)
+    for a, b in zip(model.state_dict().values(), model_ref.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_unknown_config_keys_fail_loudly():
+    with pytest.raises(ValueError, match="Unknown GAN config key: lr"):
+        GanConfig.from_dict({"lr": 1e-3})
+    assert GanConfig.from_dict({"betas": [0.5, 0.9]}).betas == (0.5, 0.9)
