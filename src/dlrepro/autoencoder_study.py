@@ -9,14 +9,15 @@ The workflow scripts call these; a notebook can too:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
 from dlrepro.data.prepare import load_cache
 from dlrepro.metrics import mean_image_mse, pca_mse, psnr
-from dlrepro.numpy_training import NumpyAEConfig, fixed_digit_indices, to_unit_float, train_numpy_autoencoder
+from dlrepro.numpy_training import NumpyAEConfig, NumpyCheckpointer, fixed_digit_indices, to_unit_float, train_numpy_autoencoder
 
-__all__ = ["AutoencoderData", "load_autoencoder_data", "run_numpy_ae", "run_torch_ae", "fit_baselines"]
+__all__ = ["AutoencoderData", "load_autoencoder_data", "run_numpy_ae", "run_torch_ae", "remove_checkpoint", "fit_baselines"]
 
 
 @dataclass
@@ -41,21 +42,35 @@ def load_autoencoder_data(
     return AutoencoderData(dataset, x_train, x_test, idx, x_test[idx])
 
 
-def run_torch_ae(data: AutoencoderData, name: str, settings: dict, *, code_size: int, seed: int, data_status: str = "verified"):
-    """Train one PyTorch autoencoder; return (metrics, per-epoch history, arrays for the figures)."""
-    from dlrepro.training import TorchAEConfig, train_autoencoder  # torch loads only when needed
+def run_torch_ae(
+    data: AutoencoderData, name: str, settings: dict, *, code_size: int, seed: int, data_status: str = "verified", checkpoint_path=None
+):
+    """Train one PyTorch autoencoder; return (metrics, per-epoch history, arrays for the figures).
+
+    With `checkpoint_path`, training saves its state there every epoch and resumes from it (see
+    `dlrepro.checkpoint`); the caller removes the file (`remove_checkpoint`) after writing the outputs.
+    """
+    from dlrepro.checkpoint import Checkpointer  # torch loads only when needed
+    from dlrepro.training import TorchAEConfig, train_autoencoder
 
     config = TorchAEConfig.from_dict(settings)
-    metrics, history, arrays = train_autoencoder(name, data.x_train, data.x_test, data.digits, code_size=code_size, config=config, seed=seed)
+    checkpoint = Checkpointer(checkpoint_path, _run_settings(data, name=name, settings=settings, code_size=code_size, seed=seed))
+    metrics, history, arrays = train_autoencoder(
+        name, data.x_train, data.x_test, data.digits, code_size=code_size, config=config, seed=seed, checkpoint=checkpoint
+    )
     metrics.update(dataset=data.dataset, psnr=psnr(metrics["test_mse"]), data_status=data_status)
     arrays["originals"] = np.rint(data.digits * 255).astype(np.uint8)
     return metrics, history, arrays
 
 
-def run_numpy_ae(data: AutoencoderData, settings: dict, *, seed: int, data_status: str = "verified"):
-    """Train one NumPy autoencoder; return (metrics, per-epoch history, arrays for the figures)."""
+def run_numpy_ae(data: AutoencoderData, settings: dict, *, seed: int, data_status: str = "verified", checkpoint_path=None):
+    """Train one NumPy autoencoder; return (metrics, per-epoch history, arrays for the figures).
+
+    With `checkpoint_path` (an .npz file), training saves its state there every epoch and resumes from it.
+    """
     config = NumpyAEConfig.from_dict(settings)
-    result = train_numpy_autoencoder(data.x_train, data.x_test, data.digits, config=config, seed=seed)
+    checkpoint = NumpyCheckpointer(checkpoint_path, _run_settings(data, name="numpy_ae", settings=settings, seed=seed))
+    result = train_numpy_autoencoder(data.x_train, data.x_test, data.digits, config=config, seed=seed, checkpoint=checkpoint)
     last = result.history[-1]
     metrics = {
         "model": "numpy_ae",
@@ -78,6 +93,17 @@ def run_numpy_ae(data: AutoencoderData, settings: dict, *, seed: int, data_statu
         "reconstructions": np.clip(np.rint(result.reconstructions * 255), 0, 255).astype(np.uint8),
     }
     return metrics, result.history, arrays
+
+
+def _run_settings(data: AutoencoderData, **run) -> dict:
+    """What a run's result depends on: a checkpoint made under anything else is not resumed."""
+    return {**run, "dataset": data.dataset, "train_examples": len(data.x_train), "test_examples": len(data.x_test)}
+
+
+def remove_checkpoint(path) -> None:
+    """Delete a run's checkpoint once its outputs are written (a missing file is fine)."""
+    if path is not None:
+        Path(path).unlink(missing_ok=True)
 
 
 def fit_baselines(data: AutoencoderData, *, pca_components: int, code_sizes=(), data_status: str = "verified") -> dict:

@@ -3,20 +3,29 @@
 Plain minibatch gradient descent over shuffled MNIST, images flattened to 784 values in [0, 1].
 Every `snapshot_every` iterations the reconstructions of a fixed set of test digits are kept
 (§1.3 step 6), so the progression of training can be drawn afterwards.
+
+Given a `NumpyCheckpointer`, training saves its whole state (weights, Adam moments, the shuffling
+RNG, history, snapshots) after every epoch and resumes from it: a run killed mid-training and
+started again ends with the same numbers as one that never stopped. The file is an .npz written
+atomically and read with `allow_pickle=False`, so this needs no torch and runs no pickled code.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
 
 from dlrepro.models.numpy_autoencoder import LOSS_REDUCTIONS, NumpyAutoencoder, mse_loss
 
-__all__ = ["NumpyAEConfig", "NumpyAEResult", "to_unit_float", "fixed_digit_indices", "evaluate_mse", "train_numpy_autoencoder"]
+__all__ = ["NumpyAEConfig", "NumpyAEResult", "NumpyCheckpointer", "to_unit_float", "fixed_digit_indices", "evaluate_mse", "train_numpy_autoencoder"]
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +100,103 @@ def _to_uint8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
 
 
+class NumpyCheckpointer:
+    """Save, find and remove one NumPy run's checkpoint: `dlrepro.checkpoint.Checkpointer` without torch.
+
+    The state is a dict of arrays; `path=None` turns every method into a no-op.
+    """
+
+    def __init__(self, path: str | os.PathLike | None, settings: dict | None = None):
+        self.path = Path(path) if path is not None else None
+        text = json.dumps(settings or {}, sort_keys=True, default=str)
+        self.key = hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        return f"NumpyCheckpointer({str(self.path)!r}, key={self.key})"
+
+    def load(self) -> dict[str, np.ndarray] | None:
+        """The saved arrays, or None when there are none or they were made with other settings."""
+        if self.path is None or not self.path.exists():
+            return None
+        try:
+            with np.load(self.path, allow_pickle=False) as saved:
+                arrays = {name: saved[name] for name in saved.files}
+            key, where = str(arrays.pop("_key")), str(arrays.pop("_where"))
+        except Exception as err:  # a corrupt file must not stop a rerun: start over instead
+            log.warning("checkpoint %s is unreadable (%s); starting from scratch", self.path, err)
+            return None
+        if key != self.key:
+            log.warning("checkpoint %s was made with other settings; starting from scratch", self.path)
+            return None
+        log.info("resuming from checkpoint %s (%s)", self.path, where)
+        return arrays
+
+    def save(self, arrays: dict[str, np.ndarray], where: str = "") -> None:
+        """Write `arrays` atomically (temporary name, then os.replace); `where` is logged on resume."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(f, _key=np.array(self.key), _where=np.array(where), **arrays)
+            os.replace(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+def _training_state(model, adam_state, order_rng, epoch, iteration, history, snap_iters, snaps, seconds) -> dict[str, np.ndarray]:
+    """Everything the next epoch depends on, as arrays (RNG state and history as JSON text)."""
+    state = {f"param{i}": p for i, (p, _) in enumerate(model.parameters())}
+    for (moment, i), value in ((k, v) for k, v in adam_state.items() if k != "t"):  # keys ("m", i), ("v", i)
+        state[f"adam_{moment}{i}"] = value
+    return {
+        **state, "adam_t": np.array(adam_state.get("t", 0)), "order_rng": np.array(json.dumps(order_rng.bit_generator.state)),
+        "epoch": np.array(epoch), "iteration": np.array(iteration), "history": np.array(json.dumps(history)),
+        "snapshot_iterations": np.array(snap_iters), "snapshots": np.stack(snaps), "seconds": np.array(seconds),
+    }  # fmt: skip
+
+
+def _restore(state: dict[str, np.ndarray], model, order_rng) -> tuple:
+    """Put a saved state back into `model` and `order_rng`; return the training loop's other variables."""
+    params = model.parameters()
+    for i, (p, _) in enumerate(params):
+        p[...] = state[f"param{i}"]
+    order_rng.bit_generator.state = json.loads(str(state["order_rng"]))
+    adam_state = {}
+    if "adam_m0" in state:  # Adam has stepped (the plain-SGD runs have no moments)
+        adam_state = {"t": int(state["adam_t"])}
+        adam_state.update({(m, i): state[f"adam_{m}{i}"].copy() for m in "mv" for i in range(len(params))})
+    history = json.loads(str(state["history"]))
+    snap_iters = [int(i) for i in state["snapshot_iterations"]]
+    return adam_state, int(state["epoch"]), int(state["iteration"]), history, snap_iters, list(state["snapshots"]), float(state["seconds"])
+
+
 def train_numpy_autoencoder(
-    x_train: np.ndarray, x_test: np.ndarray, digits: np.ndarray, *, config: NumpyAEConfig, seed: int
-) -> NumpyAEResult:
-    """Train on `x_train` (N, 784) float32; score on `x_test`; snapshot reconstructions of `digits`."""
+    x_train: np.ndarray, x_test: np.ndarray, digits: np.ndarray, *, config: NumpyAEConfig, seed: int,
+    checkpoint: NumpyCheckpointer | None = None,
+) -> NumpyAEResult:  # fmt: skip
+    """Train on `x_train` (N, 784) float32; score on `x_test`; snapshot reconstructions of `digits`.
+
+    With `checkpoint`, the state is saved after every epoch and a saved state (same settings) is
+    resumed from; the caller removes the checkpoint once it has written the outputs.
+    """
+    checkpoint = checkpoint or NumpyCheckpointer(None)
     start = time.perf_counter()
     model = NumpyAutoencoder(input_dim=x_train.shape[1], hidden_dim=config.hidden_dim, init_std=config.init_std, seed=seed)
     order_rng = np.random.default_rng([seed, 1])  # a stream apart from the weight init
     history, snap_iters, snaps = [], [0], [_to_uint8(model(digits))]
     adam_state: dict = {}
-    iteration = 0
+    iteration, done = 0, 0
+    if (state := checkpoint.load()) is not None:
+        adam_state, done, iteration, history, snap_iters, snaps, seconds = _restore(state, model, order_rng)
+        start -= seconds  # wall time counts the interrupted run too
     log.info("%5s %12s %14s %14s %8s", "epoch", "iterations", "train_loss", "test_mse", "seconds")
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(done + 1, config.epochs + 1):
         perm = order_rng.permutation(len(x_train))
         loss_sum, n_batches = 0.0, 0
         for step, i in enumerate(range(0, len(x_train), config.batch_size), start=1):
@@ -128,6 +222,8 @@ def train_numpy_autoencoder(
         }
         history.append(row)
         log.info("%5d %12d %14.6g %14.6f %8.2f", epoch, iteration, row["train_loss"], row["test_mse"], row["seconds"])
+        state = _training_state(model, adam_state, order_rng, epoch, iteration, history, snap_iters, snaps, row["seconds"])
+        checkpoint.save(state, where=f"epoch {epoch}")
     return NumpyAEResult(
         history=history,
         snapshot_iterations=np.array(snap_iters),

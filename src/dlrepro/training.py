@@ -1,7 +1,9 @@
 """Training and evaluation of the PyTorch autoencoders: the data stays in one tensor, batches are index slices.
 
 `train_epoch` and `evaluate_mse` follow pytorch/examples' train()/test(); `train_autoencoder` runs
-one configured model for one seed and returns its history and the arrays the figures need.
+one configured model for one seed and returns its history and the arrays the figures need. Given a
+`Checkpointer`, it saves its whole state after every epoch and resumes from it, so a run killed
+mid-training and started again ends with the same numbers as one that never stopped.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
 from dlrepro.models.autoencoders import BasicAutoencoder, ConvAutoencoder, VariationalAutoencoder, parameter_count, vae_loss
 
 __all__ = ["AE_MODELS", "TorchAEConfig", "corrupt", "train_epoch", "evaluate_mse", "train_autoencoder"]
@@ -109,10 +112,26 @@ def negative_elbo(model: VariationalAutoencoder, x, generator, batch_size: int =
     return float(total) / len(x)
 
 
-def train_autoencoder(name: str, x_train: np.ndarray, x_test: np.ndarray, digits: np.ndarray, *, code_size: int, config: TorchAEConfig, seed: int):
-    """Train model `name` for one seed; return (metrics, history rows, arrays for the figures)."""
+def _training_state(model, optimizer, generator, epoch: int, history: list[dict], seconds: float) -> dict:
+    """Everything the next epoch depends on, as tensors and plain values (loadable with weights_only)."""
+    return {
+        "model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+        "rng": rng_state(), "epoch": epoch, "history": history, "seconds": seconds,
+    }  # fmt: skip
+
+
+def train_autoencoder(
+    name: str, x_train: np.ndarray, x_test: np.ndarray, digits: np.ndarray, *, code_size: int, config: TorchAEConfig, seed: int,
+    checkpoint: Checkpointer | None = None,
+):  # fmt: skip
+    """Train model `name` for one seed; return (metrics, history rows, arrays for the figures).
+
+    With `checkpoint`, the state is saved after every epoch and a saved state (same settings) is
+    resumed from; the caller removes the checkpoint once it has written the outputs.
+    """
     if name not in AE_MODELS:
         raise ValueError(f"unknown autoencoder {name!r}; known: {', '.join(AE_MODELS)}")
+    checkpoint = checkpoint or Checkpointer(None)
     start = time.perf_counter()
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
@@ -122,15 +141,23 @@ def train_autoencoder(name: str, x_train: np.ndarray, x_test: np.ndarray, digits
     xt, xv, xd = map(torch.from_numpy, (x_train, x_test, digits))
     test_inputs = corrupt(xv, *noise, torch.Generator().manual_seed(10_000 + seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    history = []
+    history, done = [], 0
+    if (state := checkpoint.load()) is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+        set_rng_state(state["rng"])
+        history, done = state["history"], state["epoch"]
+        start -= state["seconds"]  # wall time counts the interrupted run too
     log.info("%s: %d parameters, code size %d", name, parameter_count(model), code_size)
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(done + 1, config.epochs + 1):
         train_loss = train_epoch(model, xt, batch_size=config.batch_size, optimizer=optimizer, generator=gen, noise=noise)
         if not math.isfinite(train_loss):
             raise FloatingPointError(f"{name}: training loss is {train_loss} at epoch {epoch}")
         row = {"epoch": epoch, "train_loss": train_loss, "test_mse": evaluate_mse(model, xv, test_inputs), "seconds": time.perf_counter() - start}
         history.append(row)
         log.info("epoch %3d  train_loss %10.5f  test_mse %.6f  %6.1f s", epoch, train_loss, row["test_mse"], row["seconds"])
+        checkpoint.save(_training_state(model, optimizer, gen, epoch, history, row["seconds"]), where=f"epoch {epoch}")
     metrics = {
         "model": name, "seed": seed, "code_size": code_size, "parameters": parameter_count(model),
         "test_mse": history[-1]["test_mse"], "seconds": time.perf_counter() - start,
