@@ -1,4 +1,202 @@
-# The sequence study. (Being written: rules arrive with issue work.)
+# §3.1-3.2 the sequence study: vanilla RNN, LSTM and a Transformer encoder on sentiment (Task A),
+# character language modelling at several context lengths (Task B) and throughput (Task C).
 
 
 validate(config["sequence"], schema="../schemas/sequence.schema.yaml")
+
+SEQ = config["sequence"]
+SEQ_MODELS = SEQ["models"]
+SEQ_SOURCE = SEQ["sentiment"]["data"]["source"]
+SEQ_GPU = {"gpu": 1} if SEQ["device"] == "cuda" else {}
+if SEQ_SOURCE == "csv" and not SEQ["sentiment"]["data"]["csv"]["path"]:
+    raise ValueError(
+        "sequence.sentiment.data.source=csv needs sequence.sentiment.data.csv.path"
+    )
+
+
+def seq_sentiment_inputs(wildcards):
+    """The labelled texts: the rt_polarity cache and its provenance, or the configured CSV file."""
+    if SEQ_SOURCE == "csv":
+        return {"csv": SEQ["sentiment"]["data"]["csv"]["path"]}
+    return {
+        "cache": "resources/rt_polarity/rt_polarity.npz",
+        "provenance": "resources/rt_polarity/provenance.json",
+    }
+
+
+def seq_runs(task, name):
+    """One file `name` per model (and context length, for the LM) and seed of a task."""
+    if task == "sentiment":
+        return expand(
+            "results/sequence/sentiment/{seq_model}/seed{seed}/{name}",
+            seq_model=SEQ_MODELS,
+            seed=SEEDS,
+            name=name,
+        )
+    return expand(
+        "results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/{name}",
+        seq_model=SEQ_MODELS,
+        seq_context=SEQ["char_lm"]["contexts"],
+        seed=SEEDS,
+        name=name,
+    )
+
+
+rule train_sequence_classifier:
+    input:
+        unpack(seq_sentiment_inputs),
+    output:
+        metrics="results/sequence/sentiment/{seq_model}/seed{seed}/metrics.json",
+        history="results/sequence/sentiment/{seq_model}/seed{seed}/history.csv",
+    log:
+        "logs/train_sequence_classifier/{seq_model}/seed{seed}.log",
+    benchmark:
+        "benchmarks-out/train_sequence_classifier/{seq_model}/seed{seed}.tsv"
+    wildcard_constraints:
+        seq_model="|".join(SEQ_MODELS),
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        **SEQ_GPU,
+        mem_mb=2000,
+        runtime=30,
+    params:
+        sentiment=SEQ["sentiment"],
+        model=SEQ["model"],
+        device=SEQ["device"],
+    script:
+        "../scripts/sequence_train_classifier.py"
+
+
+rule train_char_language_model:
+    input:
+        cache="resources/tiny_shakespeare/tiny_shakespeare.npz",
+        provenance="resources/tiny_shakespeare/provenance.json",
+    output:
+        metrics="results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/metrics.json",
+        history="results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/history.csv",
+        sample="results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/sample.txt",
+    log:
+        "logs/train_char_language_model/{seq_model}/ctx{seq_context}/seed{seed}.log",
+    benchmark:
+        "benchmarks-out/train_char_language_model/{seq_model}/ctx{seq_context}/seed{seed}.tsv"
+    wildcard_constraints:
+        seq_model="|".join(SEQ_MODELS),
+        seq_context=r"\d+",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        **SEQ_GPU,
+        mem_mb=2000,
+        runtime=30,
+    params:
+        char_lm=SEQ["char_lm"],
+        model=SEQ["model"],
+        device=SEQ["device"],
+    script:
+        "../scripts/sequence_train_char_lm.py"
+
+
+rule measure_sequence_throughput:
+    output:
+        throughput="results/sequence/throughput.json",
+    log:
+        "logs/measure_sequence_throughput/throughput.log",
+    benchmark:
+        "benchmarks-out/measure_sequence_throughput/throughput.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        **SEQ_GPU,
+        mem_mb=3000,
+        runtime=20,
+    params:
+        throughput=SEQ["throughput"],
+        models=SEQ_MODELS,
+        model=SEQ["model"],
+        device=SEQ["device"],
+    script:
+        "../scripts/sequence_measure_throughput.py"
+
+
+rule summarize_sequence:
+    input:
+        sentiment=seq_runs("sentiment", "metrics.json"),
+        sentiment_histories=seq_runs("sentiment", "history.csv"),
+        char_lm=seq_runs("char_lm", "metrics.json"),
+        throughput=rules.measure_sequence_throughput.output.throughput,
+    output:
+        summary="results/sequence/summary.json",
+        claims="results/sequence/claims.json",
+    log:
+        "logs/summarize_sequence/summary.log",
+    conda:
+        "../../envs/numpy.yaml"
+    params:
+        target_accuracy=SEQ["sentiment"]["target_accuracy"],
+    script:
+        "../scripts/sequence_summarize.py"
+
+
+rule plot_sequence:
+    input:
+        summary=rules.summarize_sequence.output.summary,
+        sentiment_histories=seq_runs("sentiment", "history.csv"),
+        char_lm_histories=seq_runs("char_lm", "history.csv"),
+    output:
+        accuracy="results/report/figures/seq_accuracy.pdf",
+        context="results/report/figures/seq_bpc_context.pdf",
+        throughput="results/report/figures/seq_throughput.pdf",
+        curves="results/report/figures/seq_learning_curves.pdf",
+    log:
+        "logs/plot_sequence/plot.log",
+    conda:
+        "../../envs/numpy.yaml"
+    params:
+        target_accuracy=SEQ["sentiment"]["target_accuracy"],
+    script:
+        "../scripts/sequence_plot.py"
+
+
+rule write_sequence_report_values:
+    input:
+        summary=rules.summarize_sequence.output.summary,
+        claims=rules.summarize_sequence.output.claims,
+        samples=expand(
+            "results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/{name}",
+            seq_model=SEQ_MODELS,
+            seq_context=max(SEQ["char_lm"]["contexts"]),
+            seed=SEEDS[0],
+            name="sample.txt",
+        ),
+        sample_metrics=expand(
+            "results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/{name}",
+            seq_model=SEQ_MODELS,
+            seq_context=max(SEQ["char_lm"]["contexts"]),
+            seed=SEEDS[0],
+            name="metrics.json",
+        ),
+    output:
+        values="results/report/generated/seq_values.tex",
+        setting="results/report/generated/seq_setting.tex",
+        accuracy="results/report/generated/seq_accuracy.tex",
+        bpc="results/report/generated/seq_bpc.tex",
+        samples="results/report/generated/seq_samples.tex",
+    log:
+        "logs/write_sequence_report_values/values.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        setting=SEQ,
+        seeds=SEEDS,
+    script:
+        "../scripts/sequence_write_report_values.py"
+
+
+REPORT_INPUTS.extend(
+    [*rules.plot_sequence.output, *rules.write_sequence_report_values.output]
+)
+CLAIMS.append(rules.summarize_sequence.output.claims)

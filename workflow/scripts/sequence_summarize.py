@@ -1,0 +1,15 @@
+"""Means and CIs over seeds for the three tasks, and the claims of §3.2 with their computed verdicts."""
+
+import pandas as pd
+
+from dlrepro.io import read_json, setup_logging, write_json
+from dlrepro.sequence.study import claims_json, summarize_sequence
+
+setup_logging(snakemake.log[0])
+inp = snakemake.input
+sentiment = [read_json(p) for p in inp.sentiment]
+histories = {(m["model"], m["seed"]): pd.read_csv(p).to_dict("records") for m, p in zip(sentiment, inp.sentiment_histories)}
+summary = summarize_sequence(sentiment, histories, [read_json(p) for p in inp.char_lm], read_json(inp.throughput),
+                             target_accuracy=snakemake.params.target_accuracy)  # fmt: skip
+write_json(snakemake.output.summary, summary)
+write_json(snakemake.output.claims, claims_json(summary))

@@ -1,0 +1,28 @@
+"""Task B: train one sequence model as a character LM on Tiny Shakespeare at one context length and seed."""
+
+from pathlib import Path
+
+import torch
+
+from dlrepro.data.prepare import load_cache
+from dlrepro.device import pick_device, set_threads
+from dlrepro.io import log_header, read_json, setup_logging, write_csv, write_json
+from dlrepro.sequence.study import run_char_lm
+
+setup_logging(snakemake.log[0])
+set_threads(snakemake.threads)
+wc, p = snakemake.wildcards, snakemake.params
+device = pick_device(p.device)
+log_header(model=wc.seq_model, context=wc.seq_context, seed=wc.seed, torch=torch.__version__, device=str(device),
+           threads=snakemake.threads, model_settings=p.model, **p.char_lm)  # fmt: skip
+
+text = load_cache(snakemake.input.cache)["text"]
+settings = {k: v for k, v in p.char_lm.items() if k != "contexts"} | {"model": p.model}
+checkpoint = Path(snakemake.output.metrics).parent / ".checkpoint.pt"
+metrics, history, sample = run_char_lm(text, wc.seq_model, settings, context=int(wc.seq_context), seed=int(wc.seed),
+                                       device=str(device), checkpoint=checkpoint)  # fmt: skip
+metrics["data_status"] = read_json(snakemake.input.provenance)["status"]
+
+write_json(snakemake.output.metrics, metrics)
+write_csv(snakemake.output.history, history)
+Path(snakemake.output.sample).write_text(sample, encoding="utf-8")
