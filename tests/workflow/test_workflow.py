@@ -108,9 +108,9 @@ def test_report_rule_names_the_latex_packages_when_latexmk_is_missing(tiny_run, 
     work = tmp_path / "work"  # a copy, so the shared run stays complete
     shutil.copytree(done_work, work, symlinks=True)
     (work / "results" / "report" / "report.pdf").unlink()
-    bin_dir = tmp_path / "bin"  # a PATH with python but without latexmk
+    bin_dir = tmp_path / "bin"  # a PATH with python and a shell but without latexmk
     bin_dir.mkdir()
-    for tool in ("python", "python3", "git"):
+    for tool in ("python", "python3", "git", "bash", "sh", "which", "env"):
         if shutil.which(tool):
             os.symlink(shutil.which(tool), bin_dir / tool)
     env = {**os.environ, "PATH": str(bin_dir)}
