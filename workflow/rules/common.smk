@@ -13,6 +13,8 @@ from dlrepro.data.sources import DATASETS, IDX_FILES, IDX_IMAGE_SETS
 from dlrepro.environ import prepend_pythonpath, resolve_data_dir
 
 prepend_pythonpath(_SRC)
+# one matplotlib style for every figure job (fonts embedded as TrueType, no display)
+os.environ["MATPLOTLIBRC"] = os.path.join(workflow.basedir, "workflow", "matplotlibrc")
 
 validate(config, schema="../schemas/config.schema.yaml")
 
