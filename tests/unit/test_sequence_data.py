@@ -1,0 +1,58 @@
+"""Text data of the sequence study: tokens, vocabularies, the stratified split, batches, CSV input."""
+
+import numpy as np
+import pytest
+
+from dlrepro.sequence.data import (PAD, UNK, bucketed_batches, build_vocab, char_corpus, encode, load_labelled_texts,
+                                   stratified_split, tokenize)  # fmt: skip
+
+
+def test_tokenize_keeps_inner_apostrophes_and_splits_punctuation():
+    assert tokenize("It's a  MUST-see, isn't it?") == ["it's", "a", "must-see", ",", "isn't", "it", "?"]
+
+
+def test_vocabulary_counts_and_encoding():
+    vocab = build_vocab([["a", "b", "a"], ["c", "a", "b"]], min_count=2, max_size=10)
+    assert vocab == ["<pad>", "<unk>", "a", "b"]
+    ids, lengths = encode([["a", "zzz"], [], ["b"] * 5], vocab, max_tokens=3)
+    assert ids.tolist() == [[2, UNK, PAD], [UNK, PAD, PAD], [3, 3, 3]]
+    assert lengths.tolist() == [2, 1, 3]
+
+
+def test_stratified_split_is_disjoint_complete_seeded_and_keeps_class_shares():
+    labels = np.array([0] * 70 + [1] * 30)
+    parts = stratified_split(labels, {"train": 0.8, "val": 0.1, "test": 0.1}, seed=3)
+    joined = np.concatenate(list(parts.values()))
+    assert sorted(joined.tolist()) == list(range(100)), "every example in exactly one part"
+    assert [int(labels[parts["test"]].sum()), len(parts["test"])] == [3, 10], "30% positives in the test part too"
+    again = stratified_split(labels, {"train": 0.8, "val": 0.1, "test": 0.1}, seed=3)
+    other = stratified_split(labels, {"train": 0.8, "val": 0.1, "test": 0.1}, seed=4)
+    assert np.array_equal(parts["test"], again["test"]) and not np.array_equal(parts["test"], other["test"])
+
+
+def test_bucketed_batches_cover_each_example_once_with_their_own_padded_length():
+    lengths = np.random.default_rng(0).integers(1, 40, size=203)
+    batches = bucketed_batches(lengths, 16, np.random.default_rng(1), chunk_batches=4)
+    idx = np.concatenate([b for b, _ in batches])
+    assert sorted(idx.tolist()) == list(range(203))
+    assert all(length == lengths[b].max() for b, length in batches)
+    padded = sum(len(b) * length for b, length in batches)
+    assert padded < 16 * 13 * lengths.max() * 0.8, "bucketing pads far less than padding every batch to the maximum"
+    fixed = bucketed_batches(lengths, 16, None)
+    assert [b.tolist() for b, _ in fixed] == [b.tolist() for b, _ in bucketed_batches(lengths, 16, None)]
+
+
+def test_char_corpus_maps_bytes_to_the_training_alphabet():
+    text = np.frombuffer(b"abcabcabcz", dtype=np.uint8)
+    c = char_corpus(text, test_fraction=0.2)
+    assert c.alphabet == b"abc" and c.train.tolist() == [1, 2, 3] * 2 + [1, 2]
+    assert c.test.tolist() == [3, 0], "a byte the training part never had maps to 0"
+
+
+def test_any_csv_with_text_and_label_columns(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text('id,review,stars\n1,"great, fun",good\n2,dull,bad\n3,"a ""classic""",good\n', encoding="utf-8")
+    texts, labels, classes = load_labelled_texts(source="csv", csv_spec={"path": path, "text_column": "review", "label_column": "stars"})
+    assert texts == ["great, fun", "dull", 'a "classic"'] and classes == ["bad", "good"] and labels.tolist() == [1, 0, 1]
+    with pytest.raises(ValueError, match="no column 'text'"):
+        load_labelled_texts(source="csv", csv_spec={"path": path, "text_column": "text", "label_column": "stars"})

@@ -1,0 +1,128 @@
+"""Sequence study: resumable training ends where an uninterrupted run ends, and the claims' verdicts."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dlrepro.sequence.report import sequence_tex
+from dlrepro.sequence.study import ci_verdict, combine_verdicts, run_char_lm, run_sentiment, sequence_claims, time_to_target
+
+torch.set_num_threads(1)
+MODEL = {"width": 8, "rnn_layers": 1, "rnn_hidden": 8, "lstm_layers": 1, "lstm_hidden": 4, "transformer_layers": 1, "heads": 2, "ff_width": 8}
+SENTIMENT = {
+    "data": {"source": "rt_polarity", "csv": {"path": "", "text_column": "text", "label_column": "label"},
+             "split": {"train": 0.6, "val": 0.2, "test": 0.2}, "min_count": 1, "max_vocab": 100, "max_tokens": 8},
+    "optim": {"max_epochs": 3, "patience": 5, "batch_size": 8, "learning_rate": 1e-2, "dropout": 0.1, "clip_norm": 1.0},
+    "model": MODEL,
+}  # fmt: skip
+CHAR_LM = {
+    "data": {"test_fraction": 0.2},
+    "optim": {"steps": 6, "tokens_per_step": 64, "eval_every": 2, "eval_tokens": 64, "learning_rate": 1e-2,
+              "warmup_fraction": 0.1, "dropout": 0.1, "clip_norm": 1.0},
+    "samples": {"prompt_chars": 4, "chars": 12, "temperature": 1.0},
+    "model": MODEL,
+}  # fmt: skip
+UNTIMED = ("seconds", "seconds_to_best")
+
+
+def _texts():
+    rng = np.random.default_rng(0)
+    pos, neg = "good fun great moving".split(), "bad dull awful boring".split()
+    texts = [" ".join(rng.choice(pos if i % 2 else neg, size=5)) for i in range(60)]
+    return texts, np.array([i % 2 for i in range(60)]), ["negative", "positive"]
+
+
+@pytest.mark.parametrize("kind", ["lstm", "transformer"])
+def test_sentiment_run_resumes_to_the_same_metrics(tmp_path, kind):
+    texts, labels, classes = _texts()
+    full, full_history = run_sentiment(texts, labels, classes, kind, SENTIMENT, seed=1)
+    ckpt = tmp_path / ".checkpoint.pt"
+    killed, _ = run_sentiment(texts, labels, classes, kind, SENTIMENT, seed=1, checkpoint=ckpt, stop_after=1)
+    assert killed is None and ckpt.exists()
+    resumed, history = run_sentiment(texts, labels, classes, kind, SENTIMENT, seed=1, checkpoint=ckpt)
+    assert not ckpt.exists(), "the checkpoint is removed once the run is complete"
+    assert {k: v for k, v in resumed.items() if k not in UNTIMED} == {k: v for k, v in full.items() if k not in UNTIMED}
+    assert [r["val_accuracy"] for r in history] == [r["val_accuracy"] for r in full_history]
+    assert full["test_accuracy"] > 0.8, "the synthetic words separate the classes"
+
+
+def test_char_lm_resumes_to_the_same_metrics_and_sample(tmp_path):
+    text = np.frombuffer(b"to be or not to be, that is the question. " * 30, dtype=np.uint8)
+    full, _, sample = run_char_lm(text, "lstm", CHAR_LM, context=8, seed=2)
+    ckpt = tmp_path / ".checkpoint.pt"
+    assert run_char_lm(text, "lstm", CHAR_LM, context=8, seed=2, checkpoint=ckpt, stop_after=1)[0] is None
+    resumed, history, resumed_sample = run_char_lm(text, "lstm", CHAR_LM, context=8, seed=2, checkpoint=ckpt)
+    assert {k: v for k, v in resumed.items() if k != "seconds"} == {k: v for k, v in full.items() if k != "seconds"}
+    assert resumed_sample == sample and len(sample) == 12 and [r["step"] for r in history] == [2, 4, 6]
+    assert full["test_bpc"] < math.log2(full["vocab_size"]), "better than a uniform guess"
+
+
+def test_ci_verdicts():
+    assert ci_verdict({"mean": 0.05, "ci95": 0.02, "n": 3}) == "reproduced"
+    assert ci_verdict({"mean": -0.05, "ci95": 0.02, "n": 3}) == "not reproduced"
+    assert ci_verdict({"mean": 0.05, "ci95": 0.08, "n": 3}) == "inconclusive"
+    assert ci_verdict({"mean": 0.05, "ci95": float("nan"), "n": 1}) == "inconclusive"
+    assert ci_verdict({"mean": 1.5, "ci95": 0.2, "n": 3}, threshold=1.0) == "reproduced"
+    assert combine_verdicts(["reproduced", "reproduced"]) == "reproduced"
+    assert combine_verdicts(["reproduced", "not reproduced"]) == "not reproduced"
+    assert combine_verdicts(["reproduced", "inconclusive"]) == "inconclusive"
+
+
+def test_time_to_target_is_the_first_epoch_reaching_it():
+    rows = [{"val_accuracy": 0.6, "seconds": 1.0}, {"val_accuracy": 0.72, "seconds": 2.0}, {"val_accuracy": 0.8, "seconds": 3.0}]
+    assert time_to_target(rows, 0.7) == (2.0, True)
+    assert time_to_target(rows, 0.9) == (3.0, False)
+
+
+def _summary(transformer_acc, transformer_bpc, transformer_seconds, transformer_step):
+    """A made-up summary: three seeds; the recurrent models fixed, the Transformer's values given."""
+    seeds = ["0", "1", "2"]
+    ci = lambda v: {"mean": v, "ci95": 0.01, "n": 3}  # noqa: E731
+    sent, lm, grid = {}, {}, {}
+    for m, acc, bpc, sec, step in (("rnn", 0.70, (2.6, 2.5), 30.0, 0.4), ("lstm", 0.74, (2.4, 2.2), 20.0, 0.2),
+                                   ("transformer", transformer_acc, transformer_bpc, transformer_seconds, transformer_step)):  # fmt: skip
+        jitter = [0.0, 0.002, -0.002]
+        sent[m] = {"test_accuracy": ci(acc), "accuracy_by_seed": {s: acc + j for s, j in zip(seeds, jitter)},
+                   "time_to_target_by_seed": {s: sec + 10 * j for s, j in zip(seeds, jitter)}, "reached_by_seed": {s: True for s in seeds},
+                   "reached_target": 3, "seeds": [0, 1, 2], "parameters": {"backbone": 1, "total": 2},
+                   "best_epoch": ci(3), "seconds_to_best": ci(sec), "time_to_target": ci(sec)}  # fmt: skip
+        by = {"64": {s: bpc[0] + j for s, j in zip(seeds, jitter)}, "256": {s: bpc[1] - j for s, j in zip(seeds, jitter)}}
+        lm[m] = {"bpc_by_seed": by, "improvement_by_seed": {s: by["64"][s] - by["256"][s] for s in seeds},
+                 "improvement": ci(bpc[0] - bpc[1]), "contexts": {"64": {"test_bpc": ci(bpc[0])}, "256": {"test_bpc": ci(bpc[1])}},
+                 "parameters": {"backbone": 1, "total": 2}}  # fmt: skip
+        grid[m] = {"1024": {"step_seconds_all": [step, step * 1.02, step * 0.98], "tokens_per_second": 8192 / step}}
+    return {"sentiment": sent, "target_accuracy": 0.7, "char_lm": {"contexts": [64, 256], "models": lm},
+            "throughput": {"device": "CPU", "lengths": [32, 1024], "models": grid, "crossover": None},
+            "data_status": ["verified"], "sentiment_examples": {"train_examples": 1, "val_examples": 1, "test_examples": 1, "vocab_size": 3},
+            "sentiment_source": "rt_polarity", "lm_steps": 10}  # fmt: skip
+
+
+def test_claims_follow_the_fixed_criteria():
+    better = {c["id"]: c["verdict"] for c in sequence_claims(_summary(0.80, (2.3, 1.9), 10.0, 0.1))}
+    assert set(better.values()) == {"reproduced"}, better
+    worse = {c["id"]: c["verdict"] for c in sequence_claims(_summary(0.72, (2.5, 2.45), 25.0, 0.3))}
+    assert set(worse.values()) == {"not reproduced"}, worse
+    missed = _summary(0.80, (2.3, 1.9), 10.0, 0.1)
+    missed["sentiment"]["transformer"]["reached_by_seed"]["1"] = False
+    assert {c["id"]: c["verdict"] for c in sequence_claims(missed)}["seq-train-efficiently"] == "not reproduced"
+
+
+def test_report_snippets_define_every_macro_the_section_uses():
+    from tests.conftest import REPO
+
+    summary = _summary(0.80, (2.3, 1.9), 10.0, 0.1)
+    summary["claims"] = sequence_claims(summary)
+    import yaml
+
+    setting = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["sequence"]
+    tex = sequence_tex(summary, setting, [0, 1, 2], {"lstm": ("ROMEO:\n", "What light\\end{verbatim} breaks")})
+    section = (REPO / "workflow" / "report" / "sections" / "sequence.tex").read_text()
+    import re
+
+    used = set(re.findall(r"\\(seq[A-Za-z]+)", section))
+    defined = set(re.findall(r"\\newcommand\{\\(seq[A-Za-z]+)\}", tex["values"]))
+    assert used <= defined, f"undefined in the section: {sorted(used - defined)}"
+    assert "\\end{verbatim} breaks" not in tex["samples"], "generated text cannot end the verbatim block early"
+    assert "0.800 $\\pm$" in tex["accuracy"] or "0.80 $\\pm$" in tex["accuracy"]
