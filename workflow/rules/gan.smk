@@ -1,4 +1,133 @@
-# The gan study. (Being written: rules arrive with issue work.)
+# The gan study (§2): the paper's GAN, LSGAN and BiGAN on MNIST, scored in the feature space of a
+# classifier the pipeline trains itself (FID, Inception Score, class coverage).
 
 
 validate(config["gan"], schema="../schemas/gan.schema.yaml")
+
+GAN = config["gan"]
+GAN_CACHE = "resources/mnist/mnist.npz"
+GAN_PROVENANCE = "resources/mnist/provenance.json"
+# GPU jobs declare the `gpu` resource so profiles can run them one at a time
+GAN_GPU = {"gpu": 1} if GAN["device"] == "cuda" else {}
+
+
+wildcard_constraints:
+    gan_model="|".join(GAN["models"]),
+
+
+# one output folder per configured model and seed
+GAN_RUNS = expand(
+    "results/gan/{gan_model}/seed{seed}", gan_model=GAN["models"], seed=SEEDS
+)
+
+
+rule train_gan_classifier:
+    input:
+        cache=GAN_CACHE,
+        provenance=GAN_PROVENANCE,
+    output:
+        weights="results/gan/classifier/classifier.pt",
+        metrics="results/gan/classifier/metrics.json",
+        reference="results/gan/classifier/reference.npz",
+    log:
+        "logs/train_gan_classifier/classifier.log",
+    benchmark:
+        "benchmarks-out/train_gan_classifier/classifier.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2500,
+        runtime=20,
+    params:
+        data=GAN["data"],
+        classifier=GAN["classifier"],
+        eval=GAN["eval"],
+    script:
+        "../scripts/gan_train_classifier.py"
+
+
+rule train_gan:
+    input:
+        cache=GAN_CACHE,
+        provenance=GAN_PROVENANCE,
+        classifier=rules.train_gan_classifier.output.weights,
+        reference=rules.train_gan_classifier.output.reference,
+    output:
+        metrics="results/gan/{gan_model}/seed{seed}/metrics.json",
+        history="results/gan/{gan_model}/seed{seed}/history.csv",
+        samples="results/gan/{gan_model}/seed{seed}/samples.npz",
+    log:
+        "logs/train_gan/{gan_model}/seed{seed}.log",
+    benchmark:
+        "benchmarks-out/train_gan/{gan_model}/seed{seed}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        **GAN_GPU,
+        mem_mb=2500,
+        runtime=30,
+    params:
+        settings={k: v for k, v in GAN.items() if k not in ("claims", "figures")},
+    script:
+        "../scripts/gan_train.py"
+
+
+rule summarize_gan:
+    input:
+        runs=[f"{run}/metrics.json" for run in GAN_RUNS],
+        histories=[f"{run}/history.csv" for run in GAN_RUNS],
+        classifier=rules.train_gan_classifier.output.metrics,
+    output:
+        summary="results/gan/summary.json",
+        claims="results/gan/claims.json",
+        values="results/report/generated/gan_values.tex",
+        settings="results/report/generated/gan_settings.tex",
+        metrics="results/report/generated/gan_metrics.tex",
+        probe="results/report/generated/gan_probe.tex",
+    log:
+        "logs/summarize_gan/summary.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        settings=GAN,
+        seeds=SEEDS,
+    script:
+        "../scripts/gan_summarize.py"
+
+
+rule plot_gan:
+    input:
+        histories=[f"{run}/history.csv" for run in GAN_RUNS],
+        samples=[f"{run}/samples.npz" for run in GAN_RUNS],
+        summary=rules.summarize_gan.output.summary,
+    output:
+        figure2="results/report/figures/gan_figure2.pdf",
+        evolution="results/report/figures/gan_evolution.pdf",
+        variants="results/report/figures/gan_variants.pdf",
+        losses="results/report/figures/gan_losses.pdf",
+        quality="results/report/figures/gan_quality.pdf",
+        coverage="results/report/figures/gan_coverage.pdf",
+        reconstructions="results/report/figures/gan_bigan_reconstructions.pdf",
+        gif="results/gan/gan_evolution.gif",
+    log:
+        "logs/plot_gan/plot.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        models=GAN["models"],
+        seeds=SEEDS,
+        epochs=GAN["optim"]["epochs"],
+        evolution_epochs=GAN["figures"]["evolution_epochs"],
+    script:
+        "../scripts/gan_plot.py"
+
+
+REPORT_INPUTS.extend(
+    [
+        *rules.summarize_gan.output[2:],
+        *rules.plot_gan.output,
+    ]
+)
+CLAIMS.append(rules.summarize_gan.output.claims)

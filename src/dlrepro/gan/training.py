@@ -138,7 +138,8 @@ def adversarial_step(model: GAN, opt_d, opt_g, real: torch.Tensor, z: torch.Tens
 def make_optimizers(model: GAN, config: GanConfig, *, capturable: bool = False):
     """Adam for the discriminator, Adam for the generator (and the BiGAN encoder), as in §2.7."""
     g_params = [p for m in model.generator_modules() for p in m.parameters()]
-    kw = dict(lr=config.learning_rate, betas=config.betas, foreach=True, capturable=capturable)
+    # fused Adam: one kernel per parameter group (faster than foreach on the CPU too); works in CUDA graphs
+    kw = dict(lr=config.learning_rate, betas=config.betas, fused=True, capturable=capturable)
     return torch.optim.Adam(list(model.discriminator.parameters()), **kw), torch.optim.Adam(g_params, **kw)
 
 

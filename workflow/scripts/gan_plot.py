@@ -1,0 +1,53 @@
+"""The GAN study's figures: Figure 2, the evolution of the fixed grid, losses, FID/IS curves, coverage, BiGAN."""
+
+import numpy as np
+import pandas as pd
+
+from dlrepro.gan.plots import coverage_bars, curves_with_bands, evolution, grid_gif, reconstructions, sample_grid
+from dlrepro.gan.report import MODEL_LABELS
+from dlrepro.io import read_json, setup_logging
+from dlrepro.plotting import plt
+
+setup_logging(snakemake.log[0])
+p, out = snakemake.params, snakemake.output
+runs = [(m, s) for m in p.models for s in p.seeds]  # the order of GAN_RUNS in gan.smk
+histories = {run: pd.read_csv(path) for run, path in zip(runs, snakemake.input.histories)}
+samples = {run: dict(np.load(path)) for run, path in zip(runs, snakemake.input.samples)}
+summary = read_json(snakemake.input.summary)
+first = (p.models[0], p.seeds[0])  # Figure 2 and the evolution: the paper's model (listed first), first seed
+picks = [e for e in p.evolution_epochs if e < p.epochs] + [p.epochs]
+
+
+def save(fig, path):
+    fig.savefig(path)
+    plt.close(fig)
+
+
+grids = samples[first]["grids"]
+save(sample_grid(grids[1]), out.figure2)
+save(evolution({e: grids[e] for e in picks}, title=MODEL_LABELS[first[0]]), out.evolution)
+variants = {f"{MODEL_LABELS[m]}": samples[(m, p.seeds[0])]["grids"][p.epochs] for m in p.models}
+save(evolution(variants), out.variants)
+grid_gif(grids, out.gif)
+
+
+def panel(column, skip_first=False):
+    return {MODEL_LABELS[m]: (histories[(m, p.seeds[0])]["epoch"].to_numpy()[int(skip_first):],
+                              [histories[(m, s)][column].to_numpy()[int(skip_first):] for s in p.seeds]) for m in p.models}  # fmt: skip
+
+
+save(curves_with_bands({"discriminator loss": panel("loss_d", True), "generator loss": panel("loss_g", True)}), out.losses)
+cls = summary["classifier"]
+refs = {"FID (log scale)": ("train vs test", summary["floor_epoch"]), "Inception Score": ("test set", cls["test_inception_score"])}
+save(curves_with_bands({"FID (log scale)": panel("fid"), "Inception Score": panel("inception_score")}, references=refs,
+                       log_panels=("FID (log scale)",)), out.quality)  # fmt: skip
+shares = {MODEL_LABELS[m]: r["class_share"] for m, r in summary["models"].items()}
+shares["test set"] = cls["test_class_share"]
+save(coverage_bars(shares), out.coverage)
+if "bigan" in p.models:
+    bigan = samples[("bigan", p.seeds[0])]
+    save(reconstructions(bigan["originals"], bigan["reconstructions"]), out.reconstructions)
+else:
+    fig = plt.figure(figsize=(4, 1))
+    fig.text(0.5, 0.5, "BiGAN not among the configured models", ha="center", va="center")
+    save(fig, out.reconstructions)
