@@ -4,7 +4,15 @@ offline directory, and verify every file's checksum before anything downstream p
 A download streams into a temporary name next to its destination and is renamed only once the
 checksum matches, so a failed, truncated or mismatching download leaves nothing behind. Transient
 failures (timeouts, resets, HTTP 5xx/429, truncated bodies) are retried with exponential backoff;
-permanent ones (HTTP 4xx, checksum mismatch) move on to the next mirror at once.
+permanent ones (HTTP 4xx, checksum mismatch) move on to the next mirror at once. A local write
+that fails (disk full, read-only folder) is neither: it stops at once with a `StorageError` naming
+the path, since no mirror can fix it.
+
+Processes that fetch into the same place at once take turns: each file, and each data set folder,
+is guarded by an exclusive `flock` on a lock file beside it (removed when done). Whoever holds the
+lock first removes temporary files that a killed fetch left behind, so an interrupted download is
+simply restarted. Archives are extracted into a temporary folder and each member is then renamed
+into place, so a reader never sees a half-written member.
 
 `fetch_dataset` returns a provenance record (what came from where, and whether it matched the
 published checksums) that training results and the report carry along.
@@ -12,10 +20,14 @@ published checksums) that training results and the report carry along.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import http.client
 import logging
 import os
+import secrets
 import shutil
 import time
 import urllib.error
@@ -29,6 +41,8 @@ __all__ = [
     "ChecksumError",
     "DownloadError",
     "OfflineDataError",
+    "StorageError",
+    "storage_error",
     "CHECKSUM_MODES",
     "hash_file",
     "download_file",
@@ -57,6 +71,24 @@ class OfflineDataError(FileNotFoundError):
     """A file is missing from the offline data directory."""
 
 
+class StorageError(OSError):
+    """A file could not be written locally (disk full, read-only or missing folder, no permission)."""
+
+
+def storage_error(path: str | os.PathLike, e: OSError) -> StorageError:
+    """`e`, raised while writing `path`, as a `StorageError` that names the path and the likely cause."""
+    hint = {
+        errno.ENOSPC: "the disk is full; free space there",
+        errno.EDQUOT: "the disk quota is exhausted; free space there",
+        errno.EFBIG: "the file is larger than this system allows",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "permission denied",
+        errno.ENOTDIR: "a part of the path is a file, not a folder",
+    }.get(e.errno, "")
+    reason = e.strerror or str(e)
+    return StorageError(e.errno, f"cannot write {path}: {reason}" + (f" ({hint})" if hint else ""))
+
+
 class _Transient(Exception):
     """A failure worth retrying on the same URL."""
 
@@ -80,7 +112,73 @@ def _mismatch(expected: dict[str, str], actual: dict[str, str]) -> str | None:
 
 
 def _temp_name(dest: Path) -> Path:
-    return dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    """A temporary name beside `dest`, unique per process and call (threads of one process too)."""
+    return dest.with_name(f".{dest.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path):
+    """Hold an exclusive flock on `lock_path` (created, and removed on exit) against other fetches."""
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise storage_error(lock_path, e) from e
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # the previous holder removes the file on exit: a lock on a removed file guards nothing
+            if os.path.exists(lock_path) and os.path.samestat(os.stat(lock_path), os.fstat(fd)):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock_path)
+        os.close(fd)  # releases the lock
+
+
+def _remove_stale_temps(dest: Path) -> None:
+    """Remove what killed fetches of `dest` left behind (call while holding its lock)."""
+    for stale in dest.parent.glob(f".{dest.name}.*.part"):
+        log.warning("removing %s, left behind by an interrupted fetch", stale)
+        stale.unlink(missing_ok=True)
+
+
+class _Sink:
+    """A temporary file whose write errors become `StorageError`s (never retried: no mirror fixes them)."""
+
+    def __init__(self, tmp: Path, dest: Path):
+        self.tmp, self.dest = tmp, dest
+        try:
+            self.file = open(tmp, "wb")
+        except OSError as e:
+            raise storage_error(dest, e) from e
+
+    def write(self, chunk: bytes) -> None:
+        try:
+            self.file.write(chunk)
+        except OSError as e:
+            raise storage_error(self.dest, e) from e
+
+    def close(self) -> None:
+        try:
+            self.file.close()  # flushes: a full disk can show up only here
+        except OSError as e:
+            raise storage_error(self.dest, e) from e
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.close()
+        else:
+            with contextlib.suppress(OSError):
+                self.file.close()
 
 
 def _stream(url: str, dest: Path, expected: dict[str, str], timeout: float) -> dict[str, str]:
@@ -94,8 +192,9 @@ def _stream(url: str, dest: Path, expected: dict[str, str], timeout: float) -> d
                 total = int(length) if length is not None else None
                 hashers = {alg: hashlib.new(alg) for alg in expected}
                 received, next_report = 0, 0.1
-                with open(tmp, "wb") as out:
-                    while chunk := response.read(_CHUNK):
+                read = getattr(response, "read1", response.read)  # read1: what has arrived, without waiting for a full chunk
+                with _Sink(tmp, dest) as out:
+                    while chunk := read(_CHUNK):
                         out.write(chunk)
                         for h in hashers.values():
                             h.update(chunk)
@@ -103,6 +202,8 @@ def _stream(url: str, dest: Path, expected: dict[str, str], timeout: float) -> d
                         if total and received / total >= next_report:
                             log.info("  %s: %3.0f%% of %.1f MB", dest.name, 100 * received / total, total / 1e6)
                             next_report += 0.1
+        except StorageError:  # before OSError: it is a subclass, and no retry fixes it
+            raise
         except urllib.error.HTTPError as e:  # before URLError: it is a subclass
             if e.code >= 500 or e.code == 429:
                 raise _Transient(f"HTTP {e.code} {e.reason}") from e
@@ -115,10 +216,17 @@ def _stream(url: str, dest: Path, expected: dict[str, str], timeout: float) -> d
         actual = {alg: h.hexdigest() for alg, h in hashers.items()}
         if problem := _mismatch(expected, actual):
             raise _Permanent(f"checksum mismatch: {problem}")
-        os.replace(tmp, dest)
+        _replace(tmp, dest)
         return actual
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _replace(tmp: Path, dest: Path) -> None:
+    try:
+        os.replace(tmp, dest)
+    except OSError as e:
+        raise storage_error(dest, e) from e
 
 
 def download_file(
@@ -131,7 +239,20 @@ def download_file(
 ) -> dict:
     """Download `file` to `dest`, trying each URL up to `retries` times; return its provenance."""
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _mkdir(dest.parent)
+    with _exclusive(dest.with_name(f".{dest.name}.lock")):
+        _remove_stale_temps(dest)
+        return _download(file, dest, timeout=timeout, retries=retries, backoff=backoff)
+
+
+def _mkdir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise storage_error(folder, e) from e
+
+
+def _download(file: DataFile, dest: Path, *, timeout: float, retries: int, backoff: float) -> dict:
     failures = []
     for url in file.urls:
         for attempt in range(1, retries + 1):
@@ -179,13 +300,18 @@ def copy_offline_file(
     if problem:
         log.warning("%s: checksum differs (%s); using it as an unverified copy", src, problem)
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_name(dest)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _mkdir(dest.parent)
+    with _exclusive(dest.with_name(f".{dest.name}.lock")):
+        _remove_stale_temps(dest)
+        tmp = _temp_name(dest)
+        try:
+            try:
+                shutil.copyfile(src, tmp)
+            except OSError as e:
+                raise storage_error(dest, e) from e
+            _replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
     record = _record(file, str(src.resolve()), actual, verified=problem is None)
     if problem:
         record["reason"] = f"checksum differs from the published value: {problem}"
@@ -226,21 +352,9 @@ def fetch_dataset(
     _check_mode(checksums)
     dataset = name if isinstance(name, Dataset) else get_dataset(name)
     dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    records = []
-    for file in dataset.files:
-        dest = dest_dir / file.name
-        if data_dir and dataset.members and not (Path(data_dir) / file.offline_path).is_file():
-            records.extend(_copy_offline_members(dataset, data_dir, dest_dir, checksums, file))
-            continue
-        if data_dir:
-            records.append(copy_offline_file(file, data_dir, dest, checksums=checksums))
-        else:
-            records.append(download_file(file, dest, timeout=timeout, retries=retries, backoff=backoff))
-        if dataset.extract_dir:
-            log.info("extracting %s", dest.name)
-            safe_extract_tar(dest, dest_dir)
-            dest.unlink()
+    _mkdir(dest_dir)
+    with _exclusive(dest_dir / ".fetch.lock"):
+        records = _fetch_files(dataset, dest_dir, data_dir, checksums, timeout=timeout, retries=retries, backoff=backoff)
     status = VERIFIED if all(r["status"] == VERIFIED for r in records) else UNVERIFIED
     return {
         "dataset": dataset.name,
@@ -251,6 +365,45 @@ def fetch_dataset(
         "status": status,
         "files": records,
     }
+
+
+def _fetch_files(dataset: Dataset, dest_dir: Path, data_dir, checksums: str, **download) -> list[dict]:
+    for stale in dest_dir.glob(".extract-*"):  # left behind by a killed extraction
+        log.warning("removing %s, left behind by an interrupted extraction", stale)
+        shutil.rmtree(stale, ignore_errors=True)
+    records = []
+    for file in dataset.files:
+        dest = dest_dir / file.name
+        if data_dir and dataset.members and not (Path(data_dir) / file.offline_path).is_file():
+            records.extend(_copy_offline_members(dataset, data_dir, dest_dir, checksums, file))
+            continue
+        if data_dir:
+            records.append(copy_offline_file(file, data_dir, dest, checksums=checksums))
+        else:
+            records.append(download_file(file, dest, **download))
+        if dataset.extract_dir:
+            log.info("extracting %s", dest.name)
+            _extract_into_place(dest, dest_dir)
+            dest.unlink()
+    return records
+
+
+def _extract_into_place(archive: Path, dest_dir: Path) -> None:
+    """Extract safely into a temporary folder, then rename each member into `dest_dir`."""
+    staging = dest_dir / f".extract-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        try:
+            safe_extract_tar(archive, staging)
+        except OSError as e:
+            raise storage_error(dest_dir / archive.name.split(".")[0], e) from e
+        for path in sorted(staging.rglob("*")):
+            target = dest_dir / path.relative_to(staging)
+            if path.is_dir():
+                _mkdir(target)
+            else:
+                _replace(path, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _copy_offline_members(dataset: Dataset, data_dir, dest_dir: Path, checksums: str, archive: DataFile):

@@ -132,10 +132,13 @@ def write_cifar_batch(path: str | os.PathLike, images: np.ndarray, labels, batch
 
 
 def read_text_lines(path: str | os.PathLike) -> list[str]:
-    """Read non-empty lines of a text file: UTF-8, falling back to Windows-1252 (the Cornell original)."""
+    """Read non-empty lines of a text file: UTF-8 (a byte-order mark is dropped), falling back to
+    Windows-1252 (the Cornell original). A file with NUL bytes is binary, not text, and an error."""
     raw = Path(path).read_bytes()
+    if b"\x00" in raw:
+        raise FormatError(f"{path}: not a text file (it contains NUL bytes at offset {raw.index(0)})")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         log.warning("%s is not UTF-8; decoding it as Windows-1252", path)
         text = raw.decode("cp1252", errors="replace")

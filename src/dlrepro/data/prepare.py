@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlrepro.data.fetch import storage_error
 from dlrepro.data.formats import FormatError, read_cifar_batch, read_idx, read_text_lines
 
 __all__ = ["PREPARERS", "prepare", "load_cache", "decode_texts"]
@@ -108,6 +109,8 @@ def prepare(name: str, raw_dir: str | os.PathLike, out_path: str | os.PathLike, 
     try:
         np.savez(tmp, **arrays)  # uncompressed: loading is a plain read
         os.replace(tmp, out_path)
+    except OSError as e:  # disk full, read-only folder: say where, leave no partial cache
+        raise storage_error(out_path, e) from e
     finally:
         tmp.unlink(missing_ok=True)
     shapes = {k: v.shape for k, v in arrays.items()}
