@@ -4,7 +4,8 @@
 #   .ci/slurm-setup.sh install   # Debian packages: slurm-wlm munge slurmdbd mariadb-server (as root, ~40 s)
 #   .ci/slurm-setup.sh start     # write /etc/slurm/{slurm,slurmdbd,gres}.conf, start MariaDB, munged,
 #                                # slurmdbd, slurmctld and slurmd; returns once the node is idle
-#   .ci/slurm-setup.sh stop      # cancel jobs, stop the daemons this script started (by their pid files)
+#   .ci/slurm-setup.sh stop      # cancel jobs, stop the daemons this script started (by their pid
+#                                # files), remove the configs it wrote
 #   .ci/slurm-setup.sh status    # sinfo and the daemons' pids
 #
 # Layout of the test cluster: cluster `dlrepro`, one node `dlrepro` (2 CPUs, 8000 MB, one dummy GPU
@@ -189,7 +190,12 @@ stop() {
   stop_pid slurmdbd "$STATE/run/slurmdbd.pid"
   stop_pid mariadbd "$STATE/mysql-run/mysqld.pid"
   stop_pid munged "$STATE/run/munged.pid"
-  say "stopped (state and logs kept in $STATE)"
+  # without a controller, a leftover slurm.conf makes every snakemake start 10 s slower: the slurm
+  # executor plugin runs `scontrol show config` when it is imported, and that waits for slurmctld
+  for conf in slurm.conf gres.conf slurmdbd.conf; do
+    if [[ -f $ETC/$conf ]] && grep -qF "$MARK" "$ETC/$conf"; then rm -f "$ETC/$conf"; fi
+  done
+  say "stopped (configs removed; state and logs kept in $STATE)"
 }
 
 status() {
