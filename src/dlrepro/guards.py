@@ -1,0 +1,88 @@
+"""Stop training on a NaN or infinite loss, naming the epoch and step, without a host sync per step.
+
+`FiniteGuard` keeps its whole state on the loss's device: a step counter, the first step whose loss
+was not finite, and that loss. `observe(loss)` only queues a few tiny device operations (in place,
+so a CUDA-graph-captured step can include it); `check(epoch)` reads the state back once per epoch
+(the one sync) and raises `NonFiniteLossError` if a step went bad:
+
+    guard = FiniteGuard()
+    for epoch in range(1, epochs + 1):
+        for batch in batches:
+            loss = ...
+            guard.observe(loss)           # no .item(), no sync
+            loss.backward(); optimizer.step()
+        guard.check(epoch)                # raises: "loss became nan at epoch 3, step 17 ..."
+
+A loop with several losses per step (a GAN's discriminator and generator) passes them together,
+`guard.observe(d_loss, g_loss)`, and names them with `FiniteGuard(names=("d_loss", "g_loss"))`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["NonFiniteLossError", "FiniteGuard"]
+
+LEARNING_RATE_HINT = (
+    "the usual cause is a learning rate too high for this model and batch size; lower it "
+    "(or clip gradients), and check the input data for NaN values"
+)
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A training loss became NaN or infinite; `epoch`, `step` (1-based, within the epoch), `value`, `loss`."""
+
+    def __init__(self, message: str, *, epoch: int, step: int, value: float, loss: str):
+        super().__init__(message)
+        self.epoch, self.step, self.value, self.loss = epoch, step, value, loss
+
+
+class FiniteGuard:
+    """Records on the device the first step of an epoch whose loss is not finite; `check` raises."""
+
+    def __init__(self, *, names: tuple[str, ...] = ("loss",), what: str = "training", hint: str = LEARNING_RATE_HINT,
+                 device: torch.device | str | None = None):  # fmt: skip
+        self.names, self.what, self.hint = tuple(names), what, hint
+        self._state = None if device is None else self._new_state(torch.device(device))
+
+    @staticmethod
+    def _new_state(device: torch.device) -> dict[str, torch.Tensor]:
+        return {
+            "step": torch.zeros((), dtype=torch.long, device=device),  # steps observed this epoch
+            "first": torch.full((), -1, dtype=torch.long, device=device),  # first bad step, -1 = none
+            "which": torch.zeros((), dtype=torch.long, device=device),  # index of the bad loss in that step
+            "value": torch.zeros((), dtype=torch.float32, device=device),  # the bad loss itself
+        }
+
+    def observe(self, *losses: torch.Tensor) -> None:
+        """Count one step and remember it if any of its losses is not finite (device ops only)."""
+        if len(losses) != len(self.names):
+            raise ValueError(f"observe() got {len(losses)} losses for names {self.names}")
+        if self._state is None:
+            self._state = self._new_state(losses[0].device)
+        s = self._state
+        values = torch.stack([loss.detach().reshape(()).float() for loss in losses])  # (n_losses,)
+        bad = ~torch.isfinite(values)  # (n_losses,)
+        s["step"].add_(1)
+        newly = bad.any() & (s["first"] < 0)  # only the first bad step of the epoch is kept
+        which = bad.int().argmax()  # the first bad loss of this step
+        s["first"].copy_(torch.where(newly, s["step"], s["first"]))
+        s["which"].copy_(torch.where(newly, which, s["which"]))
+        s["value"].copy_(torch.where(newly, values[which], s["value"]))
+
+    def check(self, epoch: int) -> None:
+        """Raise `NonFiniteLossError` if a step of this epoch had a non-finite loss; then start a new epoch."""
+        if self._state is None:  # nothing observed
+            return
+        s = self._state
+        first = int(s["first"])  # the one host sync per epoch
+        if first >= 0:
+            value, name = float(s["value"]), self.names[int(s["which"])]
+            label = "loss" if self.names == ("loss",) else f"loss {name!r}"
+            raise NonFiniteLossError(
+                f"{self.what}: {label} became {value} at epoch {epoch}, step {first} (of {int(s['step'])} "
+                f"steps observed in that epoch); {self.hint}",
+                epoch=epoch, step=first, value=value, loss=name,
+            )  # fmt: skip
+        s["step"].zero_()
+        s["first"].fill_(-1)
