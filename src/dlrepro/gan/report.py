@@ -193,25 +193,23 @@ def gan_tex(summary: dict, claims: list[dict], settings: dict, seeds: list[int])
     values += macro("ganGapCriterion", f"{settings['claims']['gap_closed']:g}")
     values += macro("ganShareCriterion", f"{settings['claims']['min_class_share']:g}")
     values += macro("ganDataStatus", latex_escape(summary["data_status"]))
-    for kind, r in models.items():
-        name = MACRO_NAMES[kind]
-        values += macro(f"ganFid{name}", fmt_ci(r["fid"], 3))
-        values += macro(f"ganIs{name}", fmt_ci(r["inception_score"], 3))
-        values += macro(f"ganEpochOneFid{name}", fmt_ci(r["epoch1_fid"], 3))
-        values += macro(f"ganGap{name}", fmt_ci(r["gap_closed"], 3))
-        values += macro(f"ganFidChange{name}", fmt_ci(r["fid_change"], 3))
-        values += macro(f"ganMinShare{name}", f"{r['lowest_class_share']:.3f}")
-        values += macro(f"ganSeconds{name}", fmt(r["train_seconds"]["mean"], 3))
-        values += macro(f"ganStepsPerSecond{name}", fmt(r["steps_per_second"]["mean"], 3))
-        values += macro(f"ganInstability{name}", fmt_ci(r["instability"], 3))
-    if "bigan" in models:
-        b = models["bigan"]
-        for key, name in (("encoder", "Encoder"), ("pixels", "Pixels"), ("random_encoder", "Random")):
-            values += macro(f"ganProbe{name}", fmt_ci(b["probe"][key], 3))
-        values += macro("ganProbeGain", fmt_ci(b["probe_gain"], 3))
-        values += macro("ganReconMse", fmt_ci(b["reconstruction_mse"], 3))
-    if "lsgan" in models and "instability_vs_gan" in models["lsgan"]:
-        values += macro("ganInstabilityDiff", fmt_ci(models["lsgan"]["instability_vs_gan"], 3))
+    per_model = {
+        "Fid": lambda r: fmt_ci(r["fid"], 3), "Is": lambda r: fmt_ci(r["inception_score"], 3),
+        "EpochOneFid": lambda r: fmt_ci(r["epoch1_fid"], 3), "Gap": lambda r: fmt_ci(r["gap_closed"], 3),
+        "FidChange": lambda r: fmt_ci(r["fid_change"], 3), "MinShare": lambda r: f"{r['lowest_class_share']:.3f}",
+        "Seconds": lambda r: fmt(r["train_seconds"]["mean"], 3), "StepsPerSecond": lambda r: fmt(r["steps_per_second"]["mean"], 3),
+        "Instability": lambda r: fmt_ci(r["instability"], 3),
+    }  # fmt: skip
+    for kind, name in MACRO_NAMES.items():  # every macro exists, "--" for a model not configured
+        for key, value in per_model.items():
+            values += macro(f"gan{key}{name}", value(models[kind]) if kind in models else "--")
+    b = models.get("bigan")
+    for key, name in (("encoder", "Encoder"), ("pixels", "Pixels"), ("random_encoder", "Random")):
+        values += macro(f"ganProbe{name}", fmt_ci(b["probe"][key], 3) if b else "--")
+    values += macro("ganProbeGain", fmt_ci(b["probe_gain"], 3) if b else "--")
+    values += macro("ganReconMse", fmt_ci(b["reconstruction_mse"], 3) if b else "--")
+    diff = models.get("lsgan", {}).get("instability_vs_gan")
+    values += macro("ganInstabilityDiff", fmt_ci(diff, 3) if diff else "--")
     ids = {"gan-resemble": "Resemble", "gan-improves": "Improves", "lsgan-stability": "Stability", "bigan-encoder": "Encoder"}
     for claim in claims:
         values += macro(f"ganVerdict{ids[claim['id']]}", claim["verdict"])
