@@ -1,0 +1,121 @@
+"""The vision training loop (learning, determinism, resuming, fast-path switches) and the study's verdicts."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dlrepro.checkpoint import Checkpointer
+from dlrepro.vision.report import setting_rows, vision_tex
+from dlrepro.vision.study import slope, summarize_vision, verdict_from_ci, vision_claims
+from dlrepro.vision.training import TrainConfig, train_classifier
+
+torch.set_num_threads(1)
+
+ARCH = {"cnn": {"widths": (4, 8), "blocks": (1, 1)}, "vit": {"dim": 16, "depth": 1, "heads": 2, "patch_size": 8, "dropout": 0.1}}
+TIMING = {"train_seconds", "images_per_second", "test_images_per_second"}
+
+
+def _data(n=120, n_test=40, seed=0):
+    """Images whose class sets the mean colour: learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n + n_test)
+    x = np.clip(y[:, None, None, None] * 60 + rng.normal(0, 25, (n + n_test, 3, 32, 32)), 0, 255).astype(np.uint8)
+    return {"x_train": x[:n], "y_train": y[:n], "x_test": x[n:], "y_test": y[n:]}
+
+
+def _train(kind, cfg, **kw):
+    return train_classifier(kind, {**ARCH[kind], "num_classes": 4}, cfg, _data(), learning_rate=3e-3, weight_decay=0.01, seed=0, **kw)
+
+
+def _untimed(metrics):
+    return {k: v for k, v in metrics.items() if k not in TIMING}
+
+
+def test_training_lowers_the_loss_and_beats_chance():
+    metrics, history, arrays = _train("cnn", TrainConfig(epochs=4, batch_size=16, eval_examples=0))
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert metrics["test_accuracy"] > 0.5, "4 classes with distinct colours: chance is 0.25"
+    assert arrays["confusion"].sum() == 40 and metrics["flops_per_image"] > 0
+
+
+@pytest.mark.parametrize("kind", ["cnn", "vit"])
+def test_a_resumed_run_ends_like_an_uninterrupted_one(kind, tmp_path):
+    cfg = TrainConfig(epochs=3, batch_size=16, eval_examples=0)
+    whole, whole_history, whole_arrays = _train(kind, cfg)
+    ckpt = Checkpointer(tmp_path / ".checkpoint.pt", {"kind": kind})
+    assert _train(kind, cfg, checkpoint=ckpt, stop_after_epoch=1) is None, "stopped after epoch 1, as if killed"
+    assert ckpt.path.exists()
+    resumed, history, arrays = _train(kind, cfg, checkpoint=ckpt)
+    assert _untimed(resumed) == _untimed(whole)
+    assert [h["train_loss"] for h in history] == [h["train_loss"] for h in whole_history]
+    assert np.array_equal(arrays["confusion"], whole_arrays["confusion"])
+    if kind == "vit":
+        assert np.array_equal(arrays["attention_maps"], whole_arrays["attention_maps"])
+
+
+def test_cpu_fast_paths_run_and_learn():
+    cfg = TrainConfig(epochs=3, batch_size=16, eval_examples=0, data_on_device=True, bf16=True, channels_last=True)
+    for kind in ("cnn", "vit"):
+        metrics, history, _ = _train(kind, cfg)
+        assert all(math.isfinite(h["train_loss"]) for h in history)
+        assert history[-1]["train_loss"] < history[0]["train_loss"]
+
+
+def test_unknown_or_bad_training_keys_fail_loudly():
+    with pytest.raises(ValueError, match="Unknown config key"):
+        TrainConfig.from_dict({"epoch": 3})
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig.from_dict({"optimizer": "adam"})
+
+
+def test_verdict_needs_the_whole_interval_on_one_side_of_zero():
+    assert verdict_from_ci({"mean": 0.05, "ci95": 0.02, "n": 3}) == "reproduced"
+    assert verdict_from_ci({"mean": -0.05, "ci95": 0.02, "n": 3}) == "not reproduced"
+    assert verdict_from_ci({"mean": 0.01, "ci95": 0.02, "n": 3}) == "inconclusive"
+    assert verdict_from_ci({"mean": 0.3, "ci95": float("nan"), "n": 1}) == "inconclusive"
+
+
+def _runs(gap_at):
+    """CNN at 0.6 + noise; ViT = CNN + gap_at(fraction) + noise, three seeds, four fractions."""
+    runs = []
+    for seed, noise in zip((0, 1, 2), (-0.004, 0.0, 0.005)):
+        for f in (0.1, 0.25, 0.5, 1.0):
+            common = {"seed": seed, "fraction": f, "train_examples": int(50000 * f), "train_seconds": 10.0, "images_per_second": 500.0,
+                      "flops_per_image": 1000, "device": "cpu", "data_status": "unverified copy"}  # fmt: skip
+            runs.append({**common, "model": "cnn", "parameters": 10, "test_accuracy": 0.6 + noise})
+            runs.append({**common, "model": "vit", "parameters": 20, "test_accuracy": 0.6 + noise + gap_at(f) + noise / 2})
+    return runs
+
+
+def test_summary_gap_trend_and_claims_from_known_runs():
+    summary = summarize_vision(_runs(lambda f: -0.10 + 0.05 * np.log10(f / 0.1)))  # ViT behind, catching up
+    full = summary["gap"]["1.0"]
+    assert full["n"] == 3 and full["mean"] == pytest.approx(-0.05 + 0.0005 / 3, abs=1e-9)
+    assert summary["trend"]["slope_per_decade"]["mean"] == pytest.approx(0.05 + 0.0, abs=0.01)
+    assert summary["trend"]["gap_change"]["mean"] == pytest.approx(0.05, abs=0.01)
+    claims = {c["id"]: c for c in vision_claims(summary)}
+    assert claims["vision-vit-outperforms-cnn"]["verdict"] == "not reproduced"
+    assert claims["vision-advantage-grows-with-data"]["verdict"] == "reproduced"
+    assert "unverified copy" in claims["vision-vit-outperforms-cnn"]["measured"]
+    assert set(claims["vision-vit-outperforms-cnn"]) == {"id", "section", "claim", "metric", "criterion", "measured", "verdict"}
+
+
+def test_slope_is_the_least_squares_slope():
+    assert slope([0, 1, 2], [1, 3, 5]) == pytest.approx(2.0)
+
+
+def test_generated_latex_has_only_vis_macros_and_no_empty_cells():
+    summary = summarize_vision(_runs(lambda f: 0.02 - 0.01 * f))  # ViT ahead, by less with more data
+    settings = {"fractions": [0.1, 0.25, 0.5, 1.0], "train": TrainConfig().__dict__ | {"epochs": 2},
+                "fast": {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False},
+                "cnn": {"widths": [16, 32], "blocks": [1, 1], "learning_rate": 0.004, "weight_decay": 0.05},
+                "vit": {"patch_size": 4, "dim": 64, "depth": 4, "heads": 4, "mlp_ratio": 2.0, "pool": "cls", "dropout": 0.0,
+                        "learning_rate": 0.002, "weight_decay": 0.05}}  # fmt: skip
+    tex = vision_tex(summary, vision_claims(summary), setting_rows(settings, [0, 1, 2]))
+    names = [line.split("}")[0].removeprefix("\\newcommand{\\") for line in tex["values"].splitlines() if line.startswith("\\newcommand")]
+    assert names and all(n.startswith("vis") and n.isalpha() for n in names)
+    assert "\\newcommand{\\visVerdictOutperforms}{reproduced}" in tex["values"]
+    assert "\\newcommand{\\visVerdictGrows}{not reproduced}" in tex["values"]
+    assert tex["trend"].count("\\\\") == 5 and "6 weight layers" in tex["setting"]
