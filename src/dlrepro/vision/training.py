@@ -136,13 +136,13 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     n_eval = cfg.eval_examples or len(x_test)
 
     start_epoch, history, train_seconds = 1, [], 0.0
-    state = checkpoint.load(map_location=device)
+    state = checkpoint.load(map_location="cpu")  # RNG states must stay on the CPU; load_state_dict moves the rest
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"])
-        gen.set_state(state["generator"].to("cpu") if store.type == "cpu" else state["generator"])
+        gen.set_state(state["generator"])
         start_epoch, history, train_seconds = state["epoch"] + 1, state["history"], state["train_seconds"]
 
     log.info("%s: %d parameters, %d training images, %d steps of %d", kind, parameter_count(model), n, total, batch)
