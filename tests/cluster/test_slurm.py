@@ -73,14 +73,27 @@ def test_tiny_autoencoder_jobs_run_through_slurm(slurm_cluster, tmp_path):
     assert "epoch" in (work / "logs/train_numpy_autoencoder/sum/seed0.log").read_text()
 
 
-def test_gpu_rule_is_submitted_with_gpus_and_sees_cuda_visible_devices(slurm_cluster, tmp_path):
+@pytest.mark.parametrize(
+    "request_as,overrides",
+    [
+        ("--gpus=1", []),  # the rule's own `gpu=1`
+        ("--gres=gpu:1", ["--set-resources", "see_gpu:gpu=0", "see_gpu:gres='gpu:1'"]),  # README's alternative
+    ],
+)
+def test_gpu_rule_gets_one_gpu_and_sees_cuda_visible_devices(slurm_cluster, tmp_path, request_as, overrides):
     done = run_bounded(
-        snakemake_cmd("--snakefile", REPO / "tests" / "cluster" / "gpu.smk", "--profile", PROFILE, "--directory", tmp_path, *TEST_OVERRIDES),
+        snakemake_cmd(
+            "--snakefile", REPO / "tests" / "cluster" / "gpu.smk", "--profile", PROFILE, "--directory", tmp_path, *TEST_OVERRIDES,
+            *overrides, "--verbose",
+        ),
         timeout=120,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout[-6000:]
     jobs = slurm_jobs(done.stdout)
     assert list(jobs.values()) == ["see_gpu"], done.stdout[-3000:]
+    sbatch = [line for line in done.stdout.splitlines() if "sbatch call:" in line]
+    assert sbatch and request_as in sbatch[0], sbatch
+    assert sbatch[0].count("gpu") == 1, f"one GPU request, not both forms: {sbatch[0]}"
     (row,) = sacct(jobs)
     assert row["State"] == "COMPLETED" and "gres/gpu=1" in row["AllocTRES"], row
     seen = (tmp_path / "gpu" / "visible.txt").read_text().split()
