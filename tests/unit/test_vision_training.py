@@ -83,7 +83,7 @@ def _runs(gap_at):
     for seed, noise in zip((0, 1, 2), (-0.004, 0.0, 0.005)):
         for f in (0.1, 0.25, 0.5, 1.0):
             common = {"seed": seed, "fraction": f, "train_examples": int(50000 * f), "train_seconds": 10.0, "images_per_second": 500.0,
-                      "flops_per_image": 1000, "device": "cpu", "data_status": "unverified copy"}  # fmt: skip
+                      "flops_per_image": 1000, "device": "cpu", "test_examples": 10000, "data_status": "unverified copy"}  # fmt: skip
             runs.append({**common, "model": "cnn", "parameters": 10, "test_accuracy": 0.6 + noise})
             runs.append({**common, "model": "vit", "parameters": 20, "test_accuracy": 0.6 + noise + gap_at(f) + noise / 2})
     return runs

@@ -29,7 +29,11 @@ def trend_figure(summary: dict, runs: list[dict]) -> plt.Figure:
         ax.errorbar(n, mean, yerr=ci, marker="o", capsize=3, color=f"C{i}", label=MODEL_NAMES[m])
         pts = [(r["train_examples"], 100 * r["test_accuracy"]) for r in runs if r["model"] == m]
         ax.scatter(*zip(*pts), s=8, color=f"C{i}", alpha=0.4)
-    ax.set_xscale("log")
+    sizes = [summary["table"][summary["models"][0]][str(f)]["train_examples"] for f in fractions]
+    for a in (ax, ax_gap):
+        a.set_xscale("log")
+        a.minorticks_off()
+        a.set_xticks(sizes, [f"{n:,}" for n in sizes])
     ax.set_xlabel("training images")
     ax.set_ylabel("test accuracy (%)")
     ax.legend()
@@ -39,7 +43,6 @@ def trend_figure(summary: dict, runs: list[dict]) -> plt.Figure:
         ci = [100 * np.nan_to_num(summary["gap"][str(f)]["ci95"]) for f in fractions]
         ax_gap.errorbar(n, gap, yerr=ci, marker="o", capsize=3, color="C2")
         ax_gap.axhline(0, color="0.3", lw=1, ls="--")
-    ax_gap.set_xscale("log")
     ax_gap.set_xlabel("training images")
     ax_gap.set_ylabel("ViT $-$ CNN accuracy (points)")
     fig.tight_layout()

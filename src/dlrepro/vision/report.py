@@ -41,6 +41,8 @@ def vision_tex(summary: dict, claims: list[dict], setting: dict[str, str]) -> di
     v += macro("visDataStatus", latex_escape(summary["data_status"]))
     v += macro("visDevice", latex_escape(", ".join(summary["device"])))
     v += macro("visFullFraction", f"{100 * full:g}\\%")
+    v += macro("visSeedCount", table["cnn"][str(full)]["test_accuracy"]["n"])
+    v += macro("visTestExamples", f"\\num{{{summary['test_examples']}}}")
     for m, name in (("cnn", "CNN"), ("vit", "ViT")):
         row = table[m][str(full)]
         v += macro(f"visAcc{name}", _pct(row["test_accuracy"]))
@@ -56,8 +58,10 @@ def vision_tex(summary: dict, claims: list[dict], setting: dict[str, str]) -> di
         v += macro("visGapChange", _pct(trend["gap_change"]))
         v += macro("visSmallestFraction", f"{100 * trend['smallest_fraction']:g}\\%")
         v += macro("visVerdictGrows", verdicts["vision-advantage-grows-with-data"])
+        words = {"reproduced": "rises", "not reproduced": "falls", "inconclusive": "shows no clear direction"}
+        v += macro("visTrendWords", words[verdicts["vision-advantage-grows-with-data"]])
     else:  # one fraction only: no trend to judge
-        for name in ("visSlope", "visGapChange", "visSmallestFraction"):
+        for name in ("visSlope", "visGapChange", "visSmallestFraction", "visTrendWords"):
             v += macro(name, "--")
         v += macro("visVerdictGrows", "not tested (one training fraction)")
 

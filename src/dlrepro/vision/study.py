@@ -100,7 +100,7 @@ def summarize_vision(runs: list[dict]) -> dict:
     seeds = sorted({r["seed"] for r in runs})
     summary = {"models": models, "fractions": fractions, "table": table, "gap": {}, "trend": None,
                "data_status": "unverified copy" if any(r.get("data_status") == "unverified copy" for r in runs) else "verified",
-               "device": sorted({r["device"] for r in runs})}  # fmt: skip
+               "device": sorted({r["device"] for r in runs}), "test_examples": max(r["test_examples"] for r in runs)}  # fmt: skip
     if models != ["cnn", "vit"]:
         return summary
     gaps = {f: {s: acc[("vit", f, s)] - acc[("cnn", f, s)] for s in seeds if ("vit", f, s) in acc and ("cnn", f, s) in acc} for f in fractions}
