@@ -17,15 +17,8 @@ wildcard_constraints:
     vis_frac="|".join(k.replace(".", r"\.") for k in VIS_FRACS),
 
 
-def vision_runs(name, fracs=VIS_FRACS, models=VIS_MODELS):
-    """One file `name` per model, training fraction and seed."""
-    return expand(
-        "results/vision/{vis_model}/frac{vis_frac}/seed{seed}/{name}",
-        vis_model=models,
-        vis_frac=fracs,
-        seed=SEEDS,
-        name=name,
-    )
+# one file per model, training fraction and seed
+VIS_RUN = "results/vision/{vis_model}/frac{vis_frac}/seed{seed}/{name}"
 
 
 rule train_image_classifier:
@@ -58,7 +51,13 @@ rule train_image_classifier:
 
 rule summarize_vision:
     input:
-        runs=vision_runs("metrics.json"),
+        runs=expand(
+            VIS_RUN,
+            vis_model=VIS_MODELS,
+            vis_frac=VIS_FRACS,
+            seed=SEEDS,
+            name="metrics.json",
+        ),
     output:
         summary="results/vision/summary.json",
         claims="results/vision/claims.json",
@@ -80,8 +79,20 @@ rule summarize_vision:
 rule plot_vision:
     input:
         summary=rules.summarize_vision.output.summary,
-        runs=vision_runs("metrics.json"),
-        arrays=vision_runs("arrays.npz", fracs=[VIS_FULL]),
+        runs=expand(
+            VIS_RUN,
+            vis_model=VIS_MODELS,
+            vis_frac=VIS_FRACS,
+            seed=SEEDS,
+            name="metrics.json",
+        ),
+        arrays=expand(
+            VIS_RUN,
+            vis_model=VIS_MODELS,
+            vis_frac=VIS_FULL,
+            seed=SEEDS,
+            name="arrays.npz",
+        ),
     output:
         trend="results/report/figures/vision_trend.pdf",
         confusion="results/report/figures/vision_confusion.pdf",
