@@ -1,0 +1,57 @@
+"""The sequence study end to end on the tiny config and synthetic data, and on a CSV chosen by config."""
+
+import csv
+import json
+
+import pytest
+
+from tests.conftest import REPO
+from tests.workflow.conftest import snakemake
+
+VERDICTS = {"reproduced", "not reproduced", "inconclusive"}
+
+
+@pytest.mark.e2e
+def test_sequence_study_on_the_tiny_config(tiny_run):
+    work, _ = tiny_run  # the shared complete tiny run (synthetic offline data)
+
+    claims = json.loads((work / "results/sequence/claims.json").read_text())
+    assert [c["id"] for c in claims] == ["seq-outperform-sentiment", "seq-outperform-charlm", "seq-longer-context",
+                                         "seq-parallel", "seq-train-efficiently"]  # fmt: skip
+    assert all(c["verdict"] in VERDICTS and c["section"] == "3.2" and c["measured"] for c in claims)
+    summary = json.loads((work / "results/sequence/summary.json").read_text())
+    assert set(summary["sentiment"]) == {"lstm", "transformer"} and summary["sentiment"]["lstm"]["test_accuracy"]["n"] == 2
+    assert all(0 <= s["test_accuracy"]["mean"] <= 1 for s in summary["sentiment"].values())
+    assert summary["char_lm"]["contexts"] == [8, 16] and 0 < summary["char_lm"]["models"]["transformer"]["contexts"]["16"]["test_bpc"]["mean"] < 8
+    assert set(summary["throughput"]["models"]["lstm"]) == {"8", "32"}
+    assert summary["data_status"] == ["unverified copy"], "synthetic data cannot match the published checksums"
+    values = (work / "results/report/generated/seq_values.tex").read_text()
+    assert "\\newcommand{\\seqVerdictSentiment}" in values and "\\newcommand{\\seqAccTransformer}{0." in values
+    assert "\\begin{verbatim}" in (work / "results/report/generated/seq_samples.tex").read_text()
+    for figure in ("seq_accuracy", "seq_bpc_context", "seq_throughput", "seq_learning_curves"):
+        assert (work / "results/report/figures" / f"{figure}.pdf").stat().st_size > 1000
+    assert not list((work / "results/sequence").rglob(".checkpoint.pt")), "checkpoints are removed after the outputs are written"
+    assert (work / "logs/train_sequence_classifier/lstm/seed0.log").read_text().count("val_acc") >= 1
+    assert list((work / "benchmarks-out/train_char_language_model").rglob("*.tsv"))
+
+
+@pytest.mark.e2e
+def test_sentiment_task_on_any_csv_by_config_only(tmp_path):
+    path = tmp_path / "reviews.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "review", "verdict"])
+        for i in range(80):
+            words = "loved it , wonderful acting" if i % 2 else "hated it , awful plot"
+            writer.writerow([i, f"{words} {i}", "thumbs up" if i % 2 else "thumbs down"])
+    extra = tmp_path / "csv.yaml"
+    extra.write_text(json.dumps({"sequence": {"sentiment": {"data": {"source": "csv",
+                     "csv": {"path": str(path), "text_column": "review", "label_column": "verdict"}}}}}))  # fmt: skip
+    work = tmp_path / "work"
+    snakemake(work, "results/sequence/sentiment/transformer/seed0/metrics.json", "--cores", "2", "--show-failed-logs",
+              "--configfile", str(REPO / "config" / "tiny.yaml"), str(extra))  # fmt: skip
+    metrics = json.loads((work / "results/sequence/sentiment/transformer/seed0/metrics.json").read_text())
+    assert metrics["classes"] == ["thumbs down", "thumbs up"] and metrics["source"] == "csv"
+    assert metrics["train_examples"] + metrics["val_examples"] + metrics["test_examples"] == 80
+    assert metrics["data_status"] == "user CSV (reviews.csv)"
+    assert not (work / "resources" / "rt_polarity").exists(), "a CSV source needs no download"
