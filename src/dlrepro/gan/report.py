@@ -217,7 +217,7 @@ def gan_tex(summary: dict, claims: list[dict], settings: dict, seeds: list[int])
         values += macro(f"ganVerdict{ids[missing]}", "not run")
 
     rows = [f"{latex_escape(k)} & {latex_escape(v)} \\\\" for k, v in setting_rows(settings, seeds, cls).items()]
-    setting_table = "\\begin{tabular}{ll}\n\\toprule\nsetting & value \\\\\n\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabular}\n"
+    setting_table = "\\begin{tabularx}{\\linewidth}{lX}\n\\toprule\nsetting & value \\\\\n\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabularx}\n"
 
     lines = []
     for kind, r in models.items():
