@@ -93,7 +93,7 @@ def test_gpu_rule_gets_one_gpu_and_sees_cuda_visible_devices(slurm_cluster, tmp_
     assert list(jobs.values()) == ["see_gpu"], done.stdout[-3000:]
     sbatch = [line for line in done.stdout.splitlines() if "sbatch call:" in line]
     assert sbatch and request_as in sbatch[0], sbatch
-    assert sbatch[0].count("gpu") == 1, f"one GPU request, not both forms: {sbatch[0]}"
+    assert ("--gpus" in sbatch[0]) != ("--gres" in sbatch[0]), f"one GPU request, not both forms: {sbatch[0]}"
     (row,) = sacct(jobs)
     assert row["State"] == "COMPLETED" and "gres/gpu=1" in row["AllocTRES"], row
     seen = (tmp_path / "gpu" / "visible.txt").read_text().split()
