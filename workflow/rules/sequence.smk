@@ -14,37 +14,26 @@ if SEQ_SOURCE == "csv" and not SEQ["sentiment"]["data"]["csv"]["path"]:
     )
 
 
-def seq_sentiment_inputs(wildcards):
-    """The labelled texts: the rt_polarity cache and its provenance, or the configured CSV file."""
-    if SEQ_SOURCE == "csv":
-        return {"csv": SEQ["sentiment"]["data"]["csv"]["path"]}
-    return {
+# the labelled texts: the rt_polarity cache and its provenance, or the configured CSV file
+SEQ_SENTIMENT_INPUTS = (
+    {"csv": SEQ["sentiment"]["data"]["csv"]["path"]}
+    if SEQ_SOURCE == "csv"
+    else {
         "cache": "resources/rt_polarity/rt_polarity.npz",
         "provenance": "resources/rt_polarity/provenance.json",
     }
-
-
-def seq_runs(task, name):
-    """One file `name` per model (and context length, for the LM) and seed of a task."""
-    if task == "sentiment":
-        return expand(
-            "results/sequence/sentiment/{seq_model}/seed{seed}/{name}",
-            seq_model=SEQ_MODELS,
-            seed=SEEDS,
-            name=name,
-        )
-    return expand(
-        "results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/{name}",
-        seq_model=SEQ_MODELS,
-        seq_context=SEQ["char_lm"]["contexts"],
-        seed=SEEDS,
-        name=name,
-    )
+)
+# one path pattern per task; `{name}` is the file of a run
+SEQ_SENTIMENT_RUN = "results/sequence/sentiment/{seq_model}/seed{seed}/{name}"
+SEQ_CHAR_LM_RUN = (
+    "results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/{name}"
+)
+SEQ_LONGEST = max(SEQ["char_lm"]["contexts"])
 
 
 rule train_sequence_classifier:
     input:
-        unpack(seq_sentiment_inputs),
+        **SEQ_SENTIMENT_INPUTS,
     output:
         metrics="results/sequence/sentiment/{seq_model}/seed{seed}/metrics.json",
         history="results/sequence/sentiment/{seq_model}/seed{seed}/history.csv",
@@ -124,9 +113,19 @@ rule measure_sequence_throughput:
 
 rule summarize_sequence:
     input:
-        sentiment=seq_runs("sentiment", "metrics.json"),
-        sentiment_histories=seq_runs("sentiment", "history.csv"),
-        char_lm=seq_runs("char_lm", "metrics.json"),
+        sentiment=expand(
+            SEQ_SENTIMENT_RUN, seq_model=SEQ_MODELS, seed=SEEDS, name="metrics.json"
+        ),
+        sentiment_histories=expand(
+            SEQ_SENTIMENT_RUN, seq_model=SEQ_MODELS, seed=SEEDS, name="history.csv"
+        ),
+        char_lm=expand(
+            SEQ_CHAR_LM_RUN,
+            seq_model=SEQ_MODELS,
+            seq_context=SEQ["char_lm"]["contexts"],
+            seed=SEEDS,
+            name="metrics.json",
+        ),
         throughput=rules.measure_sequence_throughput.output.throughput,
     output:
         summary="results/sequence/summary.json",
@@ -144,8 +143,16 @@ rule summarize_sequence:
 rule plot_sequence:
     input:
         summary=rules.summarize_sequence.output.summary,
-        sentiment_histories=seq_runs("sentiment", "history.csv"),
-        char_lm_histories=seq_runs("char_lm", "history.csv"),
+        sentiment_histories=expand(
+            SEQ_SENTIMENT_RUN, seq_model=SEQ_MODELS, seed=SEEDS, name="history.csv"
+        ),
+        char_lm_histories=expand(
+            SEQ_CHAR_LM_RUN,
+            seq_model=SEQ_MODELS,
+            seq_context=SEQ["char_lm"]["contexts"],
+            seed=SEEDS,
+            name="history.csv",
+        ),
     output:
         accuracy="results/report/figures/seq_accuracy.pdf",
         context="results/report/figures/seq_bpc_context.pdf",
@@ -166,16 +173,16 @@ rule write_sequence_report_values:
         summary=rules.summarize_sequence.output.summary,
         claims=rules.summarize_sequence.output.claims,
         samples=expand(
-            "results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/{name}",
+            SEQ_CHAR_LM_RUN,
             seq_model=SEQ_MODELS,
-            seq_context=max(SEQ["char_lm"]["contexts"]),
+            seq_context=SEQ_LONGEST,
             seed=SEEDS[0],
             name="sample.txt",
         ),
         sample_metrics=expand(
-            "results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/{name}",
+            SEQ_CHAR_LM_RUN,
             seq_model=SEQ_MODELS,
-            seq_context=max(SEQ["char_lm"]["contexts"]),
+            seq_context=SEQ_LONGEST,
             seed=SEEDS[0],
             name="metrics.json",
         ),
