@@ -1,4 +1,9 @@
-"""Stop training on a NaN or infinite loss, naming the epoch and step, without a host sync per step.
+"""Guards that stop a run early with a clear message instead of a wrong number or a bare traceback.
+
+- `check_output_dirs`: before any job starts, every output folder of the pipeline must be a folder
+  that this process can write to (or be creatable).
+- `FiniteGuard`: stop training on a NaN or infinite loss, naming the epoch and step, without a host
+  sync per step.
 
 `FiniteGuard` keeps its whole state on the loss's device: a step counter, the first step whose loss
 was not finite, and that loss. `observe(loss)` only queues a few tiny device operations (in place,
@@ -19,9 +24,43 @@ A loop with several losses per step (a GAN's discriminator and generator) passes
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import torch
 
-__all__ = ["NonFiniteLossError", "FiniteGuard"]
+__all__ = ["UnwritableOutputError", "check_output_dirs", "NonFiniteLossError", "FiniteGuard"]
+
+
+class UnwritableOutputError(OSError):
+    """An output folder of the pipeline is a file, or cannot be written to."""
+
+
+def check_output_dirs(*names: str | os.PathLike, root: str | os.PathLike = ".") -> None:
+    """Raise `UnwritableOutputError` unless each folder `root/name` exists and is writable, or can be made.
+
+    Checked by writing (an anonymous temporary file), not by permission bits, so it also sees
+    read-only mounts and full quotas, and it holds for root, whom `chmod` does not stop.
+    """
+    for name in names:
+        path = Path(root) / name
+        existing = path
+        while not existing.exists() and not existing.is_symlink():  # the nearest part of the path that exists
+            existing = existing.parent
+        if not existing.is_dir():
+            raise UnwritableOutputError(
+                f"cannot create the output folder {path}: {existing} is a file, not a folder; move it away "
+                "or run in another working directory (snakemake --directory)"
+            )
+        try:
+            with tempfile.TemporaryFile(dir=existing):
+                pass
+        except OSError as e:
+            raise UnwritableOutputError(
+                e.errno, f"cannot write to the output folder {path} ({existing}: {e.strerror or e}); make it writable "
+                "or run in another working directory (snakemake --directory)"
+            ) from e
 
 LEARNING_RATE_HINT = (
     "the usual cause is a learning rate too high for this model and batch size; lower it "
