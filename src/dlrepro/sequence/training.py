@@ -102,7 +102,7 @@ def train_classifier(kind: str, train: SentenceSet, val: SentenceSet, test: Sent
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     data = {name: (s, *_tensors(s, device)) for name, s in (("train", train), ("val", val), ("test", test))}
     history, start_epoch = [], 1
-    state = checkpointer.load(map_location=device)
+    state = checkpointer.load(map_location="cpu")  # CPU tensors: the RNG state must stay on the CPU
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -214,7 +214,7 @@ def train_char_lm(kind: str, corpus: CharCorpus, *, context: int, model_config: 
     batch = max(1, config.tokens_per_step // context)
     offsets = torch.arange(context + 1, device=device)
     history, done = [], 0
-    state = checkpointer.load(map_location=device)
+    state = checkpointer.load(map_location="cpu")  # CPU tensors: the RNG state must stay on the CPU
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
