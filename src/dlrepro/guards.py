@@ -2,6 +2,8 @@
 
 - `check_output_dirs`: before any job starts, every output folder of the pipeline must be a folder
   that this process can write to (or be creatable).
+- `require_keys`: a results file read by a later rule must hold the keys it needs; name the file
+  and the missing keys instead of failing with a bare `KeyError`.
 - `FiniteGuard`: stop training on a NaN or infinite loss, naming the epoch and step, without a host
   sync per step.
 
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["UnwritableOutputError", "check_output_dirs", "NonFiniteLossError", "FiniteGuard"]
+__all__ = ["UnwritableOutputError", "check_output_dirs", "IncompleteResultsError", "require_keys", "NonFiniteLossError", "FiniteGuard"]
 
 
 class UnwritableOutputError(OSError):
@@ -66,6 +68,23 @@ LEARNING_RATE_HINT = (
     "the usual cause is a learning rate too high for this model and batch size; lower it "
     "(or clip gradients), and check the input data for NaN values"
 )
+
+
+class IncompleteResultsError(ValueError):
+    """A results file lacks keys that a later step needs."""
+
+
+def require_keys(record, keys, *, source: str | os.PathLike):
+    """Return `record` if it is a mapping with every key in `keys`; otherwise name `source` and what is missing."""
+    if not isinstance(record, dict):
+        raise IncompleteResultsError(f"{source}: expected a JSON object, got {type(record).__name__}")
+    missing = [k for k in keys if k not in record]
+    if missing:
+        raise IncompleteResultsError(
+            f"{source} lacks the key(s) {', '.join(missing)} (it has: {', '.join(sorted(record)) or 'none'}); "
+            "it was written by an older or interrupted run: delete it and rerun, or use snakemake --forcerun"
+        )
+    return record
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -105,9 +124,10 @@ class FiniteGuard:
         s["step"].add_(1)
         newly = bad.any() & (s["first"] < 0)  # only the first bad step of the epoch is kept
         which = bad.int().argmax()  # the first bad loss of this step
+        value = values.gather(0, which.reshape(1)).reshape(())  # gather, not values[which]: no host sync
         s["first"].copy_(torch.where(newly, s["step"], s["first"]))
         s["which"].copy_(torch.where(newly, which, s["which"]))
-        s["value"].copy_(torch.where(newly, values[which], s["value"]))
+        s["value"].copy_(torch.where(newly, value, s["value"]))
 
     def check(self, epoch: int) -> None:
         """Raise `NonFiniteLossError` if a step of this epoch had a non-finite loss; then start a new epoch."""

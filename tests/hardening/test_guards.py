@@ -1,4 +1,5 @@
-"""The non-finite loss guard: records the first bad step on the device, raises once per epoch."""
+"""The non-finite loss guard (records the first bad step on the device, raises once per epoch) and
+the check that a results file holds the keys a later step reads."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import math
 import pytest
 import torch
 
-from dlrepro.guards import FiniteGuard, NonFiniteLossError
+from dlrepro.guards import FiniteGuard, IncompleteResultsError, NonFiniteLossError, require_keys
+from dlrepro.io import read_json, write_json
 
 torch.set_num_threads(1)
 
@@ -93,3 +95,14 @@ def test_observe_keeps_its_state_on_the_loss_device_and_syncs_only_in_check(monk
 
 def test_check_without_any_step_does_nothing():
     FiniteGuard().check(1)
+
+
+def test_results_file_missing_a_key_names_the_file_and_the_key(tmp_path):
+    path = tmp_path / "results" / "metrics.json"
+    write_json(path, {"seed": 0, "psnr": 20.0})
+    with pytest.raises(IncompleteResultsError, match=r"metrics.json lacks the key\(s\) test_mse, seconds \(it has: psnr, seed\)"):
+        require_keys(read_json(path), ("seed", "test_mse", "seconds"), source=path)
+    complete = {"seed": 0, "test_mse": 0.1, "seconds": 1.0}
+    assert require_keys(complete, ("seed", "test_mse"), source=path) is complete
+    with pytest.raises(IncompleteResultsError, match="expected a JSON object, got list"):
+        require_keys([], ("seed",), source=path)
