@@ -18,7 +18,7 @@ def test_vision_study_on_the_tiny_config(tmp_path):
     data = write_offline_dir(tmp_path / "data")
     work = tmp_path / "work"
     args = ["--configfile", str(REPO / "config" / "tiny.yaml"), "--config", f"data_dir={data}", "data_checksums=warn"]
-    snakemake(work, "--cores", "2", "--show-failed-logs", *args, *TARGETS)
+    snakemake(work, "--cores", "2", "--show-failed-logs", *args, "--", *TARGETS)
 
     claims = json.loads((work / "results/vision/claims.json").read_text())
     assert [c["id"] for c in claims] == ["vision-vit-outperforms-cnn", "vision-advantage-grows-with-data"]
