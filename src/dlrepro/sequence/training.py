@@ -38,6 +38,15 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def clock(device: torch.device):
+    """The timer of the study's seconds: the process's CPU time for a single-threaded CPU job, so that
+    other jobs sharing the machine do not inflate it; wall time (after synchronising) on a GPU or with
+    several threads."""
+    if device.type == "cpu" and torch.get_num_threads() == 1:
+        return time.process_time
+    return time.perf_counter
+
+
 # ---- Task A: sentence classification ---------------------------------------------------------
 
 
@@ -110,19 +119,19 @@ def train_classifier(kind: str, train: SentenceSet, val: SentenceSet, test: Sent
         set_rng_state(state["rng"])
     counts = parameter_counts(model)
     log.info("%s classifier: %s parameters, %d classes, vocabulary %d", kind, counts, n_classes, vocab_size)
-    elapsed = history[-1]["seconds"] if history else 0.0
+    elapsed, now = (history[-1]["seconds"] if history else 0.0), clock(device)
     for epoch in range(start_epoch, config.max_epochs + 1):
         best = max(history, key=lambda r: r["val_accuracy"]) if history else None
         if best is not None and epoch - best["epoch"] > config.patience:
             break
-        tic = time.perf_counter()
+        tic = now()
         rng = np.random.default_rng([seed, epoch])
         loss = classifier_epoch(model, *data["train"], optimizer=optimizer, batch_size=config.batch_size, clip_norm=config.clip_norm, rng=rng)
         if not math.isfinite(loss):
             raise FloatingPointError(f"{kind}: training loss is {loss} at epoch {epoch}")
         val_acc = accuracy(model, *data["val"])
         _sync(device)
-        elapsed += time.perf_counter() - tic  # training + validation time, evaluation on the test part excluded
+        elapsed += now() - tic  # training + validation time, evaluation on the test part excluded
         row = {"epoch": epoch, "train_loss": loss, "val_accuracy": val_acc, "test_accuracy": accuracy(model, *data["test"]), "seconds": elapsed}
         history.append(row)
         log.info("epoch %3d  train_loss %.4f  val_acc %.4f  test_acc %.4f  %6.1f s", epoch, loss, val_acc, row["test_accuracy"], elapsed)
@@ -222,12 +231,12 @@ def train_char_lm(kind: str, corpus: CharCorpus, *, context: int, model_config: 
         set_rng_state(state["rng"])
     counts = parameter_counts(model)
     log.info("%s LM: %s parameters, context %d, batch %d windows, vocabulary %d", kind, counts, context, batch, vocab)
-    elapsed, intervals = (history[-1]["seconds"] if history else 0.0), 0
+    elapsed, intervals, now = (history[-1]["seconds"] if history else 0.0), 0, clock(device)
     while done < config.steps:
         n = min(config.eval_every, config.steps - done)
         gen = torch.Generator().manual_seed(seed * 1_000_003 + done)  # the windows of steps done..done+n
         starts = torch.randint(0, len(train) - context - 1, (n, batch), generator=gen).to(device)
-        tic = time.perf_counter()
+        tic = now()
         model.train()
         total = torch.zeros((), device=device)
         for k in range(n):
@@ -236,7 +245,7 @@ def train_char_lm(kind: str, corpus: CharCorpus, *, context: int, model_config: 
             total += lm_step(model, optimizer, train, starts[k], offsets, config.clip_norm)
         loss = float(total) / n
         _sync(device)
-        elapsed += time.perf_counter() - tic
+        elapsed += now() - tic
         done += n
         if not math.isfinite(loss):
             raise FloatingPointError(f"{kind}: training loss is {loss} at step {done}")
@@ -281,7 +290,8 @@ def measure_throughput(kinds, lengths, *, tokens_per_step: int, warmup: int, rep
 
     The batch shrinks as the sequence grows (batch = tokens_per_step // length), so the work per
     step is constant for the recurrent models while their sequential depth grows with the length.
-    Models are interleaved within each length, so a load change on a shared machine hits all three.
+    Models are interleaved within each length, so a load change on a shared machine hits all three,
+    and a single-threaded CPU step is timed in process CPU time (see `clock`).
     """
     rows = []
     for length in lengths:
@@ -293,16 +303,16 @@ def measure_throughput(kinds, lengths, *, tokens_per_step: int, warmup: int, rep
             model = SequenceModel(kind, vocab_size=vocab_size, n_outputs=vocab_size, config=model_config, causal=True).to(device)
             ids = torch.randint(1, vocab_size, (batch * (length + 1) * 4,), device=device)
             setups[kind] = (model, torch.optim.Adam(model.parameters()), ids)
-        times = {kind: [] for kind in kinds}
+        times, now = {kind: [] for kind in kinds}, clock(device)
         for r in range(warmup + repeats):
             for kind, (model, optimizer, ids) in setups.items():
                 starts = torch.randint(0, len(ids) - length - 1, (batch,), device=device)
                 _sync(device)
-                tic = time.perf_counter()
+                tic = now()
                 lm_step(model, optimizer, ids, starts, offsets, 1.0)
                 _sync(device)
                 if r >= warmup:
-                    times[kind].append(time.perf_counter() - tic)
+                    times[kind].append(now() - tic)
         for kind in kinds:
             t = float(np.median(times[kind]))
             rows.append({"model": kind, "length": length, "batch": batch, "step_seconds": t, "tokens_per_second": batch * length / t,
