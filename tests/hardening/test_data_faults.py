@@ -233,3 +233,14 @@ def test_two_processes_fetching_the_same_archive_both_end_with_verified_files(fa
     assert _leftovers(tmp_path) == ["pack"], "no lock, temporary file or staging folder is left"
     for name, data in MEMBERS.items():
         assert (tmp_path / name).read_bytes() == data
+
+
+def test_restart_removes_only_its_own_files_leftovers(file_server, tmp_path):
+    """`data` and `data.gz` share a prefix: cleaning up after `data` must not touch `data.gz`'s live download."""
+    other = fetch._temp_name(tmp_path / "data.gz")
+    other.write_bytes(b"in progress")
+    stale = fetch._temp_name(tmp_path / "data")
+    stale.write_bytes(b"killed")
+    url = file_server.route("/data", ("ok", PAYLOAD))
+    download_file(_file([url], name="data"), tmp_path / "data", retries=1)
+    assert _leftovers(tmp_path) == sorted(["data", other.name])

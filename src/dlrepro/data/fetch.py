@@ -27,6 +27,7 @@ import hashlib
 import http.client
 import logging
 import os
+import re
 import secrets
 import shutil
 import time
@@ -143,9 +144,11 @@ def _exclusive(lock_path: Path):
 
 def _remove_stale_temps(dest: Path) -> None:
     """Remove what killed fetches of `dest` left behind (call while holding its lock)."""
+    own = re.compile(rf"\.{re.escape(dest.name)}\.\d+-[0-9a-f]{{8}}\.part")  # `_temp_name`s of dest only
     for stale in dest.parent.glob(f".{dest.name}.*.part"):
-        log.warning("removing %s, left behind by an interrupted fetch", stale)
-        stale.unlink(missing_ok=True)
+        if own.fullmatch(stale.name):
+            log.warning("removing %s, left behind by an interrupted fetch", stale)
+            stale.unlink(missing_ok=True)
 
 
 class _Sink:
