@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from dlrepro.plotting import plt
 from dlrepro.sequence.study import LABELS
@@ -92,6 +93,7 @@ def learning_curves_figure(sentiment: dict, char_lm: dict, *, target: float, con
                 ax.plot(x, y, color=colors[m], alpha=0.8, marker="o", ms=3, label=LABELS[m] if j == 0 else None)
         ax.grid(alpha=0.3)
     a.axhline(target, color="0.4", ls="--", lw=1, label="target")
+    a.xaxis.set_major_locator(MaxNLocator(integer=True))
     a.set_xlabel("epoch")
     a.set_ylabel("validation accuracy (sentiment)")
     b.set_xlabel("training step")
