@@ -11,7 +11,9 @@ Same model, same number of steps, in one run (the machines are shared: compare t
          on-device counter, z drawn inside the graph, Adam(capturable=True)
 Targets (issue 9): ours >= 2x naive on CPU; graph >= 8x naive on a GPU.
 
-    python benchmarks/gan_loops.py [--device cpu|cuda] [--steps 1000] [--threads 1] [--models gan lsgan bigan]
+    python benchmarks/gan_loops.py [--device cpu|cuda] [--steps 1000] [--repeats 3] [--threads 1] [--models gan lsgan bigan]
+
+Printed: steps/s of each loop and its ratio to the naive loop (medians over the rounds).
 """
 
 import argparse
@@ -24,6 +26,7 @@ def main():
     parser.add_argument("--steps", type=int, default=1000, help="timed steps per loop (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=50, help="untimed steps before each timing (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating rounds; the median is printed (default: %(default)s)")
     parser.add_argument("--models", nargs="+", default=["gan"], choices=["gan", "lsgan", "bigan"], help="default: gan")
     args = parser.parse_args()
 
@@ -104,14 +107,19 @@ def main():
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} thread(s)"
     print(f"GAN training steps/s at batch {batch}, {args.steps} steps, {name}, torch {torch.__version__}")
     for kind in args.models:
-        slow = timed(naive, kind)
-        fast = timed(ours, kind, False)
-        line = f"{kind:6s} naive {slow:8.1f}  ours {fast:8.1f}  ratio {fast / slow:5.2f}x"
+        # alternate the loops round by round, so load changes on a shared machine hit both alike
+        loops = {"naive": (naive, kind), "ours": (ours, kind, False)}
         if device.type == "cuda":
             if args.warmup <= 3:
                 raise SystemExit("--warmup must exceed the graph's 3 warm-up steps")
-            graphed = timed(ours, kind, True)
-            line += f"  graph {graphed:8.1f}  ratio {graphed / slow:5.2f}x"
+            loops["graph"] = (ours, kind, True)
+        rounds = [{name: timed(*call) for name, call in loops.items()} for _ in range(args.repeats)]
+        median = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        rate = {name: median([r[name] for r in rounds]) for name in loops}
+        ratio = {name: median([r[name] / r["naive"] for r in rounds]) for name in loops}
+        line = f"{kind:6s} naive {rate['naive']:8.1f}  ours {rate['ours']:8.1f}  ratio {ratio['ours']:5.2f}x"
+        if "graph" in rate:
+            line += f"  graph {rate['graph']:8.1f}  ratio {ratio['graph']:5.2f}x"
         print(line, flush=True)
 
 
