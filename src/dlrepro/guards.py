@@ -51,9 +51,9 @@ def check_output_dirs(*names: str | os.PathLike, root: str | os.PathLike = ".") 
         while not existing.exists() and not existing.is_symlink():  # the nearest part of the path that exists
             existing = existing.parent
         if not existing.is_dir():
+            where = f"the output folder {path}" if existing == path else f"cannot create the output folder {path}: {existing}"
             raise UnwritableOutputError(
-                f"cannot create the output folder {path}: {existing} is a file, not a folder; move it away "
-                "or run in another working directory (snakemake --directory)"
+                f"{where} is a file, not a folder; move it away or run in another working directory (snakemake --directory)"
             )
         try:
             with tempfile.TemporaryFile(dir=existing):

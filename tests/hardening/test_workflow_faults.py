@@ -36,12 +36,20 @@ def test_results_folder_that_is_a_file_fails_the_job_clearly_and_keeps_finished_
                      check=False)  # fmt: skip
     out = done.stdout + done.stderr
     assert done.returncode != 0
-    # Snakemake fails while preparing the job's output folder; its last line names the path and the reason
-    assert re.search(r"(NotADirectoryError: \[Errno 20\] Not a directory|is a file, not a folder).*results", out), out[-3000:]
+    # Today Snakemake fails while preparing the training job's output folder, with a last line that names
+    # the path and the reason ("NotADirectoryError: [Errno 20] Not a directory: 'results/...'"); with
+    # dlrepro.guards.check_output_dirs called in an onstart: handler it fails before any job, saying
+    # "the output folder results is a file, not a folder". Both name the path and the cause.
+    reason = r"(Not a directory|is a file, not a folder)"
+    assert re.search(rf"results[^\n]*{reason}|{reason}[^\n]*'results/", out), out[-3000:]
     assert (work / "results").read_text() == "not a folder\n", "the file in the way is left alone"
-    # the data jobs before it finished, and stay done
-    assert (work / "resources" / "mnist" / "mnist.npz").is_file()
-    assert json.loads((work / "resources" / "mnist" / "provenance.json").read_text())["status"] == "unverified copy"
+    assert not list(work.rglob("metrics.json"))
+    # whatever finished before the failure is complete and stays (the data jobs, if they ran)
+    provenance = work / "resources" / "mnist" / "provenance.json"
+    if provenance.exists():
+        assert json.loads(provenance.read_text())["status"] == "unverified copy"
+        with np.load(work / "resources" / "mnist" / "mnist.npz") as cache:
+            assert cache["x_train"].shape == (64, 28, 28)
 
 
 def test_check_output_dirs_names_a_file_in_the_way(tmp_path):
@@ -50,6 +58,8 @@ def test_check_output_dirs_names_a_file_in_the_way(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
     with pytest.raises(UnwritableOutputError, match=r"cannot create the output folder .*results/autoencoder: .*results is a file, not a folder"):
         check_output_dirs("results/autoencoder", root=tmp_path)
+    with pytest.raises(UnwritableOutputError, match=r"^the output folder .*results is a file, not a folder; move it away"):
+        check_output_dirs("results", root=tmp_path)
 
 
 def test_check_output_dirs_names_a_folder_it_cannot_write(tmp_path, monkeypatch):
