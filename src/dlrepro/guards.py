@@ -26,11 +26,12 @@ A loop with several losses per step (a GAN's discriminator and generator) passes
 
 from __future__ import annotations
 
+import functools
+import math
+import operator
 import os
 import tempfile
 from pathlib import Path
-
-import torch
 
 __all__ = ["UnwritableOutputError", "check_output_dirs", "IncompleteResultsError", "require_keys", "NonFiniteLossError", "FiniteGuard"]
 
@@ -87,6 +88,9 @@ def require_keys(record, keys, *, source: str | os.PathLike):
     return record
 
 
+_NEVER = 2**63 - 1  # "no bad step yet": the largest int64
+
+
 class NonFiniteLossError(FloatingPointError):
     """A training loss became NaN or infinite; `epoch`, `step` (1-based, within the epoch), `value`, `loss`."""
 
@@ -98,50 +102,63 @@ class NonFiniteLossError(FloatingPointError):
 class FiniteGuard:
     """Records on the device the first step of an epoch whose loss is not finite; `check` raises."""
 
-    def __init__(self, *, names: tuple[str, ...] = ("loss",), what: str = "training", hint: str = LEARNING_RATE_HINT,
-                 device: torch.device | str | None = None):  # fmt: skip
-        self.names, self.what, self.hint = tuple(names), what, hint
-        self._state = None if device is None else self._new_state(torch.device(device))
+    def __init__(self, *, names: tuple[str, ...] = ("loss",), what: str = "training", period: str = "epoch",
+                 hint: str = LEARNING_RATE_HINT, device=None):  # fmt: skip
+        """`names`: the losses `observe` receives per step; `what`: the run, for the message; `period`: what
+        one `check` closes ("epoch", or e.g. "evaluation interval"); `device`: where the state lives
+        (default: the first loss's device; give it when the step is captured in a CUDA graph)."""
+        self.names, self.what, self.period, self.hint = tuple(names), what, period, hint
+        self._state = None if device is None else self._new_state(device)
 
-    @staticmethod
-    def _new_state(device: torch.device) -> dict[str, torch.Tensor]:
+    def _new_state(self, device) -> dict:
+        import torch  # here, not at the top: the module's other guards run in torch-free environments
+
         return {
-            "step": torch.zeros((), dtype=torch.long, device=device),  # steps observed this epoch
-            "first": torch.full((), -1, dtype=torch.long, device=device),  # first bad step, -1 = none
-            "which": torch.zeros((), dtype=torch.long, device=device),  # index of the bad loss in that step
-            "value": torch.zeros((), dtype=torch.float32, device=device),  # the bad loss itself
+            "step": torch.zeros((), dtype=torch.long, device=device),  # steps observed since the last check
+            "first": torch.full((), _NEVER, dtype=torch.long, device=device),  # first bad step (_NEVER: none)
+            "values": [torch.zeros((), dtype=torch.float32, device=device) for _ in self.names],  # its losses
         }
 
-    def observe(self, *losses: torch.Tensor) -> None:
-        """Count one step and remember it if any of its losses is not finite (device ops only)."""
+    def observe(self, *losses) -> None:
+        """Count one step and remember it if any of its losses (0-dim tensors) is not finite (a few device ops, all in place)."""
+        import torch
+
         if len(losses) != len(self.names):
             raise ValueError(f"observe() got {len(losses)} losses for names {self.names}")
         if self._state is None:
             self._state = self._new_state(losses[0].device)
         s = self._state
-        values = torch.stack([loss.detach().reshape(()).float() for loss in losses])  # (n_losses,)
-        bad = ~torch.isfinite(values)  # (n_losses,)
         s["step"].add_(1)
-        newly = bad.any() & (s["first"] < 0)  # only the first bad step of the epoch is kept
-        which = bad.int().argmax()  # the first bad loss of this step
-        value = values.gather(0, which.reshape(1)).reshape(())  # gather, not values[which]: no host sync
-        s["first"].copy_(torch.where(newly, s["step"], s["first"]))
-        s["which"].copy_(torch.where(newly, which, s["which"]))
-        s["value"].copy_(torch.where(newly, value, s["value"]))
+        losses = [loss.detach().reshape(()) for loss in losses]
+        # a sum is finite only if every term is (nan and inf propagate); float32 so that no finite
+        # half-precision losses add up to inf
+        total = losses[0] if len(losses) == 1 else functools.reduce(operator.add, (x.float() for x in losses))
+        torch.minimum(s["first"], torch.where(torch.isfinite(total), _NEVER, s["step"]), out=s["first"])
+        newly = s["first"] == s["step"]  # true only at the first bad step
+        for loss, kept in zip(losses, s["values"]):
+            torch.where(newly, loss, kept, out=kept)
 
-    def check(self, epoch: int) -> None:
-        """Raise `NonFiniteLossError` if a step of this epoch had a non-finite loss; then start a new epoch."""
+    def check(self, epoch: int, *, step_offset: int = 0) -> None:
+        """Raise `NonFiniteLossError` if a step since the last check had a non-finite loss; then start afresh.
+
+        Steps are counted from 1 after each check; `step_offset` is added when they are reported (a loop
+        that counts steps globally passes the number of steps done before this period).
+        """
         if self._state is None:  # nothing observed
             return
+        import torch
+
         s = self._state
-        first = int(s["first"])  # the one host sync per epoch
-        if first >= 0:
-            value, name = float(s["value"]), self.names[int(s["which"])]
+        first = int(s["first"])  # the one host sync per period
+        if first != _NEVER:
+            values = torch.stack(s["values"]).tolist()
+            which = next((i for i, v in enumerate(values) if not math.isfinite(v)), 0)
+            value, name, step = values[which], self.names[which], first + step_offset
             label = "loss" if self.names == ("loss",) else f"loss {name!r}"
             raise NonFiniteLossError(
-                f"{self.what}: {label} became {value} at epoch {epoch}, step {first} (of {int(s['step'])} "
-                f"steps observed in that epoch); {self.hint}",
-                epoch=epoch, step=first, value=value, loss=name,
+                f"{self.what}: {label} became {value} at {self.period} {epoch}, step {step} (of {int(s['step'])} "
+                f"steps observed in that {self.period}); {self.hint}",
+                epoch=epoch, step=step, value=value, loss=name,
             )  # fmt: skip
         s["step"].zero_()
-        s["first"].fill_(-1)
+        s["first"].fill_(_NEVER)

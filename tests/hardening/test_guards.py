@@ -55,6 +55,7 @@ def test_several_losses_per_step_name_the_one_that_went_bad():
     guard = FiniteGuard(names=("d_loss", "g_loss"), what="gan")
     guard.observe(torch.tensor(0.7), torch.tensor(0.6))
     guard.observe(torch.tensor(0.7), torch.tensor(math.inf))
+    guard.observe(torch.tensor(math.nan), torch.tensor(math.nan))
     with pytest.raises(NonFiniteLossError, match="gan: loss 'g_loss' became inf at epoch 4, step 2") as err:
         guard.check(4)
     assert err.value.loss == "g_loss"
@@ -88,7 +89,8 @@ def test_observe_keeps_its_state_on_the_loss_device_and_syncs_only_in_check(monk
             m.setattr(torch.Tensor, name, lambda self, *a, _n=name: pytest.fail(f"observe() called Tensor.{_n}"))
         for loss in losses:
             guard.observe(loss)
-    assert all(t.device.type == "cpu" and t.dim() == 0 for t in guard._state.values())
+    state = [guard._state["step"], guard._state["first"], *guard._state["values"]]
+    assert all(t.device.type == "cpu" and t.dim() == 0 for t in state)
     with pytest.raises(NonFiniteLossError, match="step 2 "):
         guard.check(1)
 
@@ -106,3 +108,33 @@ def test_results_file_missing_a_key_names_the_file_and_the_key(tmp_path):
     assert require_keys(complete, ("seed", "test_mse"), source=path) is complete
     with pytest.raises(IncompleteResultsError, match="expected a JSON object, got list"):
         require_keys([], ("seed",), source=path)
+
+
+def test_a_loop_counting_steps_globally_gets_the_global_step():
+    guard = FiniteGuard(what="lstm", period="evaluation interval")
+    _epoch(guard, [2.0, 1.9, math.nan])
+    with pytest.raises(NonFiniteLossError, match="lstm: loss became nan at evaluation interval 5, step 403 ") as err:
+        guard.check(5, step_offset=400)
+    assert err.value.step == 403
+
+
+def test_half_precision_losses_that_are_finite_do_not_trip_the_guard():
+    guard = FiniteGuard(names=("a", "b"))
+    big = torch.tensor(60000.0, dtype=torch.float16)  # a + b overflows float16, not float32
+    guard.observe(big, big)
+    guard.check(1)
+    guard.observe(torch.tensor(1.0, dtype=torch.float16), torch.tensor(math.inf, dtype=torch.float16))
+    with pytest.raises(NonFiniteLossError, match="loss 'b' became inf"):
+        guard.check(2)
+
+
+def test_importing_the_guards_does_not_import_torch():
+    """check_output_dirs and require_keys run in the NumPy-only environment and in Snakemake itself."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = "import sys, dlrepro.guards; sys.exit('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(REPO / "src")}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr or "dlrepro.guards imported torch"
