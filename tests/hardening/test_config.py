@@ -30,11 +30,15 @@ AE_MODELS = "['basic', 'conv', 'denoising_gaussian', 'denoising_mask', 'vae']"
         ({"autoencoder": {"torch_ae": {"models": ["transformer"]}}}, f"'transformer' is not one of {AE_MODELS}",
          "['autoencoder']['torch_ae']['models'][0]"),
         ({"download": {"retries": 0}}, "0 is less than the minimum of 1", "['download']['retries']"),
+        ({"idx_datasets": {"my digits|x": {"base_urls": ["https://example.org/"], "md5": {}}}},
+         "'my digits|x' does not match '^[a-z][a-z0-9_]*$'", "['idx_datasets']"),
+        ({"idx_datasets": {"kmnist": {"base_urls": ["example.org/kmnist/"], "md5": {}}}},
+         "'example.org/kmnist/' does not match '^https?://'", "['idx_datasets']['kmnist']['base_urls'][0]"),
         # the schema excerpt in the message lists the allowed values
         ({"data_checksums": 1}, "1 is not of type 'string'", "['data_checksums']", "'enum': ['strict', 'warn']"),
     ]],
     ids=["seeds-wrong-type", "seed-negative", "epochs-wrong-type", "batch-size-0", "torch-lr-negative", "numpy-epochs-0",
-         "unknown-ae-model", "retries-0", "checksums-wrong-type"],
+         "unknown-ae-model", "retries-0", "idx-name-not-a-wildcard-value", "idx-url-without-scheme", "checksums-wrong-type"],
 )  # fmt: skip
 def test_bad_config_stops_before_any_job_naming_key_and_allowed_values(tmp_path, override, problem, key, allowed):
     empty = tmp_path / "no-data"
