@@ -130,3 +130,19 @@ def test_data_dir_with_spaces_quotes_and_semicolons_is_used_verbatim(tmp_path):
         assert cache["x_train"].shape == (64, 28, 28)
     injected = [p for p in tmp_path.rglob("INJECTED*")] + [p for p in REPO.glob("INJECTED*")]
     assert injected == [], f"a config string reached a shell: {injected}"
+
+
+# two jobs wanting the same data
+
+
+def test_every_data_set_is_fetched_and_prepared_once_however_many_jobs_need_it(tmp_path):
+    """Within a run the DAG gives each data set one download job and one cache job, which every
+    training job then waits for (fetches of the same files from separate processes take turns
+    under a lock: tests/hardening/test_data_faults.py)."""
+    out = snakemake(tmp_path, "-n", "--quiet", "rules").stdout
+    counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.MULTILINE)}
+    downloads = {rule: n for rule, n in counts.items() if rule.startswith("download_")}
+    trainers = sum(n for rule, n in counts.items() if rule.startswith("train_"))
+    assert downloads and all(n == 1 for rule, n in downloads.items() if rule != "download_idx_images"), downloads
+    assert counts["prepare_dataset"] == sum(downloads.values()), "one cache per fetched data set"
+    assert trainers > 2 * len(downloads), "many training jobs share each data set"
