@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from tests.conftest import REPO
 from tests.workflow.conftest import snakemake
 
 AE_MODELS = "['basic', 'conv', 'denoising_gaussian', 'denoising_mask', 'vae']"
@@ -47,7 +48,7 @@ def test_bad_config_stops_before_any_job_naming_key_and_allowed_values(tmp_path,
     extra.write_text(json.dumps({**override, "data_dir": str(empty)}))  # JSON is YAML
     work = tmp_path / "work"
     # a real run (not -n): had validation passed, the download job would start and write logs/
-    done = snakemake(work, "--cores", "1", "resources/mnist/provenance.json", "--configfile", "config/config.yaml", str(extra),
+    done = snakemake(work, "--cores", "1", "resources/mnist/provenance.json", "--configfile", str(REPO / "config" / "config.yaml"), str(extra),
                      check=False)  # fmt: skip
     out = done.stdout + done.stderr
     assert done.returncode != 0
