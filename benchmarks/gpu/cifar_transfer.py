@@ -23,7 +23,8 @@ TILE = 100  # images per mosaic side: 100 x 100 images of 32 x 32 pixels
 
 
 def _mosaics(x: np.ndarray) -> list[bytes]:
-    """(N, 32, 32, 3) uint8 -> lossless WebP mosaics of TILE x TILE images (the last one zero-padded)."""
+    """(N, 3, 32, 32) uint8, the cache's layout -> lossless WebP mosaics of TILE x TILE images (the last one zero-padded)."""
+    x = x.transpose(0, 2, 3, 1)  # (N, 32, 32, 3): neighbouring pixels side by side, which is what compresses
     per = TILE * TILE
     out = []
     for start in range(0, len(x), per):
@@ -39,7 +40,8 @@ def _mosaics(x: np.ndarray) -> list[bytes]:
 
 def _unmosaic(blob: bytes) -> np.ndarray:
     m = np.asarray(Image.open(io.BytesIO(blob)).convert("RGB"))
-    return m.reshape(TILE, 32, TILE, 32, 3).transpose(0, 2, 1, 3, 4).reshape(TILE * TILE, 32, 32, 3)
+    x = m.reshape(TILE, 32, TILE, 32, 3).transpose(0, 2, 1, 3, 4).reshape(TILE * TILE, 32, 32, 3)
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))  # back to the cache's (N, 3, 32, 32)
 
 
 def pack(cache: Path, out: Path, parts: int) -> None:

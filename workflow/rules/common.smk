@@ -152,3 +152,10 @@ def torch_ae_runs(name):
         for code in torch_ae_code_sizes(model)
         for seed in SEEDS
     ]
+
+
+onstart:
+    # a results folder that is a file, or a read-only one, stops the run before any job, with its name
+    from dlrepro.guards import check_output_dirs
+
+    check_output_dirs("resources", "results", "logs", "benchmarks-out")
