@@ -63,7 +63,7 @@ def test_killed_training_job_resumes_and_matches_an_uninterrupted_run(tmp_path):
 
     # the same job again, killed with SIGKILL as soon as an epoch's checkpoint is on disk
     proc = subprocess.Popen(
-        command(work, data, "--forcerun", "train_torch_autoencoder", target),
+        command(work, data, target, "--forcerun", "train_torch_autoencoder"),  # --forcerun takes every name after it
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env={**os.environ, "DLREPRO_DATA_DIR": ""},
     )  # fmt: skip
     try:
