@@ -44,27 +44,28 @@ def sacct(job_ids, fields="JobID,JobName,State,ExitCode,AllocTRES") -> list[dict
     return [dict(zip(names, line.split("|"))) for line in done.stdout.splitlines() if line]
 
 
-def training_processes(script: str) -> list[int]:
-    """Pids of the processes running workflow script `script` (Snakemake runs it from .snakemake/scripts/)."""
+def training_processes(script: str, workdir: Path) -> list[int]:
+    """Pids of the processes running workflow script `script` in `workdir` (Snakemake runs a copy from .snakemake/scripts/)."""
     pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            args = cmdline.read_bytes().split(b"\0")
-        except OSError:  # the process ended meanwhile
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(proc / "cwd")
+        except OSError:  # ended meanwhile, or not ours to inspect
             continue
-        if any(a.endswith(f".{script}".encode()) and b".snakemake/scripts/" in a for a in args):
-            pids.append(int(cmdline.parent.name))
+        if cwd == str(workdir) and any(a.endswith(f".{script}".encode()) and b".snakemake/scripts/" in a for a in args):
+            pids.append(int(proc.name))
     return pids
 
 
-def kill_when_checkpointed(proc, checkpoint, script, deadline_s=150) -> None:
+def kill_when_checkpointed(proc, checkpoint, script, workdir, deadline_s=150) -> None:
     """Once `checkpoint` exists, SIGKILL the training process inside its SLURM job (the job then fails)."""
     deadline = time.monotonic() + deadline_s
     while not checkpoint.exists():
         assert proc.poll() is None, "snakemake ended before the training job wrote a checkpoint"
         assert time.monotonic() < deadline, f"no checkpoint after {deadline_s} s"
         time.sleep(0.02)
-    (pid,) = training_processes(script)
+    (pid,) = training_processes(script, workdir)
     os.kill(pid, signal.SIGKILL)
 
 
@@ -80,7 +81,7 @@ def test_tiny_autoencoder_jobs_run_through_slurm_and_a_killed_one_resumes(slurm_
     with open(tmp_path / "snakemake.out", "w+") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True, env={**os.environ, "DLREPRO_DATA_DIR": ""})
         try:
-            kill_when_checkpointed(proc, work / TORCH_RUN / ".checkpoint.pt", "train_torch_autoencoder.py")
+            kill_when_checkpointed(proc, work / TORCH_RUN / ".checkpoint.pt", "train_torch_autoencoder.py", work)
             proc.wait(timeout=200)
         finally:
             if proc.poll() is None:  # a snakemake that never learns its jobs ended ignores SIGTERM
