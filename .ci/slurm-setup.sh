@@ -168,28 +168,29 @@ start() {
   say "SLURM is up: cluster dlrepro, node $NODE ($CPUS CPUs, 1 dummy GPU), partition main"
 }
 
-stop_pid() { # stop_pid NAME PIDFILE: TERM the daemon, then KILL it if it lingers
-  local name=$1 file=$2 pid
-  [[ -f $file ]] || return 0
-  pid=$(cat "$file")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+stop_daemons() { # stop_daemons PIDFILE...: TERM them all, wait up to 10 s, KILL what lingers
+  local file pid pids=()
+  for file in "$@"; do
+    if alive "$file"; then pids+=("$(cat "$file")"); kill "${pids[-1]}" 2>/dev/null || true; fi
+  done
+  for _ in $(seq 100); do
+    local left=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && left=1; done
+    ((left)) || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then
-      say "$name ($pid) did not stop; killing it"
+      say "pid $pid did not stop; killing it"
       kill -9 "$pid" 2>/dev/null || true
     fi
-  fi
-  rm -f "$file"
+  done
+  rm -f "$@"
 }
 
 stop() {
   scancel --full --quiet --user="$(id -un)" 2>/dev/null || true
-  stop_pid slurmd "$STATE/run/slurmd.pid"
-  stop_pid slurmctld "$STATE/run/slurmctld.pid"
-  stop_pid slurmdbd "$STATE/run/slurmdbd.pid"
-  stop_pid mariadbd "$STATE/mysql-run/mysqld.pid"
-  stop_pid munged "$STATE/run/munged.pid"
+  stop_daemons "$STATE"/run/{slurmd,slurmctld,slurmdbd}.pid "$STATE/mysql-run/mysqld.pid" "$STATE/run/munged.pid"
   # without a controller, a leftover slurm.conf makes every snakemake start 10 s slower: the slurm
   # executor plugin runs `scontrol show config` when it is imported, and that waits for slurmctld
   for conf in slurm.conf gres.conf slurmdbd.conf; do
