@@ -9,7 +9,6 @@ mid-training and started again ends with the same numbers as one that never stop
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ import torch
 from torch.nn import functional as F
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
+from dlrepro.guards import FiniteGuard
 from dlrepro.models.autoencoders import BasicAutoencoder, ConvAutoencoder, VariationalAutoencoder, parameter_count, vae_loss
 
 __all__ = ["AE_MODELS", "TorchAEConfig", "corrupt", "train_epoch", "evaluate_mse", "train_autoencoder"]
@@ -81,13 +81,17 @@ def _loss(model, inputs, targets, generator):
     return F.mse_loss(model(inputs), targets)
 
 
-def train_epoch(model, x, *, batch_size, optimizer, generator, noise=(None, 0.0)) -> float:
+def train_epoch(model, x, *, batch_size, optimizer, generator, noise=(None, 0.0), guard=None) -> float:
+    """One pass over `x` in shuffled minibatches; the mean training loss. `guard` (a FiniteGuard)
+    records the first step whose loss is not finite, without a host sync."""
     model.train()
     perm = torch.randperm(len(x), generator=generator)
     total, n = 0.0, 0
     for i in range(0, len(x), batch_size):
         clean = x[perm[i : i + batch_size]]
         loss = _loss(model, corrupt(clean, noise[0], noise[1], generator), clean, generator)
+        if guard is not None:
+            guard.observe(loss)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -150,10 +154,10 @@ def train_autoencoder(
         history, done = state["history"], state["epoch"]
         start -= state["seconds"]  # wall time counts the interrupted run too
     log.info("%s: %d parameters, code size %d", name, parameter_count(model), code_size)
+    guard = FiniteGuard(what=name)
     for epoch in range(done + 1, config.epochs + 1):
-        train_loss = train_epoch(model, xt, batch_size=config.batch_size, optimizer=optimizer, generator=gen, noise=noise)
-        if not math.isfinite(train_loss):
-            raise FloatingPointError(f"{name}: training loss is {train_loss} at epoch {epoch}")
+        train_loss = train_epoch(model, xt, batch_size=config.batch_size, optimizer=optimizer, generator=gen, noise=noise, guard=guard)
+        guard.check(epoch)  # names the epoch and step of a NaN/inf loss
         row = {"epoch": epoch, "train_loss": train_loss, "test_mse": evaluate_mse(model, xv, test_inputs), "seconds": time.perf_counter() - start}
         history.append(row)
         log.info("epoch %3d  train_loss %10.5f  test_mse %.6f  %6.1f s", epoch, train_loss, row["test_mse"], row["seconds"])

@@ -118,3 +118,17 @@ def test_models_summary_verdicts():
     assert "\\newcommand{\\aeConvVerdict}{reproduced}" in tex["values"]
     worse = [dict(r, test_mse=r["test_mse"] * 3) if r["model"] == "conv" else r for r in runs]
     assert not summarize_autoencoder_models(worse, tuned, paper, code_size=16)["claims"]["conv_better"]["holds"]
+
+
+def test_a_nan_loss_stops_training_naming_the_epoch_and_step():
+    import numpy as np
+
+    from dlrepro.guards import NonFiniteLossError
+    from dlrepro.training import TorchAEConfig, train_autoencoder
+
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 784), dtype=np.float32)
+    x[40] = np.nan  # one poisoned image: the first batch that holds it gives a NaN loss
+    config = TorchAEConfig(epochs=2, batch_size=16, learning_rate=1e-3)
+    with pytest.raises(NonFiniteLossError, match=r"epoch 1, step \d+"):
+        train_autoencoder("basic", x, x[:16], x[:4], config=config, code_size=8, seed=0)
