@@ -71,6 +71,8 @@ def sequence_tex(summary: dict, setting: dict, seeds, samples: dict[str, tuple[s
     v += macro("seqLongestLength", tp["lengths"][-1]) + macro("seqShortestLength", tp["lengths"][0])
     v += macro("seqCrossover", tp["crossover"] if tp["crossover"] else "none of the lengths measured")
     v += macro("seqDevice", latex_escape(tp["device"]))
+    improving = sum(s.get("still_improving", 0) for s in sent.values())
+    v += macro("seqStillImproving", f"{improving} of {sum(len(s['seeds']) for s in sent.values())}")
     for m in MODELS:
         name = m.capitalize()
         v += macro(f"seqAcc{name}", fmt_ci(sent[m]["test_accuracy"]) if m in sent else "--")

@@ -121,6 +121,7 @@ def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dic
             reached_by_seed={str(r["seed"]): ok for r, (_, ok) in zip(runs, timed)},
             accuracy_by_seed={str(r["seed"]): r["test_accuracy"] for r in runs},
             seeds=[r["seed"] for r in runs], parameters=runs[0]["parameters"],
+            still_improving=sum(r["best_epoch"] == r["epochs_run"] for r in runs),  # early stopping never triggered
         )  # fmt: skip
     contexts = sorted({r["context"] for r in char_lm})
     lm = {}
