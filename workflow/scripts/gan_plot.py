@@ -41,7 +41,7 @@ cls = summary["classifier"]
 refs = {"FID (log scale)": ("train vs test", summary["floor_epoch"]), "Inception Score": ("test set", cls["test_inception_score"])}
 save(curves_with_bands({"FID (log scale)": panel("fid"), "Inception Score": panel("inception_score")}, references=refs,
                        log_panels=("FID (log scale)",)), out.quality)  # fmt: skip
-shares = {MODEL_LABELS[m]: r["class_share"] for m, r in summary["models"].items()}
+shares = {MODEL_LABELS[m]: summary["models"][m]["class_share"] for m in p.models}  # the configured order
 shares["test set"] = cls["test_class_share"]
 save(coverage_bars(shares), out.coverage)
 if "bigan" in p.models:
