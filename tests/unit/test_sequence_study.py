@@ -126,3 +126,21 @@ def test_report_snippets_define_every_macro_the_section_uses():
     assert used <= defined, f"undefined in the section: {sorted(used - defined)}"
     assert "\\end{verbatim} breaks" not in tex["samples"], "generated text cannot end the verbatim block early"
     assert "0.800 $\\pm$" in tex["accuracy"] or "0.80 $\\pm$" in tex["accuracy"]
+
+
+def test_a_diverging_classifier_stops_naming_the_epoch_and_step():
+    from dlrepro.guards import NonFiniteLossError
+
+    texts, labels, classes = _texts()
+    broken = {**SENTIMENT, "optim": {**SENTIMENT["optim"], "clip_norm": float("nan")}}  # NaN gradients, NaN weights after step 1
+    with pytest.raises(NonFiniteLossError, match=r"lstm classifier: loss became nan at epoch 1, step 2 "):
+        run_sentiment(texts, labels, classes, "lstm", broken, seed=1)
+
+
+def test_a_diverging_language_model_stops_naming_the_global_step():
+    from dlrepro.guards import NonFiniteLossError
+
+    text = np.frombuffer(b"to be or not to be, that is the question. " * 30, dtype=np.uint8)
+    broken = {**CHAR_LM, "optim": {**CHAR_LM["optim"], "clip_norm": float("nan")}}
+    with pytest.raises(NonFiniteLossError, match=r"lstm LM: loss became nan at evaluation interval 1, step 2 "):
+        run_char_lm(text, "lstm", broken, context=8, seed=2)

@@ -18,6 +18,7 @@ import torch
 from torch.nn import functional as F
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
+from dlrepro.guards import FiniteGuard
 from dlrepro.sequence.data import PAD, CharCorpus, SentenceSet, bucketed_batches
 from dlrepro.sequence.models import SeqModelConfig, SequenceModel, parameter_counts
 
@@ -79,8 +80,9 @@ def accuracy(model, s: SentenceSet, ids, labels, batch_size: int = 512) -> float
     return float(correct) / len(s.labels)
 
 
-def classifier_epoch(model, s: SentenceSet, ids, labels, *, optimizer, batch_size, clip_norm, rng) -> float:
-    """One pass over `s` in bucketed batches; returns the mean training loss."""
+def classifier_epoch(model, s: SentenceSet, ids, labels, *, optimizer, batch_size, clip_norm, rng, guard=None) -> float:
+    """One pass over `s` in bucketed batches; returns the mean training loss. `guard` (a FiniteGuard)
+    records the first step whose loss is not finite, without a host sync."""
     model.train()
     total = torch.zeros((), device=ids.device)
     batches = bucketed_batches(s.lengths, batch_size, rng)
@@ -88,6 +90,8 @@ def classifier_epoch(model, s: SentenceSet, ids, labels, *, optimizer, batch_siz
         i = torch.from_numpy(idx).to(ids.device, non_blocking=True)
         x = ids[i, :length]  # (B, L): this batch's padded length only
         loss = F.cross_entropy(model(x, x != PAD), labels[i])
+        if guard is not None:
+            guard.observe(loss)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
@@ -120,15 +124,16 @@ def train_classifier(kind: str, train: SentenceSet, val: SentenceSet, test: Sent
     counts = parameter_counts(model)
     log.info("%s classifier: %s parameters, %d classes, vocabulary %d", kind, counts, n_classes, vocab_size)
     elapsed, now = (history[-1]["seconds"] if history else 0.0), clock(device)
+    guard = FiniteGuard(what=f"{kind} classifier")
     for epoch in range(start_epoch, config.max_epochs + 1):
         best = max(history, key=lambda r: r["val_accuracy"]) if history else None
         if best is not None and epoch - best["epoch"] > config.patience:
             break
         tic = now()
         rng = np.random.default_rng([seed, epoch])
-        loss = classifier_epoch(model, *data["train"], optimizer=optimizer, batch_size=config.batch_size, clip_norm=config.clip_norm, rng=rng)
-        if not math.isfinite(loss):
-            raise FloatingPointError(f"{kind}: training loss is {loss} at epoch {epoch}")
+        loss = classifier_epoch(model, *data["train"], optimizer=optimizer, batch_size=config.batch_size, clip_norm=config.clip_norm, rng=rng,
+                                guard=guard)  # fmt: skip
+        guard.check(epoch)  # names the epoch and step of a NaN/inf loss
         val_acc = accuracy(model, *data["val"])
         _sync(device)
         elapsed += now() - tic  # training + validation time, evaluation on the test part excluded
@@ -232,6 +237,7 @@ def train_char_lm(kind: str, corpus: CharCorpus, *, context: int, model_config: 
     counts = parameter_counts(model)
     log.info("%s LM: %s parameters, context %d, batch %d windows, vocabulary %d", kind, counts, context, batch, vocab)
     elapsed, intervals, now = (history[-1]["seconds"] if history else 0.0), 0, clock(device)
+    guard = FiniteGuard(what=f"{kind} LM", period="evaluation interval")
     while done < config.steps:
         n = min(config.eval_every, config.steps - done)
         gen = torch.Generator().manual_seed(seed * 1_000_003 + done)  # the windows of steps done..done+n
@@ -242,13 +248,14 @@ def train_char_lm(kind: str, corpus: CharCorpus, *, context: int, model_config: 
         for k in range(n):
             for group in optimizer.param_groups:
                 group["lr"] = lm_learning_rate(done + k, config)
-            total += lm_step(model, optimizer, train, starts[k], offsets, config.clip_norm)
+            step_loss = lm_step(model, optimizer, train, starts[k], offsets, config.clip_norm)
+            guard.observe(step_loss)
+            total += step_loss
+        guard.check(len(history) + 1, step_offset=done)  # names the interval and the global step
         loss = float(total) / n
         _sync(device)
         elapsed += now() - tic
         done += n
-        if not math.isfinite(loss):
-            raise FloatingPointError(f"{kind}: training loss is {loss} at step {done}")
         row = {"step": done, "train_bpc": loss / math.log(2), "test_bpc": bits_per_char(model, test, context, config.eval_tokens), "seconds": elapsed}
         history.append(row)
         log.info("step %5d  train_bpc %.4f  test_bpc %.4f  %6.1f s", done, row["train_bpc"], row["test_bpc"], elapsed)
