@@ -5,8 +5,20 @@ import os
 RULE_FILES = {
     r.name: os.path.splitext(os.path.basename(r.snakefile))[0] for r in workflow.rules
 }
-# the data sets the report's provenance table lists
-REPORT_DATASETS = [AE_DATASET]
+
+
+def used_provenance():
+    """The provenance record of every data set some rule of this run reads (for the report's data table)."""
+    found = {
+        str(f)
+        for r in workflow.rules
+        for f in r.input
+        if isinstance(f, str)
+        and f.startswith("resources/")
+        and f.endswith("/provenance.json")
+        and "{" not in f
+    }
+    return sorted(found)
 
 
 def config_name():
@@ -62,9 +74,7 @@ rule write_report_front:
     input:
         claims=CLAIMS,
         environment=rules.record_environment.output.environment,
-        provenance=expand(
-            "resources/{dataset}/provenance.json", dataset=REPORT_DATASETS
-        ),
+        provenance=used_provenance(),
     output:
         claims_table="results/report/generated/claims_table.tex",
         claims_values="results/report/generated/claims_values.tex",
