@@ -155,3 +155,13 @@ def test_unknown_config_keys_fail_loudly():
     with pytest.raises(ValueError, match="Unknown GAN config key: lr"):
         GanConfig.from_dict({"lr": 1e-3})
     assert GanConfig.from_dict({"betas": [0.5, 0.9]}).betas == (0.5, 0.9)
+
+
+def test_a_nan_in_the_data_stops_training_naming_the_epoch_step_and_loss():
+    from dlrepro.guards import NonFiniteLossError
+
+    x = np.random.default_rng(0).random((64, 784), dtype=np.float32)
+    x[:] = np.nan  # every real batch gives the discriminator a NaN loss from the first step
+    # LSGAN: its squared-error losses carry the NaN (BCE refuses NaN inputs with its own error)
+    with pytest.raises(NonFiniteLossError, match=r"lsgan: loss 'loss_d' became nan at epoch 1, step 1 "):
+        train_gan(x, config=_tiny_config(kind="lsgan"), seed=0)

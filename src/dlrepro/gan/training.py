@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
 from dlrepro.gan.models import GAN, BiGAN, build_gan
+from dlrepro.guards import FiniteGuard
 
 __all__ = [
     "GanConfig",
@@ -252,8 +253,13 @@ def train_gan(x_train: np.ndarray, *, config: GanConfig, seed: int, device: torc
     fixed_z = draw_latent(config.grid_samples, config.latent_dim, config.latent_distribution,
                           generator=torch.Generator().manual_seed(seed)).to(device)  # fmt: skip
 
+    # NaN/inf losses are recorded on the device (also inside a captured CUDA graph) and checked once per epoch
+    guard = FiniteGuard(names=("loss_d", "loss_g"), what=config.kind, device=device)
+
     def step(real, z):
-        return adversarial_step(model, opt_d, opt_g, real, z, kind=config.kind, form=config.generator_loss)
+        loss_d, loss_g = adversarial_step(model, opt_d, opt_g, real, z, kind=config.kind, form=config.generator_loss)
+        guard.observe(loss_d, loss_g)
+        return loss_d, loss_g
 
     def score(epoch: int) -> dict:
         if scorer is None:
@@ -283,7 +289,8 @@ def train_gan(x_train: np.ndarray, *, config: GanConfig, seed: int, device: torc
         run_epoch = lambda: train_epoch_eager(step, data, **shape)  # noqa: E731
     for epoch in range(len(history), config.epochs + 1):
         start = time.perf_counter()
-        loss_d, loss_g = run_epoch().tolist()  # the epoch's only host sync
+        loss_d, loss_g = run_epoch().tolist()  # the epoch's only host sync (and the guard's check below)
+        guard.check(epoch)  # names the epoch, step and loss of a NaN/inf
         seconds = time.perf_counter() - start
         history.append({"epoch": epoch, "loss_d": loss_d, "loss_g": loss_g, "seconds": seconds, **score(epoch)})
         grids.append(grid())
