@@ -1,0 +1,65 @@
+"""Run the vision study's models at 100% of CIFAR-10 with the settings of config/full.yaml on one
+device, outside Snakemake (the GPU machines here have torch but not snakemake), and print test
+accuracy, wall time and images per second of each run.
+
+    python benchmarks/gpu/vision_full.py --cache resources/cifar10/cifar10.npz --out results.json
+
+`--epochs`, `--train-examples` and `--test-examples` shrink the run for a smoke test on a CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "src"))
+
+from dlrepro.vision.study import load_vision_data, run_vision  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", type=Path, required=True)
+    parser.add_argument("--config", type=Path, default=REPO / "config" / "full.yaml")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--models", nargs="+", default=["cnn", "vit"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fraction", type=float, default=1.0)
+    parser.add_argument("--epochs", type=int, default=0, help="override the config's epochs (0: keep)")
+    parser.add_argument("--train-examples", type=int, default=0)
+    parser.add_argument("--test-examples", type=int, default=0)
+    parser.add_argument("--no-compile", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="write every run's metrics (JSON)")
+    args = parser.parse_args()
+    settings = copy.deepcopy(yaml.safe_load(args.config.read_text())["vision"])
+    if args.epochs:
+        settings["train"]["epochs"] = args.epochs
+    if args.no_compile or args.device == "cpu":
+        settings["fast"]["compile"] = False
+    data = load_vision_data(args.cache, fraction=args.fraction, seed=args.seed,
+                            train_examples=args.train_examples, test_examples=args.test_examples)  # fmt: skip
+    name = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
+    print(f"device {name}; torch {torch.__version__}; {len(data['x_train'])} training images; epochs {settings['train']['epochs']}", flush=True)
+    results = []
+    for kind in args.models:
+        start = time.perf_counter()
+        metrics, history, _ = run_vision(data, kind, settings, seed=args.seed, fraction=args.fraction, device=args.device)
+        wall = time.perf_counter() - start
+        images = settings["train"]["epochs"] * len(data["x_train"])
+        print(f"{kind}: test accuracy {metrics['test_accuracy']:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
+              f"{images / wall:,.0f} training img/s overall; parameters {metrics.get('parameters')}", flush=True)
+        results.append({"kind": kind, "wall_seconds": wall, **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}})
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
