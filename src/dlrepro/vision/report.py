@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlrepro.report import fmt, fmt_ci, latex_escape, macro
+from dlrepro.report import fmt_ci, latex_escape, macro
 from dlrepro.vision.study import MODEL_NAMES
 
 __all__ = ["vision_tex", "setting_rows"]
@@ -47,7 +47,7 @@ def vision_tex(summary: dict, claims: list[dict], setting: dict[str, str]) -> di
         row = table[m][str(full)]
         v += macro(f"visAcc{name}", _pct(row["test_accuracy"]))
         v += macro(f"visParams{name}", f"\\num{{{row['parameters']}}}")
-        v += macro(f"visMflops{name}", fmt(row["flops_per_image"] / 1e6, 3))
+        v += macro(f"visMflops{name}", f"{row['flops_per_image'] / 1e6:.1f}")
         v += macro(f"visImagesPerSecond{name}", f"{row['images_per_second']['mean']:.0f}")
     v += macro("visGapFull", _pct(summary["gap"][str(full)]))
     v += macro("visVerdictOutperforms", verdicts["vision-vit-outperforms-cnn"])
@@ -73,8 +73,8 @@ def vision_tex(summary: dict, claims: list[dict], setting: dict[str, str]) -> di
     for m in summary["models"]:
         r = table[m][str(full)]
         lines.append(
-            f"{MODEL_NAMES[m]} & \\num{{{r['parameters']}}} & {fmt(r['flops_per_image'] / 1e6, 3)} & {_pct(r['test_accuracy'])} & "
-            f"{fmt(r['train_seconds']['mean'], 3)} & {r['images_per_second']['mean']:.0f} \\\\"
+            f"{MODEL_NAMES[m]} & \\num{{{r['parameters']}}} & {r['flops_per_image'] / 1e6:.1f} & {_pct(r['test_accuracy'])} & "
+            f"{r['train_seconds']['mean']:.0f} & {r['images_per_second']['mean']:.0f} \\\\"
         )
     results = (
         "\\begin{tabular}{lrrrrr}\n\\toprule\n"
