@@ -119,3 +119,13 @@ def test_generated_latex_has_only_vis_macros_and_no_empty_cells():
     assert "\\newcommand{\\visVerdictOutperforms}{reproduced}" in tex["values"]
     assert "\\newcommand{\\visVerdictGrows}{not reproduced}" in tex["values"]
     assert tex["trend"].count("\\\\") == 5 and "6 weight layers" in tex["setting"]
+
+
+def test_a_model_can_override_the_shared_optimizer_family():
+    from dlrepro.vision.study import run_vision
+
+    settings = {"train": {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0}, "fast": {},
+                "cnn": {**ARCH["cnn"], "num_classes": 4, "optimizer": "sgd", "learning_rate": 0.05, "weight_decay": 5e-4},
+                "vit": {**ARCH["vit"], "num_classes": 4, "optimizer": "shared", "learning_rate": 3e-3, "weight_decay": 0.01}}  # fmt: skip
+    assert run_vision(_data(), "cnn", settings, seed=0)[0]["optimizer"] == "sgd"
+    assert run_vision(_data(), "vit", settings, seed=0)[0]["optimizer"] == "adamw"

@@ -16,7 +16,9 @@ def setting_rows(settings: dict, seeds: list[int]) -> dict[str, str]:
     """The study's configuration in words, for the settings table."""
     t, f, cnn, vit = settings["train"], settings["fast"], settings["cnn"], settings["vit"]
     depth = 2 + 2 * sum(cnn["blocks"])  # stem + 2 convolutions per block + head
-    opt = "AdamW" if t["optimizer"] == "adamw" else "SGD, Nesterov momentum"
+    names = {"adamw": "AdamW", "sgd": "SGD, Nesterov momentum"}
+    family = {m: names[t["optimizer"] if b.get("optimizer", "shared") == "shared" else b["optimizer"]] for m, b in (("CNN", cnn), ("ViT", vit))}
+    opt = family["CNN"] if family["CNN"] == family["ViT"] else f"CNN {family['CNN']}, ViT {family['ViT']}"
     on = [k.replace("_", " ") for k in ("data_on_device", "bf16", "channels_last", "compile") if f[k]]
     return {
         "CNN": f"ResNet, {depth} weight layers, widths {'/'.join(map(str, cnn['widths']))}, blocks per stage {'/'.join(map(str, cnn['blocks']))}",

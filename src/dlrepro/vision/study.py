@@ -37,6 +37,8 @@ def model_settings(settings: dict, kind: str) -> tuple[dict, dict]:
     """Split a model's config block into constructor arguments and its optimizer settings."""
     block = dict(settings[kind])
     optim = {"learning_rate": block.pop("learning_rate"), "weight_decay": block.pop("weight_decay")}
+    family = block.pop("optimizer", "shared")  # "shared": the recipe's train.optimizer
+    optim["optimizer"] = settings["train"]["optimizer"] if family == "shared" else family
     for key in ("widths", "blocks"):
         if key in block:
             block[key] = tuple(block[key])
@@ -48,13 +50,13 @@ def run_vision(data: dict, kind: str, settings: dict, *, seed: int, fraction: fl
     """Train one model for one seed on `data`; `settings` holds `train`, `fast` and the model's block."""
     from dlrepro.vision.training import TrainConfig, train_classifier
 
-    cfg = TrainConfig.from_dict({**settings["train"], **settings["fast"]})
     arch, optim = model_settings(settings, kind)
+    cfg = TrainConfig.from_dict({**settings["train"], **settings["fast"], "optimizer": optim.pop("optimizer")})
     out = train_classifier(kind, arch, cfg, data, seed=seed, device=device, checkpoint=checkpoint, stop_after_epoch=stop_after_epoch, **optim)
     if out is None:
         return None
     metrics, history, arrays = out
-    metrics.update(fraction=fraction, data_status=data_status, **optim)
+    metrics.update(fraction=fraction, data_status=data_status, optimizer=cfg.optimizer, **optim)
     return metrics, history, arrays
 
 
