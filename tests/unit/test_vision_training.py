@@ -129,3 +129,12 @@ def test_a_model_can_override_the_shared_optimizer_family():
                 "vit": {**ARCH["vit"], "num_classes": 4, "optimizer": "shared", "learning_rate": 3e-3, "weight_decay": 0.01}}  # fmt: skip
     assert run_vision(_data(), "cnn", settings, seed=0)[0]["optimizer"] == "sgd"
     assert run_vision(_data(), "vit", settings, seed=0)[0]["optimizer"] == "adamw"
+
+
+def test_a_nan_loss_stops_training_naming_the_epoch_and_step():
+    from dlrepro.guards import NonFiniteLossError
+
+    cfg = TrainConfig(epochs=2, batch_size=16, eval_examples=0, optimizer="sgd")
+    with pytest.raises(NonFiniteLossError, match=r"cnn: loss became nan at epoch 1, step 2 "):
+        # SGD accepts a NaN learning rate: the first step makes every weight NaN, the second loss is NaN
+        train_classifier("cnn", {**ARCH["cnn"], "num_classes": 4}, cfg, _data(), learning_rate=float("nan"), weight_decay=0.0, seed=0)

@@ -20,6 +20,7 @@ import torch
 from torch.nn import functional as F
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
+from dlrepro.guards import FiniteGuard
 from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD, normalize, random_crop_flip
 from dlrepro.vision.measure import attention_rollout, confusion_matrix, flops_per_image
 from dlrepro.vision.models import build_model, parameter_count
@@ -146,6 +147,7 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
         start_epoch, history, train_seconds = state["epoch"] + 1, state["history"], state["train_seconds"]
 
     log.info("%s: %d parameters, %d training images, %d steps of %d", kind, parameter_count(model), n, total, batch)
+    guard = FiniteGuard(what=kind, device=device)  # NaN/inf losses recorded on the device, checked once per epoch
     for epoch in range(start_epoch, cfg.epochs + 1):
         model.train()
         tic = time.perf_counter()
@@ -158,6 +160,7 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
             yb = y_train[idx].to(device, non_blocking=True)
             with _autocast(device, cfg):
                 loss = F.cross_entropy(forward(xb), yb, label_smoothing=cfg.label_smoothing)
+            guard.observe(loss)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -165,8 +168,7 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
             loss_sum += loss.detach()  # no host sync per step
         train_loss = float(loss_sum) / steps_per_epoch  # one sync per epoch
         train_seconds += time.perf_counter() - tic
-        if not math.isfinite(train_loss):
-            raise FloatingPointError(f"{kind}: training loss is {train_loss} at epoch {epoch}")
+        guard.check(epoch)  # names the epoch and step of a NaN/inf loss
         eval_pred = predict(model, x_test[:n_eval], cfg=cfg_run, device=device, mean=mean, std=std)
         eval_acc = float((eval_pred.cpu() == y_test[:n_eval]).double().mean())
         history.append({"epoch": epoch, "train_loss": train_loss, "eval_accuracy": eval_acc,
