@@ -103,14 +103,46 @@ rule plot_gan:
         samples=[f"{run}/samples.npz" for run in GAN_RUNS],
         summary=rules.summarize_gan.output.summary,
     output:
-        figure2="results/report/figures/gan_figure2.pdf",
-        evolution="results/report/figures/gan_evolution.pdf",
-        variants="results/report/figures/gan_variants.pdf",
-        losses="results/report/figures/gan_losses.pdf",
-        quality="results/report/figures/gan_quality.pdf",
-        coverage="results/report/figures/gan_coverage.pdf",
-        reconstructions="results/report/figures/gan_bigan_reconstructions.pdf",
-        gif="results/gan/gan_evolution.gif",
+        figure2=report(
+            "results/report/figures/gan_figure2.pdf",
+            caption="../report/captions/gan_figure2.rst",
+            category="GANs (paper section 2)",
+        ),
+        evolution=report(
+            "results/report/figures/gan_evolution.pdf",
+            caption="../report/captions/gan_evolution.rst",
+            category="GANs (paper section 2)",
+        ),
+        variants=report(
+            "results/report/figures/gan_variants.pdf",
+            caption="../report/captions/gan_variants.rst",
+            category="GANs (paper section 2)",
+        ),
+        losses=report(
+            "results/report/figures/gan_losses.pdf",
+            caption="../report/captions/gan_losses.rst",
+            category="GANs (paper section 2)",
+        ),
+        quality=report(
+            "results/report/figures/gan_quality.pdf",
+            caption="../report/captions/gan_quality.rst",
+            category="GANs (paper section 2)",
+        ),
+        coverage=report(
+            "results/report/figures/gan_coverage.pdf",
+            caption="../report/captions/gan_coverage.rst",
+            category="GANs (paper section 2)",
+        ),
+        reconstructions=report(
+            "results/report/figures/gan_bigan_reconstructions.pdf",
+            caption="../report/captions/gan_bigan_reconstructions.rst",
+            category="GANs (paper section 2)",
+        ),
+        gif=report(
+            "results/gan/gan_evolution.gif",
+            caption="../report/captions/gan_evolution_gif.rst",
+            category="GANs (paper section 2)",
+        ),
     log:
         "logs/plot_gan/plot.log",
     conda:

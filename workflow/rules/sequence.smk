@@ -154,10 +154,26 @@ rule plot_sequence:
             name="history.csv",
         ),
     output:
-        accuracy="results/report/figures/seq_accuracy.pdf",
-        context="results/report/figures/seq_bpc_context.pdf",
-        throughput="results/report/figures/seq_throughput.pdf",
-        curves="results/report/figures/seq_learning_curves.pdf",
+        accuracy=report(
+            "results/report/figures/seq_accuracy.pdf",
+            caption="../report/captions/seq_accuracy.rst",
+            category="Sequence models (paper sections 3.1-3.2)",
+        ),
+        context=report(
+            "results/report/figures/seq_bpc_context.pdf",
+            caption="../report/captions/seq_bpc_context.rst",
+            category="Sequence models (paper sections 3.1-3.2)",
+        ),
+        throughput=report(
+            "results/report/figures/seq_throughput.pdf",
+            caption="../report/captions/seq_throughput.rst",
+            category="Sequence models (paper sections 3.1-3.2)",
+        ),
+        curves=report(
+            "results/report/figures/seq_learning_curves.pdf",
+            caption="../report/captions/seq_learning_curves.rst",
+            category="Sequence models (paper sections 3.1-3.2)",
+        ),
     log:
         "logs/plot_sequence/plot.log",
     conda:

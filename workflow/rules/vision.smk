@@ -94,9 +94,21 @@ rule plot_vision:
             name="arrays.npz",
         ),
     output:
-        trend="results/report/figures/vision_trend.pdf",
-        confusion="results/report/figures/vision_confusion.pdf",
-        attention="results/report/figures/vision_attention.pdf",
+        trend=report(
+            "results/report/figures/vision_trend.pdf",
+            caption="../report/captions/vision_trend.rst",
+            category="CNN vs ViT (paper sections 3.3-3.4)",
+        ),
+        confusion=report(
+            "results/report/figures/vision_confusion.pdf",
+            caption="../report/captions/vision_confusion.rst",
+            category="CNN vs ViT (paper sections 3.3-3.4)",
+        ),
+        attention=report(
+            "results/report/figures/vision_attention.pdf",
+            caption="../report/captions/vision_attention.rst",
+            category="CNN vs ViT (paper sections 3.3-3.4)",
+        ),
     log:
         "logs/plot_vision/plot.log",
     conda:
