@@ -20,6 +20,8 @@ from pathlib import Path
 
 import torch
 
+from dlrepro.io import atomic_path
+
 __all__ = ["Checkpointer", "fingerprint", "rng_state", "set_rng_state"]
 
 log = logging.getLogger(__name__)
@@ -78,13 +80,8 @@ class Checkpointer:
         """Write `state` (tensors, numbers, strings, lists, dicts) atomically; `where` is logged on resume."""
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
+        with atomic_path(self.path) as tmp:
             torch.save({"key": self.key, "where": where, "state": state}, tmp)
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def remove(self) -> None:
         if self.path is not None:

@@ -8,22 +8,31 @@ import logging
 import os
 import platform
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["write_json", "read_json", "write_csv", "setup_logging", "log_header"]
+__all__ = ["atomic_path", "write_json", "read_json", "write_csv", "setup_logging", "log_header"]
 
 log = logging.getLogger(__name__)
 
 
-def _atomic_write_text(path: str | os.PathLike, text: str) -> None:
+@contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary name beside `path`; once the block has written it, it replaces `path` in one
+    step (os.replace), so a kill mid-write never leaves a half-written file under the real name."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def write_json(path: str | os.PathLike, obj) -> None:

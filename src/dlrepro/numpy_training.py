@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlrepro.io import atomic_path
 from dlrepro.models.numpy_autoencoder import LOSS_REDUCTIONS, NumpyAutoencoder, mse_loss
 
 __all__ = ["NumpyAEConfig", "NumpyAEResult", "NumpyCheckpointer", "to_unit_float", "fixed_digit_indices", "evaluate_mse", "train_numpy_autoencoder"]
@@ -135,14 +136,8 @@ class NumpyCheckpointer:
         """Write `arrays` atomically (temporary name, then os.replace); `where` is logged on resume."""
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as f:
-                np.savez(f, _key=np.array(self.key), _where=np.array(where), **arrays)
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_path(self.path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, _key=np.array(self.key), _where=np.array(where), **arrays)
 
     def remove(self) -> None:
         if self.path is not None:
