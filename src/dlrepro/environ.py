@@ -22,3 +22,8 @@ def prepend_pythonpath(path: str) -> None:
     """Let jobs (also in conda environments) import the package from this checkout."""
     current = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (path, current) if p)
+
+
+def use_matplotlibrc(path: str) -> None:
+    """Make every figure job (a child process) read the matplotlib settings in `path`."""
+    os.environ["MATPLOTLIBRC"] = path

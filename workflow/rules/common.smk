@@ -10,11 +10,11 @@ _SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, _SRC)
 
 from dlrepro.data.sources import DATASETS, IDX_FILES, IDX_IMAGE_SETS
-from dlrepro.environ import prepend_pythonpath, resolve_data_dir
+from dlrepro.environ import prepend_pythonpath, resolve_data_dir, use_matplotlibrc
 
 prepend_pythonpath(_SRC)
 # one matplotlib style for every figure job (fonts embedded as TrueType, no display)
-os.environ["MATPLOTLIBRC"] = os.path.join(workflow.basedir, "workflow", "matplotlibrc")
+use_matplotlibrc(os.path.join(workflow.basedir, "workflow", "matplotlibrc"))
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -152,6 +152,28 @@ def torch_ae_runs(name):
         for code in torch_ae_code_sizes(model)
         for seed in SEEDS
     ]
+
+
+def used_provenance():
+    """The provenance record of every data set some rule of this run reads (for the report's data table)."""
+    found = {
+        str(f)
+        for r in workflow.rules
+        for f in r.input
+        if isinstance(f, str)
+        and f.startswith("resources")
+        and os.path.basename(f) == "provenance.json"
+        and "{" not in f
+    }
+    return sorted(found)
+
+
+def config_name():
+    """Which config files made this run (the default, or those given with --configfile)."""
+    given = [
+        os.path.relpath(p, workflow.basedir) for p in workflow.overwrite_configfiles
+    ]
+    return ", ".join(given) if given else "config/config.yaml"
 
 
 onstart:

@@ -7,28 +7,6 @@ RULE_FILES = {
 }
 
 
-def used_provenance():
-    """The provenance record of every data set some rule of this run reads (for the report's data table)."""
-    found = {
-        str(f)
-        for r in workflow.rules
-        for f in r.input
-        if isinstance(f, str)
-        and f.startswith("resources/")
-        and f.endswith("/provenance.json")
-        and "{" not in f
-    }
-    return sorted(found)
-
-
-def config_name():
-    """Which config files made this run (the default, or those given with --configfile)."""
-    given = [
-        os.path.relpath(p, workflow.basedir) for p in workflow.overwrite_configfiles
-    ]
-    return ", ".join(given) if given else "config/config.yaml"
-
-
 rule write_report_values:
     input:
         autoencoder=rules.summarize_autoencoder.output.summary,
