@@ -37,7 +37,7 @@ def config_hash(config: dict) -> str:
 
 def config_yaml(config: dict) -> str:
     """The effective configuration as YAML (defaults filled in by the schema), for the appendix."""
-    return yaml.safe_dump(config, sort_keys=False, default_flow_style=None, width=100)
+    return yaml.safe_dump(config, sort_keys=False, default_flow_style=None, width=88)
 
 
 def read_benchmarks(root: str | Path) -> list[dict]:
