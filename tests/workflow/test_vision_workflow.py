@@ -5,20 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from dlrepro.data.synthetic import write_offline_dir
-from tests.conftest import REPO
-from tests.workflow.conftest import snakemake
 
 TARGETS = ["results/vision/claims.json", "results/report/figures/vision_trend.pdf",
            "results/report/figures/vision_confusion.pdf", "results/report/figures/vision_attention.pdf"]  # fmt: skip
 
 
 @pytest.mark.e2e
-def test_vision_study_on_the_tiny_config(tmp_path):
-    data = write_offline_dir(tmp_path / "data")
-    work = tmp_path / "work"
-    args = ["--configfile", str(REPO / "config" / "tiny.yaml"), "--config", f"data_dir={data}", "data_checksums=warn"]
-    snakemake(work, "--cores", "2", "--show-failed-logs", *args, "--", *TARGETS)
+def test_vision_study_on_the_tiny_config(tiny_run):
+    work, _ = tiny_run  # the shared complete tiny run (synthetic offline data)
 
     claims = json.loads((work / "results/vision/claims.json").read_text())
     assert [c["id"] for c in claims] == ["vision-vit-outperforms-cnn", "vision-advantage-grows-with-data"]
