@@ -6,17 +6,26 @@ Same model, same number of steps, in one run (the machines are shared: compare t
          for both networks, and `loss.item()` per step for the running loss
   ours   dlrepro's eager loop: images one tensor on the device, batches by indexing a permutation,
          both halves through D in one pass, gradients only for the network being updated, losses
-         accumulated on the device (one sync per epoch)
+         accumulated on the device (one sync per epoch), Adam's fused kernel called without
+         Optimizer.step's bookkeeping, subnormal floats flushed to zero (dlrepro.device.flush_denormals)
   graph  (CUDA only) the same step captured once in a torch.cuda.CUDAGraph and replayed: batch from an
          on-device counter, z drawn inside the graph, Adam(capturable=True)
 Targets (issue 9): ours >= 2x naive on CPU; graph >= 8x naive on a GPU.
 
-    python benchmarks/gan_loops.py [--device cpu|cuda] [--steps 1000] [--repeats 3] [--threads 1] [--models gan lsgan bigan]
+The images matter on a CPU: on MNIST the generator learns to drive border pixels to 0 through a saturated
+Sigmoid, their gradients become tiny, and Adam's moments decay into subnormal floats, which x86 CPUs
+process many times slower. So give the real training images (`--mnist`: the pipeline's cache
+resources/mnist/mnist.npz, or train-images-idx3-ubyte[.gz]) and time a later stage of training
+(`--warmup` steps first, rounded up to whole epochs of `--steps` steps); without `--mnist` the images are uniform noise.
+
+    python benchmarks/gan_loops.py --mnist resources/mnist/mnist.npz --warmup 2000 --steps 1000 --models gan lsgan bigan
+    python benchmarks/gan_loops.py [--device cpu|cuda] [--steps 1000] [--repeats 3] [--threads 1] [--models ...]
 
 Printed: steps/s of each loop and its ratio to the naive loop (medians over the rounds).
 """
 
 import argparse
+import contextlib
 import time
 
 
@@ -24,30 +33,39 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
     parser.add_argument("--steps", type=int, default=1000, help="timed steps per loop (default: %(default)s)")
-    parser.add_argument("--warmup", type=int, default=50, help="untimed steps before each timing (default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=50, help="untimed training steps before the timed ones (default: %(default)s)")
+    parser.add_argument("--mnist", help="MNIST training images: the pipeline's mnist.npz cache or an idx file (default: uniform noise)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: %(default)s)")
     parser.add_argument("--repeats", type=int, default=3, help="alternating rounds; the median is printed (default: %(default)s)")
     parser.add_argument("--models", nargs="+", default=["gan"], choices=["gan", "lsgan", "bigan"], help="default: gan")
     args = parser.parse_args()
 
+    import numpy as np
     import torch
     from torch import nn
     from torch.utils.data import DataLoader, TensorDataset
 
+    from dlrepro.data.formats import read_idx
+    from dlrepro.device import flush_denormals
     from dlrepro.gan.models import BiGAN, build_gan
     from dlrepro.gan.training import CounterStep, GanConfig, GraphedLoop, adversarial_step, make_optimizers, train_epoch_eager
 
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     batch, latent = 16, 100
-    n_images = 60000  # MNIST's training set; speed does not depend on the pixel values
-    images = torch.rand(n_images, 784)
+    if args.mnist:
+        raw = np.load(args.mnist)["x_train"] if args.mnist.endswith(".npz") else read_idx(args.mnist)
+        images = torch.from_numpy(raw.reshape(len(raw), 784).astype(np.float32) / 255)  # as the pipeline scales them
+    else:
+        images = torch.rand(60000, 784)  # MNIST's size; no subnormals arise from noise
+    n_images = len(images)
 
     def sync():
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    def naive(kind, steps):
+    def naive(kind, warmup, steps):
+        """Trains `warmup + steps` steps; returns the steps/s of the last `steps`."""
         torch.manual_seed(0)
         model = build_gan(kind, latent_dim=latent, hidden=256).to(device)
         g_params = [p for m in model.generator_modules() for p in m.parameters()]
@@ -58,6 +76,9 @@ def main():
         running, done = 0.0, 0
         while True:
             for (real,) in loader:
+                if done == warmup:
+                    sync()
+                    start = time.perf_counter()
                 real = real.to(device)
                 z = torch.randn(real.size(0), latent).to(device)
                 ones, zeros = torch.ones(real.size(0), 1).to(device), torch.zeros(real.size(0), 1).to(device)
@@ -78,42 +99,48 @@ def main():
                 opt_g.step()
                 running += d_loss.item() + g_loss.item()  # the usual running-loss bookkeeping
                 done += 1
-                if done == steps:
-                    return running
+                if done == warmup + steps:
+                    sync()
+                    return steps / (time.perf_counter() - start)
 
-    def ours(kind, steps, graph):
+    def ours(kind, warmup, steps, graph):
+        """The same: epochs of `steps` steps over a random subset of the images, `warmup // steps` of
+        them untimed, then one timed (a CUDA graph is captured once, in the first epoch)."""
         torch.manual_seed(0)
         config = GanConfig(kind=kind)
         model = build_gan(kind, latent_dim=latent, hidden=256).to(device)
         opt_d, opt_g = make_optimizers(model, config, capturable=graph)
-        data = images[: steps * batch].to(device)  # one epoch = `steps` steps
+        subset = images[torch.randperm(n_images)[: steps * batch]].to(device)
 
         def step(real, z):
             return adversarial_step(model, opt_d, opt_g, real, z, kind=kind, form="non_saturating")
 
         shape = dict(batch_size=batch, latent_dim=latent, distribution="normal")
         if graph:
-            return GraphedLoop(CounterStep(step, data, **shape)).run_epoch().tolist()
-        return train_epoch_eager(step, data, **shape).tolist()
+            run_epoch = GraphedLoop(CounterStep(step, subset, **shape)).run_epoch
+        else:
+            run_epoch = lambda: train_epoch_eager(step, subset, **shape)  # noqa: E731
+        with flush_denormals() if device.type == "cpu" else contextlib.nullcontext():
+            for _ in range(warmup // steps):
+                run_epoch().tolist()
+            sync()
+            start = time.perf_counter()
+            run_epoch().tolist()
+            sync()
+        return steps / (time.perf_counter() - start)
 
-    def timed(fn, *a):
-        fn(*a[:1], args.warmup, *a[1:])  # warm-up: allocator, kernels, Adam state
-        sync()
-        start = time.perf_counter()
-        fn(*a[:1], args.steps, *a[1:])
-        sync()
-        return args.steps / (time.perf_counter() - start)
-
+    warmup = -(-args.warmup // args.steps) * args.steps  # whole epochs of `steps` steps
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} thread(s)"
-    print(f"GAN training steps/s at batch {batch}, {args.steps} steps, {name}, torch {torch.__version__}")
+    source = f"MNIST ({args.mnist})" if args.mnist else "uniform-noise images"
+    print(f"GAN training steps/s at batch {batch}: {args.steps} steps after {warmup}, {source}, {name}, torch {torch.__version__}")
     for kind in args.models:
         # alternate the loops round by round, so load changes on a shared machine hit both alike
-        loops = {"naive": (naive, kind), "ours": (ours, kind, False)}
+        loops = {"naive": (naive,), "ours": (ours, False)}
         if device.type == "cuda":
-            if args.warmup <= 3:
-                raise SystemExit("--warmup must exceed the graph's 3 warm-up steps")
-            loops["graph"] = (ours, kind, True)
-        rounds = [{name: timed(*call) for name, call in loops.items()} for _ in range(args.repeats)]
+            if warmup == 0:
+                raise SystemExit("--warmup must be positive on a GPU (the first epoch captures the graph)")
+            loops["graph"] = (ours, True)
+        rounds = [{name: fn(kind, warmup, args.steps, *rest) for name, (fn, *rest) in loops.items()} for _ in range(args.repeats)]
         median = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
         rate = {name: median([r[name] for r in rounds]) for name in loops}
         ratio = {name: median([r[name] / r["naive"] for r in rounds]) for name in loops}

@@ -83,6 +83,43 @@ def test_graph_style_step_computes_the_same_updates_as_the_eager_loop(kind):
     assert not torch.equal(untrained.generator[0].weight, eager.generator[0].weight)
 
 
+@pytest.mark.parametrize("kind", ["gan", "bigan"])
+def test_the_fast_adam_update_is_bit_for_bit_optimizer_step(kind):
+    """After its first step `_update` calls the fused kernel itself; it must equal `Adam.step()` exactly,
+    state included, so that checkpoints and resumes see the same optimiser."""
+    from dlrepro.gan.training import _update
+
+    def train(fast):
+        torch.manual_seed(0)
+        model = build_gan(kind, latent_dim=8, hidden=16)
+        opt_d, opt_g = make_optimizers(model, GanConfig(kind=kind, latent_dim=8, hidden=16, learning_rate=1e-3))
+        for i in range(5):
+            real, z = torch.rand(4, 784), torch.randn(4, 8)
+            for opt, sign in ((opt_d, 1), (opt_g, -1)):
+                params = opt.param_groups[0]["params"]
+                fake = model.generator(z)
+                x = torch.cat([torch.cat([fake, z], 1), torch.cat([real, model.encoder(real)], 1)]) if kind == "bigan" else fake
+                loss = sign * model.discriminator(x).log().mean()
+                if fast:
+                    _update(opt, params, loss)
+                else:
+                    for p, g in zip(params, torch.autograd.grad(loss, params)):
+                        p.grad = g
+                    opt.step()
+        return model, opt_d, opt_g
+
+    (m1, d1, g1), (m2, d2, g2) = train(True), train(False)
+    for (name, a), (_, b) in zip(m1.state_dict().items(), m2.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+    for fast_opt, slow_opt in ((d1, d2), (g1, g2)):
+        fast_state, slow_state = fast_opt.state_dict()["state"], slow_opt.state_dict()["state"]
+        assert fast_state.keys() == slow_state.keys()
+        for i in fast_state:
+            for key in ("step", "exp_avg", "exp_avg_sq"):
+                torch.testing.assert_close(fast_state[i][key], slow_state[i][key], rtol=0, atol=0, msg=f"{i} {key}")
+        assert float(fast_state[0]["step"]) == 5
+
+
 def test_discriminator_updates_lower_its_loss_on_a_fixed_batch():
     torch.manual_seed(0)
     model = build_gan("gan", latent_dim=8, hidden=16)
