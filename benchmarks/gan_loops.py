@@ -12,11 +12,13 @@ Same model, same number of steps, in one run (the machines are shared: compare t
          on-device counter, z drawn inside the graph, Adam(capturable=True)
 Targets (issue 9): ours >= 2x naive on CPU; graph >= 8x naive on a GPU.
 
-The images matter on a CPU: on MNIST the generator learns to drive border pixels to 0 through a saturated
-Sigmoid, their gradients become tiny, and Adam's moments decay into subnormal floats, which x86 CPUs
-process many times slower. So give the real training images (`--mnist`: the pipeline's cache
-resources/mnist/mnist.npz, or train-images-idx3-ubyte[.gz]) and time a later stage of training
-(`--warmup` steps first, rounded up to whole epochs of `--steps` steps); without `--mnist` the images are uniform noise.
+The images matter on a CPU: on MNIST the border pixels are 0 in every real image and nearly 0 in generated ones, so the
+discriminator's first-layer gradients for them are tiny (or 0), and Adam's moment estimates of those
+weights (12% of them after 2,000 steps) decay into subnormal floats, which x86 CPUs process many
+times slower. Our loop flushes them to zero, a tutorial loop does not. So give the real training
+images (`--mnist`: the pipeline's cache resources/mnist/mnist.npz, or train-images-idx3-ubyte[.gz])
+and time a later stage of training (`--warmup` steps first, rounded up to whole epochs of `--steps`
+steps); without `--mnist` the images are uniform noise.
 
     python benchmarks/gan_loops.py --mnist resources/mnist/mnist.npz --warmup 2000 --steps 1000 --models gan lsgan bigan
     python benchmarks/gan_loops.py [--device cpu|cuda] [--steps 1000] [--repeats 3] [--threads 1] [--models ...]

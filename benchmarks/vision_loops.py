@@ -2,13 +2,19 @@
 
 Ours (dlrepro.vision.training.train_classifier): the images stay one uint8 tensor (on the GPU with
 --data-on-device), a batch is a permutation slice augmented as a tensor, no host sync per step; the
-fast paths are switches (--bf16, --channels-last, --compile). Naive, as most tutorials write it: a
+fast paths are switches (--bf16, --channels-last, --compile; each defaults to what the config of
+--size sets: config/config.yaml for `small`, config/full.yaml for `full`). Naive, as most tutorials write it: a
 torchvision-style Dataset of PIL images with per-image RandomCrop(32, padding=4) +
 RandomHorizontalFlip + ToTensor + Normalize, DataLoader(shuffle=True), `.to(device)` each step and
 `loss.item()` each step, fp32. Both use the same model, AdamW and label smoothing.
 
-    python benchmarks/vision_loops.py                        # CPU, 1 thread, the default config's models
-    python benchmarks/vision_loops.py --device cuda --size full --bf16 --channels-last --compile --steps 200
+    python benchmarks/vision_loops.py                        # CPU, 1 thread, the default config's models and fast paths
+    python benchmarks/vision_loops.py --no-bf16 --no-channels-last   # ours in plain fp32
+    python benchmarks/vision_loops.py --device cuda --size full --steps 200
+
+Model only: the naive loop's model step (fp32) on one fixed batch, with no data handling at all: a loop
+that keeps the model's arithmetic can at most remove the data handling, so `model only / naive` is the
+ceiling of the ratio without the fast paths (printed as "ceiling").
 
 Ours is timed on its second epoch (the first includes compilation); naive after --warmup steps.
 Images are synthetic uint8 (speed does not depend on pixel values) unless --cache names a CIFAR-10 cache.
@@ -31,6 +37,11 @@ from dlrepro.vision.models import build_model, parameter_count
 from dlrepro.vision.training import TrainConfig, make_optimizer, train_classifier
 
 # model sizes: `small` = config/config.yaml (CPU), `full` = config/full.yaml (ResNet-18, 6.3M-parameter ViT)
+# and the fast paths each config turns on (its `vision.fast` block)
+FAST = {
+    "small": {"bf16": True, "channels_last": True, "compile": False},
+    "full": {"bf16": True, "channels_last": True, "compile": True},
+}
 SIZES = {
     "small": {"cnn": {"widths": (16, 32, 64), "blocks": (1, 1, 1)}, "vit": {"dim": 64, "depth": 4, "heads": 4, "mlp_ratio": 2.0}},
     "full": {"cnn": {"widths": (64, 128, 256, 512), "blocks": (2, 2, 2, 2)}, "vit": {"dim": 256, "depth": 8, "heads": 8, "mlp_ratio": 4.0}},
@@ -75,6 +86,27 @@ def naive_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size, devi
     return steps * batch_size / (time.perf_counter() - tic)
 
 
+def model_only_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size, device, lr=2e-3) -> float:
+    torch.manual_seed(0)
+    model = build_model(kind, **arch).to(device)
+    optimizer = make_optimizer(model, TrainConfig(), learning_rate=lr, weight_decay=0.05)
+    loader = torch.utils.data.DataLoader(TutorialCIFAR(x, y), batch_size=batch_size, shuffle=True, drop_last=True)
+    images, labels = (t.to(device) for t in next(iter(loader)))  # one batch, prepared once
+    model.train()
+    for i in range(warmup + steps):
+        if i == warmup:
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            tic = time.perf_counter()
+        loss = F.cross_entropy(model(images), labels, label_smoothing=0.1)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return steps * batch_size / (time.perf_counter() - tic)
+
+
 def ours_images_per_second(kind, arch, x, y, *, steps, batch_size, device, fast: dict) -> float:
     cfg = TrainConfig(epochs=2, batch_size=batch_size, eval_examples=batch_size, eval_batch_size=batch_size, **fast)
     data = {"x_train": x[: steps * batch_size], "y_train": y[: steps * batch_size], "x_test": x[:batch_size], "y_test": y[:batch_size]}
@@ -92,9 +124,9 @@ def main():
     p.add_argument("--batch-size", type=int, default=128, help="images per step (default: 128)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
     p.add_argument("--data-on-device", action="store_true", help="ours: images resident on the device (implied on cuda)")
-    p.add_argument("--bf16", action="store_true", help="ours: bfloat16 autocast")
-    p.add_argument("--channels-last", action="store_true", help="ours: channels-last CNN")
-    p.add_argument("--compile", action="store_true", help="ours: torch.compile")
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, help="ours: bfloat16 autocast (default: as the --size config)")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="ours: channels-last CNN (default: as the --size config)")
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, help="ours: torch.compile (default: as the --size config)")
     p.add_argument("--cache", default="", help="a CIFAR-10 cache (.npz) to take images from (default: synthetic)")
     args = p.parse_args()
 
@@ -107,17 +139,19 @@ def main():
     else:
         rng = np.random.default_rng(0)
         x, y = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, n)
-    fast = {"data_on_device": args.data_on_device or device.type == "cuda", "bf16": args.bf16,
-            "channels_last": args.channels_last, "compile": args.compile}  # fmt: skip
+    fast = {"data_on_device": args.data_on_device or device.type == "cuda"}
+    for key, value in FAST[args.size].items():
+        fast[key] = value if getattr(args, key) is None else getattr(args, key)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} thread(s)"
     print(f"device: {name}; torch {torch.__version__}; batch {args.batch_size}, {args.steps} timed steps; ours: {fast}")
-    print(f"{'model':<6} {'params':>10} {'naive img/s':>12} {'ours img/s':>12} {'ratio':>7}")
+    print(f"{'model':<6} {'params':>10} {'naive img/s':>12} {'ours img/s':>12} {'ratio':>7} {'model only':>11} {'ceiling':>8}")
     for kind in args.models.split(","):
         arch = SIZES[args.size][kind]
         naive = naive_images_per_second(kind, arch, x, y, steps=args.steps, warmup=args.warmup, batch_size=args.batch_size, device=device)
         ours = ours_images_per_second(kind, arch, x, y, steps=args.steps, batch_size=args.batch_size, device=device, fast=fast)
+        only = model_only_images_per_second(kind, arch, x, y, steps=args.steps, warmup=args.warmup, batch_size=args.batch_size, device=device)
         params = parameter_count(build_model(kind, **arch))
-        print(f"{kind:<6} {params:>10,} {naive:>12.0f} {ours:>12.0f} {ours / naive:>6.2f}x", flush=True)
+        print(f"{kind:<6} {params:>10,} {naive:>12.0f} {ours:>12.0f} {ours / naive:>6.2f}x {only:>11.0f} {only / naive:>7.2f}x", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,52 @@
+"""The loop benchmarks run and print their comparison lines (a few steps each: these check that the
+scripts work, never how fast anything is; the figures come from running them in full)."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO
+
+
+def _run(*args, cwd=REPO, timeout=300):
+    result = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _ratio_lines(out, names):
+    lines = [ln for ln in out.splitlines() if ln.split() and ln.split()[0] in names]
+    assert len(lines) == len(names), out
+    for ln in lines:
+        assert re.search(r"\d+\.\d\dx", ln), ln
+    return lines
+
+
+def test_gan_loops_on_noise_and_on_mnist_images(tmp_path):
+    out = _run(str(REPO / "benchmarks/gan_loops.py"), "--steps", "4", "--warmup", "4", "--repeats", "1", "--models", "gan", "bigan")
+    assert "uniform-noise images" in out and "4 steps after 4" in out
+    _ratio_lines(out, ["gan", "bigan"])
+    cache = tmp_path / "mnist.npz"  # the pipeline's cache layout
+    rng = np.random.default_rng(0)
+    np.savez(cache, x_train=rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), y_train=rng.integers(0, 10, 200, dtype=np.uint8))
+    out = _run(str(REPO / "benchmarks/gan_loops.py"), "--mnist", str(cache), "--steps", "5", "--warmup", "7", "--repeats", "1")
+    assert f"MNIST ({cache})" in out and "5 steps after 10" in out, "warm-up rounds up to whole epochs"
+    _ratio_lines(out, ["gan"])
+
+
+def test_vision_loops_default_to_the_configs_fast_paths():
+    out = _run(str(REPO / "benchmarks/vision_loops.py"), "--steps", "2", "--warmup", "1", "--batch-size", "8")
+    assert "'bf16': True" in out and "'channels_last': True" in out and "'compile': False" in out
+    for line in _ratio_lines(out, ["cnn", "vit"]):
+        assert len(re.findall(r"\d\.\d\dx", line)) == 2, "ratio and ceiling"
+    out = _run(str(REPO / "benchmarks/vision_loops.py"), "--models", "vit", "--steps", "2", "--warmup", "1", "--batch-size", "8", "--no-bf16")
+    assert "'bf16': False" in out
+
+
+def test_sequence_loops_print_the_char_lm_ceiling(tmp_path):
+    out = _run(str(REPO / "benchmarks/sequence_loops.py"), "--steps", "2", "--warmup", "1", "--models", "lstm", cwd=tmp_path)
+    sentiment, char_lm = _ratio_lines(out, ["sentiment", "char_lm"])
+    assert len(re.findall(r"\d\.\d\dx", char_lm)) == 2, "ratio and ceiling"
