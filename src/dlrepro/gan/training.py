@@ -186,7 +186,7 @@ def train_epoch_eager(step: Step, data: torch.Tensor, *, batch_size: int, latent
     perm = torch.randperm(len(data), device=data.device)
     sums = torch.zeros(2, device=data.device)
     for i in range(n_steps):
-        real = data[perm[i * batch_size : (i + 1) * batch_size]]  # (B, 784)
+        real = data.index_select(0, perm[i * batch_size : (i + 1) * batch_size])  # (B, 784)
         z = draw_latent(batch_size, latent_dim, distribution, device=data.device)
         sums += torch.stack(step(real, z))
     return sums / n_steps
