@@ -50,3 +50,12 @@ def test_sequence_loops_print_the_char_lm_ceiling(tmp_path):
     out = _run(str(REPO / "benchmarks/sequence_loops.py"), "--steps", "2", "--warmup", "1", "--models", "lstm", cwd=tmp_path)
     sentiment, char_lm = _ratio_lines(out, ["sentiment", "char_lm"])
     assert len(re.findall(r"\d\.\d\dx", char_lm)) == 2, "ratio and ceiling"
+
+
+def test_mnist_loops_cover_every_autoencoder_and_the_classifier(tmp_path):
+    out = _run(str(REPO / "benchmarks/mnist_loops.py"), "--steps", "2", "--warmup", "1", cwd=tmp_path)
+    assert "images: synthetic" in out
+    for line in _ratio_lines(out, ["basic", "conv", "denoising_gaussian", "denoising_mask", "vae", "classifier"]):
+        assert len(re.findall(r"\d\.\d\dx", line)) == 2, "ratio and ceiling"
+    result = subprocess.run([sys.executable, str(REPO / "benchmarks/mnist_loops.py"), "--models", "gan"], capture_output=True, text=True)
+    assert result.returncode == 2 and "unknown model 'gan'" in result.stderr

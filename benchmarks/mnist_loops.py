@@ -1,0 +1,162 @@
+"""Training-loop throughput of the MNIST models outside the GAN: the four PyTorch autoencoders of §1.2
+(basic, convolutional, denoising with Gaussian noise and with masking, variational) and the GAN study's
+metric classifier, ours against a tutorial loop, same model, same optimiser, same number of steps.
+
+  ours        the package's loops: the images one float tensor in memory, a batch by indexing a
+              permutation, corruption drawn for the whole batch, no host sync per step
+              (dlrepro.training.train_epoch; dlrepro.gan.classifier.train_classifier)
+  naive       the loop most tutorials write: a torchvision-style Dataset that turns each uint8 image
+              into a PIL image and then a tensor (transforms.ToTensor, per image), DataLoader(shuffle=True),
+              `.to(device)` and `loss.item()` every step, the corruption drawn per batch
+  model only  the naive loop's model step on one fixed batch with no data handling at all: a loop that
+              keeps the model's arithmetic can at most remove the data handling, so `model only / naive`
+              is the ceiling of the ratio (printed as "ceiling")
+
+Steps are timed in the process's CPU time (one thread: other load on a shared machine does not
+enter). Target (issue 9): ours >= 2x naive on the CPU.
+
+    python benchmarks/mnist_loops.py [--mnist resources/mnist/mnist.npz] [--steps 100] [--models basic,conv,...]
+
+Images: `--mnist` (the pipeline's cache, or train-images-idx3-ubyte[.gz]), else resources/mnist/mnist.npz
+under the working directory when the pipeline has made it, else synthetic uint8 images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+MODELS = ("basic", "conv", "denoising_gaussian", "denoising_mask", "vae", "classifier")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=100, help="timed steps per loop (default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed steps before (default: %(default)s)")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, from: " + ", ".join(MODELS))
+    parser.add_argument("--mnist", help="MNIST training images (default: resources/mnist/mnist.npz if present, else synthetic)")
+    args = parser.parse_args()
+    models = args.models.split(",")
+    for m in models:
+        if m not in MODELS:
+            parser.error(f"unknown model {m!r}; choose from {', '.join(MODELS)}")
+
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from PIL import Image
+    from torch.utils.data import DataLoader, Dataset
+    from torchvision import transforms
+
+    from dlrepro.data.formats import read_idx
+    from dlrepro.gan.classifier import train_classifier
+    from dlrepro.gan.models import MnistClassifier
+    from dlrepro.models.autoencoders import VariationalAutoencoder, vae_loss
+    from dlrepro.training import AE_MODELS, TorchAEConfig, build_model, corrupt, train_epoch
+
+    torch.set_num_threads(1)
+    ae = TorchAEConfig()  # the package defaults: batch 128, Adam 1e-3, the config's noise levels
+    classifier_batch, classifier_lr = 64, 1e-3  # config/config.yaml's gan.classifier
+    default_cache = Path("resources/mnist/mnist.npz")
+    source = args.mnist or (str(default_cache) if default_cache.exists() else None)
+    n = (args.warmup + args.steps) * max(ae.batch_size, classifier_batch)
+    if source:
+        raw = np.load(source)["x_train"] if source.endswith(".npz") else read_idx(source)
+        labels = np.load(source)["y_train"] if source.endswith(".npz") else np.zeros(len(raw), np.int64)
+        raw, labels = raw[:n], labels[:n].astype(np.int64)
+    else:
+        rng = np.random.default_rng(0)
+        raw, labels = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n)
+    x = torch.from_numpy(raw.reshape(len(raw), 784).astype(np.float32) / 255)  # ours: one tensor, as the pipeline holds it
+    y = torch.from_numpy(labels)
+    device = torch.device("cpu")
+
+    class TutorialMNIST(Dataset):
+        """Like torchvision.datasets.MNIST(transform=ToTensor()): a PIL image per item, converted per image."""
+
+        def __init__(self):
+            self.to_tensor = transforms.ToTensor()
+
+        def __len__(self):
+            return len(raw)
+
+        def __getitem__(self, i):
+            return self.to_tensor(Image.fromarray(raw[i], mode="L")).view(784), int(labels[i])
+
+    def fresh(name):
+        torch.manual_seed(0)
+        model = MnistClassifier(channels=(32, 64), hidden=128) if name == "classifier" else build_model(name, code_size=64, config=ae)
+        return model, torch.optim.Adam(model.parameters(), lr=classifier_lr if name == "classifier" else ae.learning_rate)
+
+    def step_loss(name, model, images, targets, gen):
+        """The tutorial's loss for one batch (corruption drawn for the batch, as tutorials do)."""
+        if name == "classifier":
+            return F.cross_entropy(model(images), targets)
+        if isinstance(model, VariationalAutoencoder):
+            return vae_loss(model, images, gen)
+        kind, level = AE_MODELS[name][1], ae.noise.get(AE_MODELS[name][1], 0.0) if AE_MODELS[name][1] else 0.0
+        return F.mse_loss(model(corrupt(images, kind, level, gen)), images)
+
+    def naive(name):
+        model, opt = fresh(name)
+        batch = classifier_batch if name == "classifier" else ae.batch_size
+        loader = DataLoader(TutorialMNIST(), batch_size=batch, shuffle=True, drop_last=True)
+        gen = torch.Generator().manual_seed(1)
+        model.train()
+        running, done = 0.0, 0
+        while True:
+            for images, targets in loader:
+                if done == args.warmup:
+                    tic = time.process_time()
+                images, targets = images.to(device), targets.to(device)
+                loss = step_loss(name, model, images, targets, gen)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                running += loss.item()  # the tutorial's running loss: a host sync per step
+                done += 1
+                if done == args.warmup + args.steps:
+                    return args.steps / (time.process_time() - tic)
+
+    def model_only(name):
+        model, opt = fresh(name)
+        batch = classifier_batch if name == "classifier" else ae.batch_size
+        images, targets = x[:batch].clone(), y[:batch].clone()
+        gen = torch.Generator().manual_seed(1)
+        model.train()
+        for i in range(args.warmup + args.steps):
+            if i == args.warmup:
+                tic = time.process_time()
+            loss = step_loss(name, model, images, targets, gen)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return args.steps / (time.process_time() - tic)
+
+    def ours(name):
+        if name == "classifier":  # the package's whole training call, timed on a second call (warm allocator)
+            kw = dict(epochs=1, batch_size=classifier_batch, learning_rate=classifier_lr, channels=[32, 64], hidden=128, seed=0)
+            small = x[:classifier_batch], y[:classifier_batch]
+            train_classifier(x[: args.warmup * classifier_batch].numpy(), y[: args.warmup * classifier_batch].numpy(), *small, **kw)
+            tic = time.process_time()
+            train_classifier(x[: args.steps * classifier_batch].numpy(), y[: args.steps * classifier_batch].numpy(), *small, **kw)
+            return args.steps / (time.process_time() - tic)
+        model, opt = fresh(name)
+        kind = AE_MODELS[name][1]
+        noise = (kind, ae.noise[kind] if kind else 0.0)
+        gen = torch.Generator().manual_seed(1)
+        train_epoch(model, x[: args.warmup * ae.batch_size], batch_size=ae.batch_size, optimizer=opt, generator=gen, noise=noise)
+        tic = time.process_time()
+        train_epoch(model, x[: args.steps * ae.batch_size], batch_size=ae.batch_size, optimizer=opt, generator=gen, noise=noise)
+        return args.steps / (time.process_time() - tic)
+
+    print(f"CPU, 1 thread, torch {torch.__version__}; images: {source or 'synthetic'}; {args.steps} timed steps after {args.warmup}")
+    print(f"{'model':<20} {'ours steps/s':>13} {'naive steps/s':>14} {'ratio':>7} {'model only':>11} {'ceiling':>8}")
+    for name in models:
+        a, b, c = ours(name), naive(name), model_only(name)
+        print(f"{name:<20} {a:13.1f} {b:14.1f} {a / b:6.2f}x {c:11.1f} {c / b:7.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
