@@ -202,3 +202,26 @@ def test_a_nan_in_the_data_stops_training_naming_the_epoch_step_and_loss():
     # LSGAN: its squared-error losses carry the NaN (BCE refuses NaN inputs with its own error)
     with pytest.raises(NonFiniteLossError, match=r"lsgan: loss 'loss_d' became nan at epoch 1, step 1 "):
         train_gan(x, config=_tiny_config(kind="lsgan"), seed=0)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_metric_classifier_learns_separable_digits_in_fp32_and_under_bf16_autocast(bf16):
+    """Ten 'digits' that differ by where a bright square sits: both settings must learn them, and the
+    bf16 setting must hand back ordinary float32 weights in the usual memory layout."""
+    from dlrepro.gan.classifier import train_classifier
+
+    rng = np.random.default_rng(0)
+
+    def images(n):
+        y = rng.integers(0, 10, n)
+        x = rng.random((n, 28, 28), dtype=np.float32) * 0.1
+        for i, label in enumerate(y):
+            r, c = divmod(int(label), 5)
+            x[i, 4 + 10 * r : 10 + 10 * r, 1 + 5 * c : 5 + 5 * c] = 1.0
+        return x.reshape(n, 784), y
+
+    (xt, yt), (xv, yv) = images(600), images(200)
+    model, metrics = train_classifier(xt, yt, xv, yv, epochs=3, batch_size=32, learning_rate=3e-3, channels=[4, 8], hidden=16, seed=0, bf16=bf16)
+    assert metrics["test_accuracy"] > 0.9 and metrics["bf16"] is bf16
+    for name, p in model.named_parameters():
+        assert p.dtype == torch.float32 and p.is_contiguous(), name

@@ -23,10 +23,17 @@ log = logging.getLogger(__name__)
 
 def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, *,
                      epochs: int, batch_size: int, learning_rate: float, channels: list[int], hidden: int,
-                     seed: int) -> tuple[MnistClassifier, dict]:  # fmt: skip
-    """Adam (learning rate decayed linearly to 0) on cross-entropy, batches by indexing a per-epoch permutation; returns (model, metrics)."""
+                     seed: int, bf16: bool = False) -> tuple[MnistClassifier, dict]:  # fmt: skip
+    """Adam (learning rate decayed linearly to 0) on cross-entropy, batches by indexing a per-epoch permutation; returns (model, metrics).
+
+    `bf16`: train under bfloat16 autocast with channels-last convolutions (about 3x faster on CPUs with
+    AMX, slower on CPUs without bf16 instructions). The weights stay float32, and the features and
+    probabilities that score images are always computed in float32.
+    """
     torch.manual_seed(seed)
     model = MnistClassifier(channels=tuple(channels), hidden=hidden)
+    if bf16:
+        model = model.to(memory_format=torch.channels_last)  # the 4-d conv weights; oneDNN's fast layout
     opt = torch.optim.Adam(model.parameters(), lr=learning_rate)
     total_steps = epochs * ((len(x_train) + batch_size - 1) // batch_size)
     # the learning rate falls linearly to 0 over training: the last epochs settle into a minimum
@@ -41,7 +48,8 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarra
         total = torch.zeros(())
         n_steps = (len(x) + batch_size - 1) // batch_size
         for idx in perm.split(batch_size):
-            loss = F.cross_entropy(model(x[idx]), y[idx])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = F.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -50,7 +58,8 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarra
         acc = accuracy(model, x_test, y_test)
         history.append({"epoch": epoch, "train_loss": float(total) / n_steps, "test_accuracy": acc})
         log.info("classifier epoch %d  loss %.4f  test accuracy %.4f", epoch, history[-1]["train_loss"], acc)
-    metrics = {"test_accuracy": history[-1]["test_accuracy"], "history": history, "seconds": time.perf_counter() - start,
+    model = model.to(memory_format=torch.contiguous_format)  # saved and used in the usual layout
+    metrics = {"test_accuracy": history[-1]["test_accuracy"], "history": history, "seconds": time.perf_counter() - start, "bf16": bf16,
                "parameters": sum(p.numel() for p in model.parameters()), "train_examples": len(x), "test_examples": len(x_test)}  # fmt: skip
     return model, metrics
 
