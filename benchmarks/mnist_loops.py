@@ -4,7 +4,8 @@ metric classifier, ours against a tutorial loop, same model, same optimiser, sam
 
   ours        the package's loops: the images one float tensor in memory, a batch by indexing a
               permutation, corruption drawn for the whole batch, no host sync per step
-              (dlrepro.training.train_epoch; dlrepro.gan.classifier.train_classifier)
+              (dlrepro.training.train_epoch; dlrepro.gan.classifier.train_classifier, with bf16
+              autocast and channels-last as config/config.yaml sets it: --no-classifier-bf16 for fp32)
   naive       the loop most tutorials write: a torchvision-style Dataset that turns each uint8 image
               into a PIL image and then a tensor (transforms.ToTensor, per image), DataLoader(shuffle=True),
               `.to(device)` and `loss.item()` every step, the corruption drawn per batch
@@ -35,6 +36,8 @@ def main():
     parser.add_argument("--steps", type=int, default=100, help="timed steps per loop (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps before (default: %(default)s)")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, from: " + ", ".join(MODELS))
+    parser.add_argument("--classifier-bf16", action=argparse.BooleanOptionalAction, default=True,
+                        help="ours: train the classifier under bf16 autocast + channels-last (default: on, as the config)")
     parser.add_argument("--mnist", help="MNIST training images (default: resources/mnist/mnist.npz if present, else synthetic)")
     args = parser.parse_args()
     models = args.models.split(",")
@@ -136,7 +139,8 @@ def main():
 
     def ours(name):
         if name == "classifier":  # the package's whole training call, timed on a second call (warm allocator)
-            kw = dict(epochs=1, batch_size=classifier_batch, learning_rate=classifier_lr, channels=[32, 64], hidden=128, seed=0)
+            kw = dict(epochs=1, batch_size=classifier_batch, learning_rate=classifier_lr, channels=[32, 64], hidden=128, seed=0,
+                      bf16=args.classifier_bf16)
             small = x[:classifier_batch], y[:classifier_batch]
             train_classifier(x[: args.warmup * classifier_batch].numpy(), y[: args.warmup * classifier_batch].numpy(), *small, **kw)
             tic = time.process_time()
@@ -151,7 +155,8 @@ def main():
         train_epoch(model, x[: args.steps * ae.batch_size], batch_size=ae.batch_size, optimizer=opt, generator=gen, noise=noise)
         return args.steps / (time.process_time() - tic)
 
-    print(f"CPU, 1 thread, torch {torch.__version__}; images: {source or 'synthetic'}; {args.steps} timed steps after {args.warmup}")
+    print(f"CPU, 1 thread, torch {torch.__version__}; images: {source or 'synthetic'}; {args.steps} timed steps after {args.warmup}; "
+          f"classifier bf16: {args.classifier_bf16}")
     print(f"{'model':<20} {'ours steps/s':>13} {'naive steps/s':>14} {'ratio':>7} {'model only':>11} {'ceiling':>8}")
     for name in models:
         a, b, c = ours(name), naive(name), model_only(name)
