@@ -56,7 +56,7 @@ def main():
     from dlrepro.gan.classifier import train_classifier
     from dlrepro.gan.models import MnistClassifier
     from dlrepro.models.autoencoders import VariationalAutoencoder, vae_loss
-    from dlrepro.training import AE_MODELS, TorchAEConfig, build_model, corrupt, train_epoch
+    from dlrepro.training import TorchAEConfig, build_model, corrupt, corruption, train_epoch
 
     torch.set_num_threads(1)
     ae = TorchAEConfig()  # the package defaults: batch 128, Adam 1e-3, the config's noise levels
@@ -92,14 +92,18 @@ def main():
         model = MnistClassifier(channels=(32, 64), hidden=128) if name == "classifier" else build_model(name, code_size=64, config=ae)
         return model, torch.optim.Adam(model.parameters(), lr=classifier_lr if name == "classifier" else ae.learning_rate)
 
-    def step_loss(name, model, images, targets, gen):
-        """The tutorial's loss for one batch (corruption drawn for the batch, as tutorials do)."""
+    def tutorial_step(name, model, opt, images, targets, gen):
+        """The tutorial's step on one batch (corruption drawn for the batch, as tutorials do); returns the loss."""
         if name == "classifier":
-            return F.cross_entropy(model(images), targets)
-        if isinstance(model, VariationalAutoencoder):
-            return vae_loss(model, images, gen)
-        kind, level = AE_MODELS[name][1], ae.noise.get(AE_MODELS[name][1], 0.0) if AE_MODELS[name][1] else 0.0
-        return F.mse_loss(model(corrupt(images, kind, level, gen)), images)
+            loss = F.cross_entropy(model(images), targets)
+        elif isinstance(model, VariationalAutoencoder):
+            loss = vae_loss(model, images, gen)
+        else:
+            loss = F.mse_loss(model(corrupt(images, *corruption(name, ae), gen)), images)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
 
     def naive(name):
         model, opt = fresh(name)
@@ -112,11 +116,7 @@ def main():
             for images, targets in loader:
                 if done == args.warmup:
                     tic = time.process_time()
-                images, targets = images.to(device), targets.to(device)
-                loss = step_loss(name, model, images, targets, gen)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+                loss = tutorial_step(name, model, opt, images.to(device), targets.to(device), gen)
                 running += loss.item()  # the tutorial's running loss: a host sync per step
                 done += 1
                 if done == args.warmup + args.steps:
@@ -131,10 +131,7 @@ def main():
         for i in range(args.warmup + args.steps):
             if i == args.warmup:
                 tic = time.process_time()
-            loss = step_loss(name, model, images, targets, gen)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            tutorial_step(name, model, opt, images, targets, gen)
         return args.steps / (time.process_time() - tic)
 
     def ours(name):
@@ -147,8 +144,7 @@ def main():
             train_classifier(x[: args.steps * classifier_batch].numpy(), y[: args.steps * classifier_batch].numpy(), *small, **kw)
             return args.steps / (time.process_time() - tic)
         model, opt = fresh(name)
-        kind = AE_MODELS[name][1]
-        noise = (kind, ae.noise[kind] if kind else 0.0)
+        noise = corruption(name, ae)
         gen = torch.Generator().manual_seed(1)
         train_epoch(model, x[: args.warmup * ae.batch_size], batch_size=ae.batch_size, optimizer=opt, generator=gen, noise=noise)
         tic = time.process_time()

@@ -148,6 +148,16 @@ def main():
 
         return timed(run)
 
+    def tutorial_lm_step(model, opt, w):
+        """The tutorial's step on a batch of windows (b, context + 1); returns the loss."""
+        logits = model(w[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), w[:, 1:].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        return loss
+
     def lm_naive(kind):
         model, opt = fresh(kind, True, lm_vocab, lm_vocab)
         usable = len(corpus) // (context + 1) * (context + 1)
@@ -160,14 +170,7 @@ def main():
             for i, (w,) in enumerate(loader):
                 if i == n:
                     break
-                w = w.to(device)
-                logits = model(w[:, :-1])
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), w[:, 1:].reshape(-1))
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                running += loss.item()
+                running += tutorial_lm_step(model, opt, w.to(device)).item()
 
         return timed(run)
 
@@ -178,12 +181,7 @@ def main():
         def run(n):
             model.train()
             for _ in range(n):
-                logits = model(w[:, :-1])
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), w[:, 1:].reshape(-1))
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
+                tutorial_lm_step(model, opt, w)
 
         return timed(run)
 

@@ -63,6 +63,15 @@ class TutorialCIFAR(torch.utils.data.Dataset):
         return self.transform(Image.fromarray(self.x[i])), int(self.y[i])
 
 
+def _tutorial_step(model, optimizer, images, labels):
+    """One fp32 step as the tutorial writes it; returns the loss."""
+    loss = F.cross_entropy(model(images), labels, label_smoothing=0.1)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
 def naive_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size, device, lr=2e-3) -> float:
     torch.manual_seed(0)
     model = build_model(kind, **arch).to(device)
@@ -74,11 +83,7 @@ def naive_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size, devi
         for images, labels in loader:
             if done == warmup:
                 tic = time.perf_counter()
-            images, labels = images.to(device), labels.to(device)
-            loss = F.cross_entropy(model(images), labels, label_smoothing=0.1)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            loss = _tutorial_step(model, optimizer, images.to(device), labels.to(device))
             running += loss.item()  # the tutorial's running loss: a host sync every step
             done += 1
             if done == warmup + steps:
@@ -98,10 +103,7 @@ def model_only_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size,
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             tic = time.perf_counter()
-        loss = F.cross_entropy(model(images), labels, label_smoothing=0.1)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        _tutorial_step(model, optimizer, images, labels)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return steps * batch_size / (time.perf_counter() - tic)

@@ -20,7 +20,7 @@ from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
 from dlrepro.guards import FiniteGuard
 from dlrepro.models.autoencoders import BasicAutoencoder, ConvAutoencoder, VariationalAutoencoder, parameter_count, vae_loss
 
-__all__ = ["AE_MODELS", "TorchAEConfig", "corrupt", "train_epoch", "evaluate_mse", "train_autoencoder"]
+__all__ = ["AE_MODELS", "TorchAEConfig", "corruption", "corrupt", "train_epoch", "evaluate_mse", "train_autoencoder"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,12 @@ class TorchAEConfig:
         if "conv_channels" in d:
             d["conv_channels"] = tuple(d["conv_channels"])
         return cls(**d)
+
+
+def corruption(name: str, config: TorchAEConfig) -> tuple[str | None, float]:
+    """(kind, level) of the corruption model `name` trains on: (None, 0.0) for the clean-input models."""
+    _, kind = AE_MODELS[name]
+    return kind, config.noise[kind] if kind else 0.0
 
 
 def corrupt(x: torch.Tensor, kind: str | None, level: float, generator: torch.Generator) -> torch.Tensor:
@@ -140,8 +146,7 @@ def train_autoencoder(
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
     model = build_model(name, code_size=code_size, config=config)
-    _, kind = AE_MODELS[name]
-    noise = (kind, config.noise[kind] if kind else 0.0)
+    noise = corruption(name, config)
     xt, xv, xd = map(torch.from_numpy, (x_train, x_test, digits))
     test_inputs = corrupt(xv, *noise, torch.Generator().manual_seed(10_000 + seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
