@@ -37,9 +37,18 @@ def main() -> None:
     parser.add_argument("--train-examples", type=int, default=0)
     parser.add_argument("--test-examples", type=int, default=0)
     parser.add_argument("--no-compile", action="store_true")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="override vision settings, e.g. train.cutmix_alpha=1.0 vit.drop_path=0.1 (values read as YAML)")
+    parser.add_argument("--label", default="", help="a name for this variant in the printout and the JSON")
     parser.add_argument("--out", type=Path, default=None, help="write every run's metrics (JSON)")
     args = parser.parse_args()
     settings = copy.deepcopy(yaml.safe_load(args.config.read_text())["vision"])
+    for item in args.set:
+        key, _, value = item.partition("=")
+        block, _, field = key.partition(".")
+        if block not in settings or not isinstance(settings[block], dict) or not field:
+            parser.error(f"--set {item!r}: use BLOCK.KEY=VALUE with BLOCK one of {sorted(k for k, v in settings.items() if isinstance(v, dict))}")
+        settings[block][field] = yaml.safe_load(value)
     if args.epochs:
         settings["train"]["epochs"] = args.epochs
     if args.no_compile or args.device == "cpu":
@@ -54,9 +63,9 @@ def main() -> None:
         metrics, history, _ = run_vision(data, kind, settings, seed=args.seed, fraction=args.fraction, device=args.device)
         wall = time.perf_counter() - start
         images = settings["train"]["epochs"] * len(data["x_train"])
-        print(f"{kind}: test accuracy {metrics['test_accuracy']:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
+        print(f"{args.label + ' ' if args.label else ''}{kind}: test accuracy {metrics['test_accuracy']:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
               f"{images / wall:,.0f} training img/s overall; parameters {metrics.get('parameters')}", flush=True)
-        results.append({"kind": kind, "wall_seconds": wall, **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}})
+        results.append({"kind": kind, "label": args.label, "overrides": args.set, "wall_seconds": wall, **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}})
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
 

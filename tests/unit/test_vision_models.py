@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from dlrepro.vision.data import balanced_subset, random_crop_flip
+from dlrepro.vision.data import balanced_subset, mix_batch, random_crop_flip
 from dlrepro.vision.measure import attention_rollout, confusion_matrix, flops_per_image
-from dlrepro.vision.models import ResNet, ViT, build_model, parameter_count
+from dlrepro.vision.models import ResNet, ViT, build_model, drop_path, parameter_count
 from dlrepro.vision.training import lr_factor
 
 torch.set_num_threads(1)
@@ -82,6 +82,50 @@ def test_augmentation_switched_off_is_the_identity_and_flip_alone_mirrors_about_
     y = random_crop_flip(x, padding=0, flip=True, generator=g)
     flipped = (y == x.flip(-1)).flatten(1).all(1) & ~(y == x).flatten(1).all(1)
     assert 150 < int(flipped.sum()) < 250
+
+
+def test_mixup_blends_each_image_with_its_neighbour_by_lam():
+    x = torch.randn(6, 3, 8, 8)
+    mixed, lam, box = mix_batch(x, mixup_alpha=0.4, cutmix_alpha=0.0, rng=np.random.default_rng(0))
+    assert box is None and 0 < lam < 1
+    assert torch.allclose(mixed, lam * x + (1 - lam) * x.roll(1, dims=0), atol=1e-6)
+
+
+def test_cutmix_pastes_a_box_from_the_neighbour_and_lam_is_the_share_left():
+    x = torch.arange(4 * 2 * 16 * 16, dtype=torch.float32).view(4, 2, 16, 16)
+    for seed in range(20):
+        mixed, lam, (y0, y1, x0, x1) = mix_batch(x, mixup_alpha=0.0, cutmix_alpha=1.0, rng=np.random.default_rng(seed))
+        inside = torch.zeros(16, 16, dtype=torch.bool)
+        inside[y0:y1, x0:x1] = True
+        assert torch.equal(mixed[..., inside], x.roll(1, dims=0)[..., inside])
+        assert torch.equal(mixed[..., ~inside], x[..., ~inside])
+        assert lam == pytest.approx(1 - inside.float().mean().item())
+    assert torch.equal(x, torch.arange(4 * 2 * 16 * 16, dtype=torch.float32).view(4, 2, 16, 16)), "the input is not changed"
+
+
+def test_mixing_switched_off_is_the_identity_and_both_on_alternate():
+    x = torch.randn(4, 3, 8, 8)
+    same, lam, box = mix_batch(x, mixup_alpha=0.0, cutmix_alpha=0.0, rng=np.random.default_rng(0))
+    assert same is x and lam == 1.0 and box is None
+    rng = np.random.default_rng(1)
+    kinds = [mix_batch(x, mixup_alpha=0.8, cutmix_alpha=1.0, rng=rng)[2] is None for _ in range(200)]
+    assert 60 < sum(kinds) < 140, "about half MixUp, half CutMix"
+
+
+def test_drop_path_is_the_identity_in_evaluation_and_unbiased_in_training():
+    torch.manual_seed(0)
+    y = torch.ones(20000, 3, 4)
+    assert torch.equal(drop_path(y, 0.3, training=False), y)
+    out = drop_path(y, 0.3, training=True)
+    per_image = out[:, 0, 0]
+    assert torch.allclose(per_image.unique(), torch.tensor([0.0, 1 / 0.7])), "dropped, or kept and scaled by 1 / (1 - p)"
+    assert (out == out[:, :1, :1]).all(), "one decision per image"
+    assert out.mean().item() == pytest.approx(1.0, abs=0.02)
+    vit = ViT(dim=16, depth=3, heads=2, drop_path=0.2)
+    assert [b.drop_path for b in vit.blocks] == pytest.approx([0.0, 0.1, 0.2])
+    vit.eval()
+    x = torch.randn(2, 3, 32, 32)
+    assert torch.equal(vit(x), vit(x)), "no randomness in evaluation"
 
 
 def test_balanced_subsets_are_exact_per_class_seeded_and_nested():

@@ -40,9 +40,9 @@ def test_training_lowers_the_loss_and_beats_chance():
     assert arrays["confusion"].sum() == 40 and metrics["flops_per_image"] > 0
 
 
-@pytest.mark.parametrize("kind", ["cnn", "vit"])
-def test_a_resumed_run_ends_like_an_uninterrupted_one(kind, tmp_path):
-    cfg = TrainConfig(epochs=3, batch_size=16, eval_examples=0)
+@pytest.mark.parametrize("kind,mix", [("cnn", 0.0), ("vit", 0.0), ("vit", 1.0)])
+def test_a_resumed_run_ends_like_an_uninterrupted_one(kind, mix, tmp_path):
+    cfg = TrainConfig(epochs=3, batch_size=16, eval_examples=0, mixup_alpha=mix, cutmix_alpha=mix)
     whole, whole_history, whole_arrays = _train(kind, cfg)
     ckpt = Checkpointer(tmp_path / ".checkpoint.pt", {"kind": kind})
     assert _train(kind, cfg, checkpoint=ckpt, stop_after_epoch=1) is None, "stopped after epoch 1, as if killed"
@@ -68,6 +68,17 @@ def test_unknown_or_bad_training_keys_fail_loudly():
         TrainConfig.from_dict({"epoch": 3})
     with pytest.raises(ValueError, match="optimizer"):
         TrainConfig.from_dict({"optimizer": "adam"})
+    with pytest.raises(ValueError, match="cutmix_alpha"):
+        TrainConfig.from_dict({"cutmix_alpha": -1.0})
+
+
+def test_mixup_and_cutmix_train_and_learn():
+    cfg = TrainConfig(epochs=8, batch_size=16, eval_examples=0, mixup_alpha=0.8, cutmix_alpha=1.0)
+    metrics, history, _ = _train("cnn", cfg)
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert metrics["test_accuracy"] > 0.5, "4 classes with distinct colours: chance is 0.25"
+    _, plain_history, _ = _train("cnn", TrainConfig(epochs=8, batch_size=16, eval_examples=0))
+    assert [h["train_loss"] for h in plain_history] != [h["train_loss"] for h in history], "mixing changes the run"
 
 
 def test_verdict_needs_the_whole_interval_on_one_side_of_zero():

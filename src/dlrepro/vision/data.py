@@ -6,11 +6,13 @@ augmented with a few tensor operations and no per-image Python.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch.nn import functional as F
 
-__all__ = ["CIFAR10_MEAN", "CIFAR10_STD", "balanced_subset", "normalize", "random_crop_flip"]
+__all__ = ["CIFAR10_MEAN", "CIFAR10_STD", "balanced_subset", "mix_batch", "normalize", "random_crop_flip"]
 
 # per-channel mean and std of the CIFAR-10 training images in [0, 1] (the usual published values)
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -60,3 +62,29 @@ def random_crop_flip(x: torch.Tensor, *, padding: int, flip: bool, generator: to
         mirror = (torch.rand(b, 1, 1, 1, generator=generator, device=x.device) < 0.5)
         return torch.where(mirror, x.flip(3), x)
     return x
+
+
+def mix_batch(x: torch.Tensor, *, mixup_alpha: float, cutmix_alpha: float, rng: np.random.Generator):
+    """MixUp (Zhang et al. 2018) or CutMix (Yun et al. 2019) of a whole batch with its own roll by one image.
+
+    x: (B, C, H, W) floats. Returns (mixed x, lam, box): image i becomes lam * x[i] + (1 - lam) * x[i - 1]
+    (MixUp) or x[i] with the box (y0, y1, x0, x1) cut from x[i - 1] (CutMix, lam = the share of x[i]
+    that is left), so the loss is lam * CE(y) + (1 - lam) * CE(y.roll(1)). One lam per batch, drawn
+    from Beta(alpha, alpha) with `rng` on the host: no device synchronisation. With both alphas > 0,
+    each batch takes one of the two at random (as timm does); with both 0, x is returned unmixed (lam 1).
+    """
+    use_cutmix = cutmix_alpha > 0 and (mixup_alpha <= 0 or rng.random() < 0.5)
+    if use_cutmix:
+        lam = float(rng.beta(cutmix_alpha, cutmix_alpha))
+        h, w = x.shape[-2:]
+        cut_h, cut_w = round(h * math.sqrt(1 - lam)), round(w * math.sqrt(1 - lam))
+        cy, cx = int(rng.integers(h)), int(rng.integers(w))
+        y0, y1 = max(cy - cut_h // 2, 0), min(cy + cut_h - cut_h // 2, h)
+        x0, x1 = max(cx - cut_w // 2, 0), min(cx + cut_w - cut_w // 2, w)
+        x = x.clone()
+        x[..., y0:y1, x0:x1] = x.roll(1, dims=0)[..., y0:y1, x0:x1]
+        return x, 1 - (y1 - y0) * (x1 - x0) / (h * w), (y0, y1, x0, x1)
+    if mixup_alpha > 0:
+        lam = float(rng.beta(mixup_alpha, mixup_alpha))
+        return x.mul(lam).add_(x.roll(1, dims=0), alpha=1 - lam), lam, None
+    return x, 1.0, None

@@ -7,7 +7,8 @@ the shortcut. `widths=(64, 128, 256, 512), blocks=(2, 2, 2, 2)` is ResNet-18 (11
 `ViT` follows Dosovitskiy et al. (2021) and lucidrains/vit-pytorch: non-overlapping patches
 (a strided convolution), learned position embeddings, a class token, pre-norm Transformer blocks whose
 attention is `F.scaled_dot_product_attention`, and a linear head on the class token (`pool="cls"`) or
-on the mean of the patch tokens (`pool="mean"`).
+on the mean of the patch tokens (`pool="mean"`). `drop_path` is the stochastic-depth rate of the last
+block (rising linearly from 0 in the first, as in DeiT, Touvron et al. 2021).
 """
 
 from __future__ import annotations
@@ -93,35 +94,48 @@ class Attention(nn.Module):
         return torch.softmax(q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5, dim=-1)
 
 
-class Block(nn.Module):
-    """Pre-norm Transformer block: x + Attn(LN(x)), then x + MLP(LN(x))."""
+def drop_path(y: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Stochastic depth (Huang et al. 2016): in training, zero a residual branch for a share p of the
+    images and scale the rest by 1 / (1 - p); the identity in evaluation."""
+    if not training or p == 0:
+        return y
+    keep = (torch.rand(len(y), *(1,) * (y.ndim - 1), device=y.device) >= p).to(y.dtype)
+    return y * keep / (1 - p)
 
-    def __init__(self, *, dim: int, heads: int, mlp_dim: int, dropout: float):
+
+class Block(nn.Module):
+    """Pre-norm Transformer block: x + Attn(LN(x)), then x + MLP(LN(x)), each branch with stochastic depth."""
+
+    def __init__(self, *, dim: int, heads: int, mlp_dim: int, dropout: float, drop_path: float = 0.0):
         super().__init__()
+        self.drop_path = drop_path
         self.norm1 = nn.LayerNorm(dim)
         self.attn = Attention(dim=dim, heads=heads, dropout=dropout)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = nn.Sequential(nn.Linear(dim, mlp_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(mlp_dim, dim), nn.Dropout(dropout))
 
     def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+        x = x + drop_path(self.attn(self.norm1(x)), self.drop_path, self.training)
+        return x + drop_path(self.mlp(self.norm2(x)), self.drop_path, self.training)
 
 
 class ViT(nn.Module):
     """Vision Transformer: patches -> tokens (+ class token, + learned positions) -> pre-norm blocks -> head."""
 
     def __init__(self, *, image_size: int = 32, patch_size: int = 4, dim: int = 64, depth: int = 4, heads: int = 4,
-                 mlp_ratio: float = 2.0, pool: str = "cls", dropout: float = 0.0, num_classes: int = 10, in_channels: int = 3):  # fmt: skip
+                 mlp_ratio: float = 2.0, pool: str = "cls", dropout: float = 0.0, drop_path: float = 0.0, num_classes: int = 10,
+                 in_channels: int = 3):  # fmt: skip
         super().__init__()
         assert image_size % patch_size == 0, f"image size {image_size} must be a multiple of the patch size {patch_size}"
         assert pool in ("cls", "mean"), f"pool must be 'cls' or 'mean', got {pool!r}"
+        assert 0 <= drop_path < 1, f"drop_path must be in [0, 1), got {drop_path}"
         self.pool = pool
         self.patch = nn.Conv2d(in_channels, dim, patch_size, stride=patch_size)  # one linear map per patch
         n_tokens = (image_size // patch_size) ** 2 + 1  # patches + class token
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos = nn.Parameter(torch.randn(1, n_tokens, dim) * 0.02)
-        self.blocks = nn.ModuleList(Block(dim=dim, heads=heads, mlp_dim=int(dim * mlp_ratio), dropout=dropout) for _ in range(depth))
+        rates = [drop_path * i / max(1, depth - 1) for i in range(depth)]  # 0 in the first block, drop_path in the last
+        self.blocks = nn.ModuleList(Block(dim=dim, heads=heads, mlp_dim=int(dim * mlp_ratio), dropout=dropout, drop_path=r) for r in rates)
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, num_classes)
 

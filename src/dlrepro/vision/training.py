@@ -1,7 +1,8 @@
 """Training one image classifier for one seed: the loop, its schedule, checkpoints, and fast paths.
 
 The data stay one uint8 tensor (on the GPU with `data_on_device`); every step slices a permutation,
-augments the batch as a tensor, and never synchronises with the host (no `.item()`). The fast paths
+augments the batch as a tensor (crop, flip, and MixUp/CutMix when switched on), and never synchronises
+with the host (no `.item()`). The fast paths
 are switches of `TrainConfig`: bf16 autocast, channels-last memory for the CNN, `torch.compile`.
 Each epoch ends with a checkpoint (`dlrepro.checkpoint`), so a killed job resumes where it stopped
 and ends with the same metrics as an uninterrupted run (on CPU).
@@ -21,7 +22,7 @@ from torch.nn import functional as F
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
 from dlrepro.guards import FiniteGuard
-from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD, normalize, random_crop_flip
+from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD, mix_batch, normalize, random_crop_flip
 from dlrepro.vision.measure import attention_rollout, confusion_matrix, flops_per_image
 from dlrepro.vision.models import build_model, parameter_count
 
@@ -43,6 +44,8 @@ class TrainConfig:
     schedule: str = "cosine"  # cosine | linear: decay from the peak to 0 after the warm-up
     crop_padding: int = 4  # zero padding (pixels) before the random 32x32 crop; 0 = no crop
     flip: bool = True  # random horizontal flip of half the images
+    mixup_alpha: float = 0.0  # MixUp of each batch with Beta(alpha, alpha) weights; 0 = off
+    cutmix_alpha: float = 0.0  # CutMix of each batch, box area from Beta(alpha, alpha); 0 = off (both on: one per batch)
     eval_examples: int = 2000  # test images scored after each epoch (0 = all); the final score uses all
     eval_batch_size: int = 1000  # images per forward pass when scoring
     data_on_device: bool = False  # keep the training images on the training device (GPU) for the whole run
@@ -60,6 +63,8 @@ class TrainConfig:
             raise ValueError(f"optimizer must be adamw or sgd, got {cfg.optimizer!r}")
         if cfg.schedule not in ("cosine", "linear"):
             raise ValueError(f"schedule must be cosine or linear, got {cfg.schedule!r}")
+        if cfg.mixup_alpha < 0 or cfg.cutmix_alpha < 0:
+            raise ValueError(f"mixup_alpha and cutmix_alpha must be >= 0 (0 = off), got {cfg.mixup_alpha}, {cfg.cutmix_alpha}")
         return cfg
 
 
@@ -117,6 +122,8 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     torch.manual_seed(seed)
     store = device if cfg.data_on_device else torch.device("cpu")
     gen = torch.Generator(device=store).manual_seed(seed + 1)
+    mix_rng = np.random.default_rng(seed + 2)  # MixUp/CutMix draws, on the host: no device sync
+    mixing = cfg.mixup_alpha > 0 or cfg.cutmix_alpha > 0
     x_train = torch.from_numpy(data["x_train"]).to(store)
     y_train = torch.from_numpy(data["y_train"].astype(np.int64)).to(store)
     x_test, y_test = torch.from_numpy(data["x_test"]), torch.from_numpy(data["y_test"].astype(np.int64))
@@ -144,6 +151,8 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
         scheduler.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"])
         gen.set_state(state["generator"])
+        if "mix_rng" in state:  # checkpoints written before MixUp/CutMix existed have none (and never mixed)
+            mix_rng.bit_generator.state = state["mix_rng"]
         start_epoch, history, train_seconds = state["epoch"] + 1, state["history"], state["train_seconds"]
 
     log.info("%s: %d parameters, %d training images, %d steps of %d", kind, parameter_count(model), n, total, batch)
@@ -158,8 +167,13 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
             xb = random_crop_flip(x_train[idx], padding=cfg.crop_padding, flip=cfg.flip, generator=gen)
             xb = _prepare(xb.to(device, non_blocking=True), mean, std, cfg_run)
             yb = y_train[idx].to(device, non_blocking=True)
+            if mixing:
+                xb, lam, _ = mix_batch(xb, mixup_alpha=cfg.mixup_alpha, cutmix_alpha=cfg.cutmix_alpha, rng=mix_rng)
             with _autocast(device, cfg):
-                loss = F.cross_entropy(forward(xb), yb, label_smoothing=cfg.label_smoothing)
+                logits = forward(xb)
+                loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
+                if mixing:  # lam * CE(own labels) + (1 - lam) * CE(the labels of the images mixed in)
+                    loss = lam * loss + (1 - lam) * F.cross_entropy(logits, yb.roll(1), label_smoothing=cfg.label_smoothing)
             guard.observe(loss)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -175,7 +189,7 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
                         "lr": scheduler.get_last_lr()[0], "train_seconds": train_seconds})  # fmt: skip
         log.info("epoch %3d  train_loss %.4f  eval_acc(%d) %.4f  %7.1f s", epoch, train_loss, n_eval, eval_acc, train_seconds)
         checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                         "rng": rng_state(), "generator": gen.get_state(), "epoch": epoch, "history": history,
+                         "rng": rng_state(), "generator": gen.get_state(), "mix_rng": mix_rng.bit_generator.state, "epoch": epoch, "history": history,
                          "train_seconds": train_seconds}, where=f"epoch {epoch}")  # fmt: skip
         if stop_after_epoch is not None and epoch >= stop_after_epoch and epoch < cfg.epochs:
             return None
