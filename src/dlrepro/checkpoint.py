@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from pathlib import Path
 
 import torch
@@ -57,6 +58,13 @@ class Checkpointer:
     def __init__(self, path: str | os.PathLike | None, settings: dict | None = None):
         self.path = Path(path) if path is not None else None
         self.key = fingerprint(settings or {})
+        self._last_save = time.monotonic()  # a run "saved" at its start: `due` counts from there
+
+    def due(self, every_s: float = 0.0) -> bool:
+        """Whether a checkpoint should be written now: at least `every_s` seconds since the last one
+        (or since this object was made); always with `every_s` 0, never without a path. Large models
+        save hundreds of MB per checkpoint, so fast GPU epochs save every N seconds instead of every epoch."""
+        return self.path is not None and time.monotonic() - self._last_save >= every_s
 
     def __repr__(self) -> str:
         return f"Checkpointer({str(self.path)!r}, key={self.key})"
@@ -82,6 +90,7 @@ class Checkpointer:
             return
         with atomic_path(self.path) as tmp:
             torch.save({"key": self.key, "where": where, "state": state}, tmp)
+        self._last_save = time.monotonic()
 
     def remove(self) -> None:
         if self.path is not None:

@@ -55,6 +55,33 @@ def test_a_resumed_run_ends_like_an_uninterrupted_one(kind, mix, tmp_path):
         assert np.array_equal(arrays["attention_maps"], whole_arrays["attention_maps"])
 
 
+def test_checkpoints_every_n_seconds_skip_epochs_but_a_stop_still_saves(tmp_path, monkeypatch):
+    saves = []
+    ckpt = Checkpointer(tmp_path / ".checkpoint.pt", {"kind": "cnn"})
+    monkeypatch.setattr(ckpt, "save", lambda state, where="": saves.append(where))
+    cfg = TrainConfig(epochs=3, batch_size=16, eval_examples=0, checkpoint_every_s=3600)
+    _train("cnn", cfg, checkpoint=ckpt)
+    assert saves == [], "a 3-epoch run within the hour writes no checkpoint"
+    assert _train("cnn", cfg, checkpoint=ckpt, stop_after_epoch=1) is None
+    assert saves == ["epoch 1"], "a stopped (killed) run saves where it stopped"
+    every = Checkpointer(tmp_path / ".every.pt", {"kind": "cnn"})
+    monkeypatch.setattr(every, "save", lambda state, where="": saves.append(where))
+    _train("cnn", TrainConfig(epochs=3, batch_size=16, eval_examples=0), checkpoint=every)
+    assert saves[1:] == ["epoch 1", "epoch 2", "epoch 3"]
+
+
+def test_checkpointer_is_due_after_the_interval(tmp_path, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr("dlrepro.checkpoint.time.monotonic", lambda: clock[0])
+    ckpt = Checkpointer(tmp_path / "c.pt", {})
+    assert ckpt.due(0) and not ckpt.due(60)
+    clock[0] = 161.0
+    assert ckpt.due(60)
+    ckpt.save({"x": 1})
+    assert not ckpt.due(60) and ckpt.due(0)
+    assert not Checkpointer(None).due(0), "no path, never due"
+
+
 def test_cpu_fast_paths_run_and_learn():
     cfg = TrainConfig(epochs=3, batch_size=16, eval_examples=0, data_on_device=True, bf16=True, channels_last=True)
     for kind in ("cnn", "vit"):
@@ -130,6 +157,11 @@ def test_generated_latex_has_only_vis_macros_and_no_empty_cells():
     assert "\\newcommand{\\visVerdictOutperforms}{reproduced}" in tex["values"]
     assert "\\newcommand{\\visVerdictGrows}{not reproduced}" in tex["values"]
     assert tex["trend"].count("\\\\") == 5 and "6 weight layers" in tex["setting"]
+    assert "MixUp" not in tex["setting"] and "stochastic depth" not in tex["setting"], "switched off: not mentioned"
+    settings["train"] |= {"mixup_alpha": 0.8, "cutmix_alpha": 1.0}
+    settings["vit"] |= {"drop_path": 0.1}
+    rows = setting_rows(settings, [0])
+    assert "MixUp (alpha 0.8), CutMix (alpha 1)" in rows["augmentation"] and "stochastic depth 0.1" in rows["ViT"]
 
 
 def test_a_model_can_override_the_shared_optimizer_family():

@@ -23,10 +23,13 @@ def setting_rows(settings: dict, seeds: list[int]) -> dict[str, str]:
     return {
         "CNN": f"ResNet, {depth} weight layers, widths {'/'.join(map(str, cnn['widths']))}, blocks per stage {'/'.join(map(str, cnn['blocks']))}",
         "ViT": f"patch {vit['patch_size']}, dim {vit['dim']}, depth {vit['depth']}, {vit['heads']} heads, MLP ratio {vit['mlp_ratio']:g}, "
-               f"pooling: {'class token' if vit['pool'] == 'cls' else 'mean of patch tokens'}, dropout {vit['dropout']:g}",
+               f"pooling: {'class token' if vit['pool'] == 'cls' else 'mean of patch tokens'}, dropout {vit['dropout']:g}"
+               + (f", stochastic depth {vit['drop_path']:g}" if vit.get("drop_path", 0) > 0 else ""),
         "shared recipe": f"{t['epochs']} epochs, batch {t['batch_size']}, {opt} (momentum/beta1 {t['momentum']:g}), "
                          f"label smoothing {t['label_smoothing']:g}, warm-up {100 * t['warmup_fraction']:g}\\% of steps then {t['schedule']} decay to 0",
-        "augmentation": f"random crop with {t['crop_padding']}-pixel zero padding" + (", horizontal flip" if t["flip"] else "") + " (on batches of tensors)",
+        "augmentation": f"random crop with {t['crop_padding']}-pixel zero padding" + (", horizontal flip" if t["flip"] else "")
+                        + "".join(f", {name} (alpha {t.get(key, 0):g})" for name, key in (("MixUp", "mixup_alpha"), ("CutMix", "cutmix_alpha")) if t.get(key, 0) > 0)
+                        + " (on batches of tensors)",
         "learning rate / weight decay": f"CNN {cnn['learning_rate']:g} / {cnn['weight_decay']:g}; ViT {vit['learning_rate']:g} / {vit['weight_decay']:g}",
         "training fractions": ", ".join(f"{100 * x:g}\\%" for x in settings["fractions"]) + " (class-balanced, seeded, nested)",
         "fast paths": ", ".join(on) or "none (CPU)",

@@ -4,8 +4,9 @@ The data stay one uint8 tensor (on the GPU with `data_on_device`); every step sl
 augments the batch as a tensor (crop, flip, and MixUp/CutMix when switched on), and never synchronises
 with the host (no `.item()`). The fast paths
 are switches of `TrainConfig`: bf16 autocast, channels-last memory for the CNN, `torch.compile`.
-Each epoch ends with a checkpoint (`dlrepro.checkpoint`), so a killed job resumes where it stopped
-and ends with the same metrics as an uninterrupted run (on CPU).
+Each epoch ends with a checkpoint (`dlrepro.checkpoint`; with `checkpoint_every_s` only the epochs
+that end that long after the last one), so a killed job resumes where it stopped and ends with the
+same metrics as an uninterrupted run (on CPU).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class TrainConfig:
     bf16: bool = False  # bfloat16 autocast for forward passes (CPU or GPU)
     channels_last: bool = False  # channels-last memory format (CNN only)
     compile: bool = False  # torch.compile the model for training
+    checkpoint_every_s: float = 0.0  # resume checkpoint at most every N seconds (0: after every epoch)
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
@@ -188,10 +190,12 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
         history.append({"epoch": epoch, "train_loss": train_loss, "eval_accuracy": eval_acc,
                         "lr": scheduler.get_last_lr()[0], "train_seconds": train_seconds})  # fmt: skip
         log.info("epoch %3d  train_loss %.4f  eval_acc(%d) %.4f  %7.1f s", epoch, train_loss, n_eval, eval_acc, train_seconds)
-        checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                         "rng": rng_state(), "generator": gen.get_state(), "mix_rng": mix_rng.bit_generator.state, "epoch": epoch, "history": history,
-                         "train_seconds": train_seconds}, where=f"epoch {epoch}")  # fmt: skip
-        if stop_after_epoch is not None and epoch >= stop_after_epoch and epoch < cfg.epochs:
+        stopping = stop_after_epoch is not None and epoch >= stop_after_epoch and epoch < cfg.epochs
+        if checkpoint.due(cfg.checkpoint_every_s) or stopping:
+            checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                             "rng": rng_state(), "generator": gen.get_state(), "mix_rng": mix_rng.bit_generator.state, "epoch": epoch,
+                             "history": history, "train_seconds": train_seconds}, where=f"epoch {epoch}")  # fmt: skip
+        if stopping:
             return None
 
     tic = time.perf_counter()
