@@ -59,3 +59,10 @@ def test_mnist_loops_cover_every_autoencoder_and_the_classifier(tmp_path):
         assert len(re.findall(r"\d\.\d\dx", line)) == 2, "ratio and ceiling"
     result = subprocess.run([sys.executable, str(REPO / "benchmarks/mnist_loops.py"), "--models", "gan"], capture_output=True, text=True)
     assert result.returncode == 2 and "unknown model 'gan'" in result.stderr
+
+
+def test_checkpoint_cost_prints_size_and_time_of_both_models():
+    out = _run(str(REPO / "benchmarks/checkpoint_cost.py"), "--config", str(REPO / "config/config.yaml"), "--repeats", "1")
+    rows = [ln.split() for ln in out.splitlines() if ln.split() and ln.split()[0] in ("cnn", "vit")]
+    assert [r[0] for r in rows] == ["cnn", "vit"], out
+    assert all(float(r[1]) > 0 and float(r[2]) > 0 and r[-1].endswith("%") for r in rows), out
