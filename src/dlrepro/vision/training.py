@@ -2,8 +2,8 @@
 
 The data stay one uint8 tensor (on the GPU with `data_on_device`); every step slices a permutation,
 augments the batch as a tensor (crop, flip, and MixUp/CutMix when switched on), and never synchronises
-with the host (no `.item()`). The fast paths
-are switches of `TrainConfig`: bf16 autocast, channels-last memory for the CNN, `torch.compile`.
+with the host (no `.item()`). The fast paths are switches of `TrainConfig`: bf16 autocast,
+channels-last memory for the CNN, `torch.compile`.
 Each epoch ends with a checkpoint (`dlrepro.checkpoint`; with `checkpoint_every_s` only the epochs
 that end that long after the last one), so a killed job resumes where it stopped and ends with the
 same metrics as an uninterrupted run (on CPU).
