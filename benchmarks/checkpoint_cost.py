@@ -35,11 +35,7 @@ def main() -> None:
     parser.add_argument("--epoch-seconds", type=float, default=1.2, help="one epoch's training time to compare with (default: 1.2, a ResNet-18 epoch on an H100)")
     parser.add_argument("--dir", type=Path, default=None, help="where to write (default: a temporary folder)")
     args = parser.parse_args()
-    settings = yaml.safe_load(args.config.read_text())["vision"]
-    base = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["vision"]
-    for block in ("cnn", "vit"):  # full.yaml is merged over config.yaml: fill what it leaves out
-        settings[block] = {**base[block], **settings.get(block, {})}
-    settings["train"] = {**base["train"], **settings.get("train", {})}
+    settings = yaml.safe_load(args.config.read_text())["vision"]  # as vision_full.py: full.yaml names every model key
     print(f"device {args.device}; models of {args.config.name}; {args.repeats} saves each; epoch {args.epoch_seconds:g} s")
     print(f"{'model':<5} {'MB':>7} {'median s':>9} {'min s':>7} {'max s':>7} {'share of an epoch':>18}")
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:

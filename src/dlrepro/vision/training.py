@@ -153,8 +153,7 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
         scheduler.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"])
         gen.set_state(state["generator"])
-        if "mix_rng" in state:  # checkpoints written before MixUp/CutMix existed have none (and never mixed)
-            mix_rng.bit_generator.state = state["mix_rng"]
+        mix_rng.bit_generator.state = state["mix_rng"]
         start_epoch, history, train_seconds = state["epoch"] + 1, state["history"], state["train_seconds"]
 
     log.info("%s: %d parameters, %d training images, %d steps of %d", kind, parameter_count(model), n, total, batch)
