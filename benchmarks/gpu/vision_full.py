@@ -5,17 +5,24 @@ accuracy, wall time and images per second of each run.
     python benchmarks/gpu/vision_full.py --cache resources/cifar10/cifar10.npz --out results.json
 
 `--epochs`, `--train-examples` and `--test-examples` shrink the run for a smoke test on a CPU.
+`--jpeg-quality Q` passes every training and test image through JPEG once more (Pillow, quality Q,
+4:2:0 chroma) before training: a dose-response probe of how much the JPEG-decoded copy in
+`../shared/data` (quality 75) can cost in accuracy. It prints the RMSE/PSNR the extra pass adds.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import io
 import json
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 
@@ -23,6 +30,31 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
 
 from dlrepro.vision.study import load_vision_data, run_vision  # noqa: E402
+
+
+def _jpeg_chunk(x: np.ndarray, quality: int) -> np.ndarray:
+    from PIL import Image
+
+    out = np.empty_like(x)
+    for i, img in enumerate(x.transpose(0, 2, 3, 1)):
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, "JPEG", quality=quality)
+        out[i] = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")).transpose(2, 0, 1)
+    return out
+
+
+def jpeg_roundtrip(x: np.ndarray, quality: int) -> np.ndarray:
+    """(N, 3, 32, 32) uint8 -> the same images after one JPEG encode/decode at `quality` (Pillow's defaults
+    otherwise: 4:2:0 chroma, the standard tables), in chunks on every core."""
+    chunks = np.array_split(x, max(1, len(x) // 2000))
+    with ProcessPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
+        return np.concatenate(list(pool.map(_jpeg_chunk, chunks, [quality] * len(chunks))))
+
+
+def distortion(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """RMSE (in 0-255 units) and PSNR (dB) between two uint8 arrays."""
+    rmse = float(np.sqrt(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)))
+    return rmse, 20 * np.log10(255 / rmse) if rmse > 0 else float("inf")
 
 
 def main() -> None:
@@ -39,6 +71,7 @@ def main() -> None:
     parser.add_argument("--no-compile", action="store_true")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                         help="override vision settings, e.g. train.cutmix_alpha=1.0 vit.drop_path=0.1 (values read as YAML)")
+    parser.add_argument("--jpeg-quality", type=int, default=0, help="re-encode every image as JPEG at this quality first (0: off)")
     parser.add_argument("--label", default="", help="a name for this variant in the printout and the JSON")
     parser.add_argument("--out", type=Path, default=None, help="write every run's metrics (JSON)")
     args = parser.parse_args()
@@ -55,6 +88,16 @@ def main() -> None:
         settings["fast"]["compile"] = False
     data = load_vision_data(args.cache, fraction=args.fraction, seed=args.seed,
                             train_examples=args.train_examples, test_examples=args.test_examples)  # fmt: skip
+    jpeg = {}
+    if args.jpeg_quality:
+        tic = time.perf_counter()
+        for part in ("x_train", "x_test"):
+            again = jpeg_roundtrip(data[part], args.jpeg_quality)
+            jpeg[part] = distortion(data[part], again)
+            data[part] = again
+        rmse, psnr = jpeg["x_train"]
+        print(f"JPEG quality {args.jpeg_quality} pass: training images RMSE {rmse:.2f}/255, PSNR {psnr:.1f} dB; test images RMSE "
+              f"{jpeg['x_test'][0]:.2f}/255 ({time.perf_counter() - tic:.1f} s)", flush=True)
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
     print(f"device {name}; torch {torch.__version__}; {len(data['x_train'])} training images; epochs {settings['train']['epochs']}", flush=True)
     results = []
@@ -63,9 +106,11 @@ def main() -> None:
         metrics, history, _ = run_vision(data, kind, settings, seed=args.seed, fraction=args.fraction, device=args.device)
         wall = time.perf_counter() - start
         images = settings["train"]["epochs"] * len(data["x_train"])
-        print(f"{args.label + ' ' if args.label else ''}{kind}: test accuracy {metrics['test_accuracy']:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
+        final_loss = history[-1]["train_loss"]
+        print(f"{args.label + ' ' if args.label else ''}{kind}: test accuracy {metrics['test_accuracy']:.4f}; last epoch's training loss {final_loss:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
               f"{images / wall:,.0f} training img/s overall; parameters {metrics.get('parameters')}", flush=True)
-        results.append({"kind": kind, "label": args.label, "overrides": args.set, "wall_seconds": wall, **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}})
+        results.append({"kind": kind, "label": args.label, "overrides": args.set, "wall_seconds": wall, "final_train_loss": final_loss,
+                        "jpeg_quality": args.jpeg_quality, "jpeg_rmse_train": jpeg.get("x_train", (0.0,))[0], **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}})
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
 

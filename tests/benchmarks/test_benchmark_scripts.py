@@ -66,3 +66,34 @@ def test_checkpoint_cost_prints_size_and_time_of_both_models():
     rows = [ln.split() for ln in out.splitlines() if ln.split() and ln.split()[0] in ("cnn", "vit")]
     assert [r[0] for r in rows] == ["cnn", "vit"], out
     assert all(float(r[1]) > 0 and float(r[2]) > 0 and r[-1].endswith("%") for r in rows), out
+
+
+def test_vision_full_jpeg_probe_recompresses_and_reports_it(tmp_path):
+    """`vision_full.py --jpeg-quality`: a pass at the quality an image already went through barely changes it,
+    a harder one changes it more, and a tiny CPU run prints the distortion and writes it to the JSON."""
+    sys.path.insert(0, str(REPO / "benchmarks" / "gpu"))
+    from vision_full import distortion, jpeg_roundtrip
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:32, 0:32] / 32
+    phase, freq = rng.uniform(0, 2 * np.pi, (2, 40, 1, 1, 1)), rng.uniform(0.5, 2, (2, 40, 1, 1, 1))
+    tint = rng.uniform(-20, 20, (40, 3, 1, 1))  # grey patterns, each image a little tinted: natural images carry little chroma
+    smooth = (127.5 + tint + 90 * np.sin(freq[0] * 2 * np.pi * xx + phase[0]) * np.cos(freq[1] * 2 * np.pi * yy + phase[1])).astype(np.uint8)
+    once = jpeg_roundtrip(smooth, 75)
+    assert once.shape == smooth.shape and once.dtype == np.uint8
+    again, harder = distortion(once, jpeg_roundtrip(once, 75))[0], distortion(once, jpeg_roundtrip(once, 20))[0]
+    assert again < harder and again < 0.5 * distortion(smooth, once)[0]
+    assert distortion(once, once) == (0.0, float("inf"))
+
+    cache = tmp_path / "cifar10.npz"
+    np.savez(cache, x_train=smooth, y_train=np.arange(40) % 10, x_test=smooth[:20], y_test=np.arange(20) % 10)
+    out_json = tmp_path / "r.json"
+    out = _run(str(REPO / "benchmarks/gpu/vision_full.py"), "--cache", str(cache), "--device", "cpu", "--models", "cnn",
+               "--epochs", "1", "--jpeg-quality", "30", "--set", "cnn.widths=[4]", "cnn.blocks=[1]", "train.batch_size=16",
+               "--label", "probe", "--out", str(out_json))  # fmt: skip
+    assert re.search(r"JPEG quality 30 pass: training images RMSE \d+\.\d\d/255", out), out
+    assert "probe cnn: test accuracy" in out and "last epoch's training loss" in out
+    import json
+
+    (run,) = json.loads(out_json.read_text())
+    assert run["jpeg_quality"] == 30 and run["jpeg_rmse_train"] > 0 and run["final_train_loss"] > 0
