@@ -7,21 +7,16 @@
 #     depth for the ViT), at 30 and 60 epochs; then 10% runs compiled and eager for the projection.
 # Usage on the GPU machine: bash benchmarks/gpu/call3.sh a|b
 set -uo pipefail
-export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
-KEEP=/root/cifar-parts; mkdir -p "$KEEP"
-nvidia-smi -L | tee "$OUT/device.txt"
+source benchmarks/gpu/cifar_calls.sh
 case "${1:?stage a or b}" in
 a)
-  cp -r gpu-data2/part0 "$KEEP/" && ls -la "$KEEP/part0"
+  cifar_part0
   python3 benchmarks/vision_loops.py --device cuda --size full --batch-size 512 --steps 50 --bf16 --channels-last \
     2>&1 | tee "$OUT/vision_loops.txt"
   ;;
 b)
-  cp -r gpu-data/part1 "$KEEP/" || exit 1
-  python3 benchmarks/gpu/cifar_transfer.py unpack --src "$KEEP" --cache /root/cifar10.npz || exit 1
-  python3 -c "import numpy as np; d = np.load('/root/cifar10.npz'); n = (len(d['x_train']), len(d['x_test'])); print(n); assert n == (50000, 10000), 'incomplete'" || exit 1
-  V="python3 benchmarks/gpu/vision_full.py --cache /root/cifar10.npz"
+  cifar_part1 || exit 1
+  V="python3 benchmarks/gpu/vision_full.py --cache $CIFAR"
   MIX="train.mixup_alpha=0.8 train.cutmix_alpha=1.0"
   $V --models cnn --label cnn-sgd-30 --out "$OUT/r1.json" 2>&1 | tee -a "$OUT/log.txt"
   $V --models vit --label vit-mix-dp-30 --set $MIX vit.drop_path=0.1 --out "$OUT/r2.json" 2>&1 | tee -a "$OUT/log.txt"

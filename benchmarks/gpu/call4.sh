@@ -8,23 +8,18 @@
 #     (batch 128); then the ViT as is and at quality 50. Most telling first: a time-out keeps the rest.
 # Usage on the GPU machine: bash benchmarks/gpu/call4.sh a|b   (at most 8 files come back: one log, one JSON)
 set -uo pipefail
-export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
-OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
-KEEP=/root/cifar-parts; mkdir -p "$KEEP"
-nvidia-smi -L | tee "$OUT/device.txt"
+source benchmarks/gpu/cifar_calls.sh
 case "${1:?stage a or b}" in
 a)
-  cp -r gpu-data2/part0 "$KEEP/" && ls -la "$KEEP/part0"
+  cifar_part0
   ;;
 b)
-  cp -r gpu-data/part1 "$KEEP/" || exit 1
+  cifar_part1 || exit 1
   python3 -c "import PIL, torch; print('Pillow', PIL.__version__, 'torch', torch.__version__)" | tee -a "$OUT/log.txt"
-  python3 benchmarks/gpu/cifar_transfer.py unpack --src "$KEEP" --cache /root/cifar10.npz || exit 1
-  python3 -c "import numpy as np; d = np.load('/root/cifar10.npz'); n = (len(d['x_train']), len(d['x_test'])); print(n); assert n == (50000, 10000), 'incomplete'" || exit 1
   RES=/tmp/res; mkdir -p $RES
   run() {  # label, then vision_full.py arguments
     local label=$1; shift
-    python3 benchmarks/gpu/vision_full.py --cache /root/cifar10.npz --label "$label" --out "$RES/$label.json" "$@" 2>&1 | tee -a "$OUT/log.txt"
+    python3 benchmarks/gpu/vision_full.py --cache "$CIFAR" --label "$label" --out "$RES/$label.json" "$@" 2>&1 | tee -a "$OUT/log.txt"
     python3 -c "import json, sys; print(json.dumps([r for f in sys.argv[1:] for r in json.load(open(f))], indent=1))" $RES/*.json > "$OUT/all.json"
   }
   run cnn-base --models cnn
