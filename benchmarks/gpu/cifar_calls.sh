@@ -6,7 +6,7 @@
 export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
 KEEP=/root/cifar-parts; mkdir -p "$KEEP"
-CIFAR=/root/cifar10.npz
+CIFAR=${CIFAR:-/root/cifar10.npz}
 nvidia-smi -L | tee "$OUT/device.txt"
 
 cifar_part0() {
