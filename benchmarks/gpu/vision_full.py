@@ -75,6 +75,8 @@ def main() -> None:
     parser.add_argument("--label", default="", help="a name for this variant in the printout and the JSON")
     parser.add_argument("--out", type=Path, default=None, help="write every run's metrics (JSON)")
     args = parser.parse_args()
+    if not 0 <= args.jpeg_quality <= 100:
+        parser.error(f"--jpeg-quality {args.jpeg_quality}: use 1-100 (Pillow's scale), or 0 for no extra pass")
     settings = copy.deepcopy(yaml.safe_load(args.config.read_text())["vision"])
     for item in args.set:
         key, _, value = item.partition("=")

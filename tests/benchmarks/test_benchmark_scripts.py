@@ -97,3 +97,6 @@ def test_vision_full_jpeg_probe_recompresses_and_reports_it(tmp_path):
 
     (run,) = json.loads(out_json.read_text())
     assert run["jpeg_quality"] == 30 and run["jpeg_rmse_train"] > 0 and run["final_train_loss"] > 0
+    bad = subprocess.run([sys.executable, str(REPO / "benchmarks/gpu/vision_full.py"), "--cache", str(cache), "--jpeg-quality", "101"],
+                         capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2 and "--jpeg-quality 101: use 1-100" in bad.stderr
