@@ -111,6 +111,10 @@ def main() -> None:
         final_loss = history[-1]["train_loss"]
         print(f"{args.label + ' ' if args.label else ''}{kind}: test accuracy {metrics['test_accuracy']:.4f}; last epoch's training loss {final_loss:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
               f"{images / wall:,.0f} training img/s overall; parameters {metrics.get('parameters')}", flush=True)
+        print(f"  where the wall time went: training {metrics['train_seconds']:.1f} s (first epoch {history[0]['train_seconds']:.1f} s, "
+              f"compiling included), setup {metrics['setup_seconds']:.1f} s, per-epoch scoring {metrics['eval_seconds']:.1f} s, "
+              f"final scoring + FLOPs + figures {metrics['finish_seconds']:.1f} s, outside train_classifier "
+              f"{wall - metrics['train_seconds'] - metrics['setup_seconds'] - metrics['eval_seconds'] - metrics['checkpoint_seconds'] - metrics['finish_seconds']:.1f} s", flush=True)
         results.append({"kind": kind, "label": args.label, "overrides": args.set, "wall_seconds": wall, "final_train_loss": final_loss,
                         "jpeg_quality": args.jpeg_quality, "jpeg_rmse_train": jpeg.get("x_train", (0.0,))[0], **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}})
     if args.out:

@@ -14,7 +14,7 @@ from dlrepro.vision.training import TrainConfig, train_classifier
 torch.set_num_threads(1)
 
 ARCH = {"cnn": {"widths": (4, 8), "blocks": (1, 1)}, "vit": {"dim": 16, "depth": 1, "heads": 2, "patch_size": 8, "dropout": 0.1}}
-TIMING = {"train_seconds", "images_per_second", "test_images_per_second"}
+TIMING = {"train_seconds", "images_per_second", "test_images_per_second", "setup_seconds", "eval_seconds", "checkpoint_seconds", "finish_seconds"}
 
 
 def _data(n=120, n_test=40, seed=0):
@@ -38,6 +38,8 @@ def test_training_lowers_the_loss_and_beats_chance():
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert metrics["test_accuracy"] > 0.5, "4 classes with distinct colours: chance is 0.25"
     assert arrays["confusion"].sum() == 40 and metrics["flops_per_image"] > 0
+    overhead = [metrics[k] for k in ("setup_seconds", "eval_seconds", "checkpoint_seconds", "finish_seconds")]
+    assert all(t >= 0 for t in overhead) and metrics["eval_seconds"] > 0, "4 epochs were scored"
 
 
 @pytest.mark.parametrize("kind,mix", [("cnn", 0.0), ("vit", 0.0), ("vit", 1.0)])

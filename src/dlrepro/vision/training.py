@@ -119,6 +119,7 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     Returns (metrics, per-epoch history, arrays for the figures), or None when `stop_after_epoch`
     stops the run early (as a killed job would; tests use it to check resuming).
     """
+    setup_tic = time.perf_counter()
     device = torch.device(device)
     checkpoint = checkpoint or Checkpointer(None)
     torch.manual_seed(seed)
@@ -156,6 +157,8 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
         mix_rng.bit_generator.state = state["mix_rng"]
         start_epoch, history, train_seconds = state["epoch"] + 1, state["history"], state["train_seconds"]
 
+    # where the wall time outside the training steps goes (this process only, not a resumed run's earlier part)
+    overhead = {"setup_seconds": time.perf_counter() - setup_tic, "eval_seconds": 0.0, "checkpoint_seconds": 0.0}
     log.info("%s: %d parameters, %d training images, %d steps of %d", kind, parameter_count(model), n, total, batch)
     guard = FiniteGuard(what=kind, device=device)  # NaN/inf losses recorded on the device, checked once per epoch
     for epoch in range(start_epoch, cfg.epochs + 1):
@@ -184,20 +187,24 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
         train_loss = float(loss_sum) / steps_per_epoch  # one sync per epoch
         train_seconds += time.perf_counter() - tic
         guard.check(epoch)  # names the epoch and step of a NaN/inf loss
+        tic = time.perf_counter()
         eval_pred = predict(model, x_test[:n_eval], cfg=cfg_run, device=device, mean=mean, std=std)
         eval_acc = float((eval_pred.cpu() == y_test[:n_eval]).double().mean())
+        overhead["eval_seconds"] += time.perf_counter() - tic
         history.append({"epoch": epoch, "train_loss": train_loss, "eval_accuracy": eval_acc,
                         "lr": scheduler.get_last_lr()[0], "train_seconds": train_seconds})  # fmt: skip
         log.info("epoch %3d  train_loss %.4f  eval_acc(%d) %.4f  %7.1f s", epoch, train_loss, n_eval, eval_acc, train_seconds)
         stopping = stop_after_epoch is not None and epoch >= stop_after_epoch and epoch < cfg.epochs
         if checkpoint.due(cfg.checkpoint_every_s) or stopping:
+            tic = time.perf_counter()
             checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                              "rng": rng_state(), "generator": gen.get_state(), "mix_rng": mix_rng.bit_generator.state, "epoch": epoch,
                              "history": history, "train_seconds": train_seconds}, where=f"epoch {epoch}")  # fmt: skip
+            overhead["checkpoint_seconds"] += time.perf_counter() - tic
         if stopping:
             return None
 
-    tic = time.perf_counter()
+    finish_tic = tic = time.perf_counter()
     pred = predict(model, x_test, cfg=cfg_run, device=device, mean=mean, std=std).cpu()
     test_seconds = time.perf_counter() - tic
     cm = confusion_matrix(y_test.numpy(), pred.numpy(), n_classes=int(y_test.max()) + 1)
@@ -212,6 +219,10 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     arrays = {"confusion": cm}
     if kind == "vit":
         arrays.update(attention_rollout_arrays(model, x_test, y_test, pred, mean=mean, std=std, device=device))
+    metrics.update(overhead, finish_seconds=time.perf_counter() - finish_tic)  # final scoring, FLOP count, rollout
+    log.info("%s: %.1f s training (first epoch %.1f s, compiling included), outside it: setup %.1f s, per-epoch scoring %.1f s, "
+             "checkpoints %.1f s, final scoring + FLOPs + figures %.1f s", kind, train_seconds, history[0]["train_seconds"],
+             overhead["setup_seconds"], overhead["eval_seconds"], overhead["checkpoint_seconds"], metrics["finish_seconds"])  # fmt: skip
     return metrics, history, arrays
 
 
