@@ -20,7 +20,7 @@ b)
   run() {  # label, then vision_full.py arguments
     local label=$1; shift
     python3 benchmarks/gpu/vision_full.py --cache "$CIFAR" --label "$label" --out "$RES/$label.json" "$@" 2>&1 | tee -a "$OUT/log.txt"
-    python3 -c "import json, sys; print(json.dumps([r for f in sys.argv[1:] for r in json.load(open(f))], indent=1))" $RES/*.json > "$OUT/all.json"
+    collect_runs "$OUT/all.json" "$RES"/*.json
   }
   run cnn-base --models cnn
   run cnn-jpeg50 --models cnn --jpeg-quality 50

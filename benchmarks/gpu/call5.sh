@@ -32,7 +32,7 @@ for seed in "${@:?name the seeds to run}"; do
       ms=$(( ($(date +%s%N) - tic) / 1000000 ))
       printf '%s\t%s\t%s\t%d.%03d\n' $model $fraction $seed $((ms / 1000)) $((ms % 1000)) >> "$RES/process_wall.tsv"
       cp "$RES/process_wall.tsv" "$OUT/"
-      python3 -c "import json, sys; print(json.dumps([r for f in sys.argv[1:] for r in json.load(open(f))], indent=1))" "$RES"/*-s*.json > "$OUT/study.json"
+      collect_runs "$OUT/study.json" "$RES"/*-s*.json
     done
   done
 done

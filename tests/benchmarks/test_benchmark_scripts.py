@@ -1,6 +1,7 @@
 """The loop benchmarks run and print their comparison lines (a few steps each: these check that the
 scripts work, never how fast anything is; the figures come from running them in full)."""
 
+import json
 import re
 import subprocess
 import sys
@@ -93,8 +94,6 @@ def test_vision_full_jpeg_probe_recompresses_and_reports_it(tmp_path):
                "--label", "probe", "--out", str(out_json))  # fmt: skip
     assert re.search(r"JPEG quality 30 pass: training images RMSE \d+\.\d\d/255", out), out
     assert "probe cnn: test accuracy" in out and "last epoch's training loss" in out
-    import json
-
     (run,) = json.loads(out_json.read_text())
     assert run["jpeg_quality"] == 30 and run["jpeg_rmse_train"] > 0 and run["final_train_loss"] > 0
     bad = subprocess.run([sys.executable, str(REPO / "benchmarks/gpu/vision_full.py"), "--cache", str(cache), "--jpeg-quality", "101"],
