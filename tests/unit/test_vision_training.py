@@ -157,6 +157,9 @@ def test_generated_latex_has_only_vis_macros_and_no_empty_cells():
     names = [line.split("}")[0].removeprefix("\\newcommand{\\") for line in tex["values"].splitlines() if line.startswith("\\newcommand")]
     assert names and all(n.startswith("vis") and n.isalpha() for n in names)
     assert "\\newcommand{\\visVerdictOutperforms}{reproduced}" in tex["values"]
+    assert "pixels decoded from JPEG" in tex["values"], "the test runs are an unverified copy: the report says what that means"
+    verified = vision_tex(summary | {"data_status": "verified"}, vision_claims(summary), setting_rows(settings, [0, 1, 2]))
+    assert "matched the published checksums" in verified["values"] and "JPEG" not in verified["values"]
     assert "\\newcommand{\\visVerdictGrows}{not reproduced}" in tex["values"]
     assert tex["trend"].count("\\\\") == 5 and "6 weight layers" in tex["setting"]
     assert "MixUp" not in tex["setting"] and "stochastic depth" not in tex["setting"], "switched off: not mentioned"
