@@ -45,6 +45,22 @@ def test_vit_attention_with_sdpa_equals_the_explicit_softmax():
     assert torch.allclose(attn(x), manual, atol=1e-5)
 
 
+def test_vit_attention_under_cpu_bf16_autocast_is_the_same_attention_in_bf16():
+    torch.manual_seed(0)
+    attn = ViT(dim=32, depth=1, heads=2, dropout=0.5).blocks[0].attn
+    x = torch.randn(4, 65, 32, requires_grad=True)
+    reference = attn.eval()(x)  # fp32, F.scaled_dot_product_attention
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        fast = attn(x)
+        attn.train()
+        dropped_a, dropped_b = attn(x), attn(x)
+    assert fast.dtype == torch.bfloat16
+    assert torch.allclose(fast.float(), reference, atol=0.05, rtol=0.05), (fast.float() - reference).abs().max()
+    assert not torch.equal(dropped_a, dropped_b), "attention dropout should act in training under autocast too"
+    fast.float().sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
 def test_flops_of_the_vit_match_the_formula():
     d, depth, mlp, t, p = 16, 2, 32, 65, 4
     vit = ViT(dim=d, depth=depth, heads=2, mlp_ratio=mlp / d, patch_size=p)
