@@ -85,8 +85,8 @@ class Attention(nn.Module):
             # the same attention as explicit bf16 matrix products: on the CPU both bf16 kernels of
             # F.scaled_dot_product_attention are slow (flash ~8x slower backwards, math computes in
             # fp32), and running flash in fp32 costs casts; this makes the whole step 11-13% faster
-            probs = F.dropout(self._probs(q, k), p) if p else self._probs(q, k)
-            out = probs @ v
+            probs = self._probs(q, k)
+            out = (F.dropout(probs, p) if p else probs) @ v
         else:
             out = F.scaled_dot_product_attention(q, k, v, dropout_p=p)  # (B, h, N, d/h)
         return self.proj(out.transpose(1, 2).flatten(2))  # (B, N, D)
