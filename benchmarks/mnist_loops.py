@@ -4,8 +4,9 @@ metric classifier, ours against a tutorial loop, same model, same optimiser, sam
 
   ours        the package's loops: the images one float tensor in memory, a batch by indexing a
               permutation, corruption drawn for the whole batch, no host sync per step
-              (dlrepro.training.train_epoch; dlrepro.gan.classifier.train_classifier, with bf16
-              autocast and channels-last as config/config.yaml sets it: --no-classifier-bf16 for fp32)
+              (dlrepro.training.train_epoch; dlrepro.gan.classifier.train_classifier), with bf16
+              autocast and channels-last as config/config.yaml sets them (--[no-]ae-bf16,
+              --[no-]classifier-bf16 override it)
   naive       the loop most tutorials write: a torchvision-style Dataset that turns each uint8 image
               into a PIL image and then a tensor (transforms.ToTensor, per image), DataLoader(shuffle=True),
               `.to(device)` and `loss.item()` every step, the corruption drawn per batch
@@ -25,6 +26,7 @@ under the working directory when the pipeline has made it, else synthetic uint8 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
@@ -38,6 +40,8 @@ def main():
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, from: " + ", ".join(MODELS))
     parser.add_argument("--classifier-bf16", action=argparse.BooleanOptionalAction, default=True,
                         help="ours: train the classifier under bf16 autocast + channels-last (default: on, as the config)")
+    parser.add_argument("--ae-bf16", action=argparse.BooleanOptionalAction, default=False,
+                        help="ours: train the autoencoders under bf16 autocast + channels-last (default: off, as the config)")
     parser.add_argument("--mnist", help="MNIST training images (default: resources/mnist/mnist.npz if present, else synthetic)")
     args = parser.parse_args()
     models = args.models.split(",")
@@ -59,7 +63,8 @@ def main():
     from dlrepro.training import TorchAEConfig, build_model, corrupt, corruption, train_epoch
 
     torch.set_num_threads(1)
-    ae = TorchAEConfig()  # the package defaults: batch 128, Adam 1e-3, the config's noise levels
+    ae = TorchAEConfig()  # the package defaults: batch 128, Adam 1e-3, the config's noise levels, fp32
+    ours_ae = dataclasses.replace(ae, bf16=args.ae_bf16)
     classifier_batch, classifier_lr = 64, 1e-3  # config/config.yaml's gan.classifier
     default_cache = Path("resources/mnist/mnist.npz")
     source = args.mnist or (str(default_cache) if default_cache.exists() else None)
@@ -87,9 +92,9 @@ def main():
         def __getitem__(self, i):
             return self.to_tensor(Image.fromarray(raw[i], mode="L")).view(784), int(labels[i])
 
-    def fresh(name):
+    def fresh(name, config=ae):
         torch.manual_seed(0)
-        model = MnistClassifier(channels=(32, 64), hidden=128) if name == "classifier" else build_model(name, code_size=64, config=ae)
+        model = MnistClassifier(channels=(32, 64), hidden=128) if name == "classifier" else build_model(name, code_size=64, config=config)
         return model, torch.optim.Adam(model.parameters(), lr=classifier_lr if name == "classifier" else ae.learning_rate)
 
     def tutorial_step(name, model, opt, images, targets, gen):
@@ -143,16 +148,15 @@ def main():
             tic = time.process_time()
             train_classifier(x[: args.steps * classifier_batch].numpy(), y[: args.steps * classifier_batch].numpy(), *small, **kw)
             return args.steps / (time.process_time() - tic)
-        model, opt = fresh(name)
-        noise = corruption(name, ae)
-        gen = torch.Generator().manual_seed(1)
-        train_epoch(model, x[: args.warmup * ae.batch_size], batch_size=ae.batch_size, optimizer=opt, generator=gen, noise=noise)
+        model, opt = fresh(name, ours_ae)
+        kw = dict(batch_size=ae.batch_size, optimizer=opt, generator=torch.Generator().manual_seed(1), noise=corruption(name, ae), bf16=ours_ae.bf16)
+        train_epoch(model, x[: args.warmup * ae.batch_size], **kw)
         tic = time.process_time()
-        train_epoch(model, x[: args.steps * ae.batch_size], batch_size=ae.batch_size, optimizer=opt, generator=gen, noise=noise)
+        train_epoch(model, x[: args.steps * ae.batch_size], **kw)
         return args.steps / (time.process_time() - tic)
 
     print(f"CPU, 1 thread, torch {torch.__version__}; images: {source or 'synthetic'}; {args.steps} timed steps after {args.warmup}; "
-          f"classifier bf16: {args.classifier_bf16}")
+          f"autoencoders bf16: {args.ae_bf16}; classifier bf16: {args.classifier_bf16}")
     print(f"{'model':<20} {'ours steps/s':>13} {'naive steps/s':>14} {'ratio':>7} {'model only':>11} {'ceiling':>8}")
     for name in models:
         a, b, c = ours(name), naive(name), model_only(name)

@@ -42,6 +42,7 @@ class TorchAEConfig:
     conv_channels: tuple[int, int] = (16, 32)  # channels of the two stride-2 convolutions
     vae_hidden: int = 400  # hidden units of the VAE's encoder and decoder
     noise: dict = field(default_factory=lambda: {"gaussian": 0.5, "mask": 0.5})  # corruption levels
+    bf16: bool = False  # train under CPU bf16 autocast (conv weights channels-last); scored in fp32
 
     @classmethod
     def from_dict(cls, d: dict) -> "TorchAEConfig":
@@ -73,12 +74,15 @@ def corrupt(x: torch.Tensor, kind: str | None, level: float, generator: torch.Ge
 
 
 def build_model(name: str, *, code_size: int, config: TorchAEConfig) -> torch.nn.Module:
+    """Model `name`, its convolution weights channels-last when `config.bf16` (oneDNN's fast bf16 layout)."""
     arch, _ = AE_MODELS[name]
     if arch == "basic":
-        return BasicAutoencoder(code_size=code_size)
-    if arch == "conv":
-        return ConvAutoencoder(code_size=code_size, channels=config.conv_channels)
-    return VariationalAutoencoder(hidden_dim=config.vae_hidden, code_size=code_size)
+        model = BasicAutoencoder(code_size=code_size)
+    elif arch == "conv":
+        model = ConvAutoencoder(code_size=code_size, channels=config.conv_channels)
+    else:
+        model = VariationalAutoencoder(hidden_dim=config.vae_hidden, code_size=code_size)
+    return model.to(memory_format=torch.channels_last) if config.bf16 else model
 
 
 def _loss(model, inputs, targets, generator):
@@ -87,15 +91,17 @@ def _loss(model, inputs, targets, generator):
     return F.mse_loss(model(inputs), targets)
 
 
-def train_epoch(model, x, *, batch_size, optimizer, generator, noise=(None, 0.0), guard=None) -> float:
+def train_epoch(model, x, *, batch_size, optimizer, generator, noise=(None, 0.0), guard=None, bf16=False) -> float:
     """One pass over `x` in shuffled minibatches; the mean training loss. `guard` (a FiniteGuard)
-    records the first step whose loss is not finite, without a host sync."""
+    records the first step whose loss is not finite, without a host sync. `bf16`: the forward pass
+    under CPU bfloat16 autocast (weights, gradients and Adam's state stay float32)."""
     model.train()
     perm = torch.randperm(len(x), generator=generator)
     total, n = 0.0, 0
     for i in range(0, len(x), batch_size):
         clean = x[perm[i : i + batch_size]]
-        loss = _loss(model, corrupt(clean, noise[0], noise[1], generator), clean, generator)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = _loss(model, corrupt(clean, noise[0], noise[1], generator), clean, generator)
         if guard is not None:
             guard.observe(loss)
         optimizer.zero_grad(set_to_none=True)
@@ -161,7 +167,7 @@ def train_autoencoder(
     log.info("%s: %d parameters, code size %d", name, parameter_count(model), code_size)
     guard = FiniteGuard(what=name)
     for epoch in range(done + 1, config.epochs + 1):
-        train_loss = train_epoch(model, xt, batch_size=config.batch_size, optimizer=optimizer, generator=gen, noise=noise, guard=guard)
+        train_loss = train_epoch(model, xt, batch_size=config.batch_size, optimizer=optimizer, generator=gen, noise=noise, guard=guard, bf16=config.bf16)
         guard.check(epoch)  # names the epoch and step of a NaN/inf loss
         row = {"epoch": epoch, "train_loss": train_loss, "test_mse": evaluate_mse(model, xv, test_inputs), "seconds": time.perf_counter() - start}
         history.append(row)
@@ -170,7 +176,7 @@ def train_autoencoder(
     metrics = {
         "model": name, "seed": seed, "code_size": code_size, "parameters": parameter_count(model),
         "test_mse": history[-1]["test_mse"], "seconds": time.perf_counter() - start,
-        "train_examples": len(x_train), "test_examples": len(x_test),
+        "train_examples": len(x_train), "test_examples": len(x_test), "bf16": config.bf16,
     }  # fmt: skip
     to_u8 = lambda t: np.clip(np.rint(t.numpy() * 255), 0, 255).astype(np.uint8)  # noqa: E731
     with torch.no_grad():

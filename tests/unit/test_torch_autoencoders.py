@@ -116,6 +116,9 @@ def test_models_summary_verdicts():
     assert summary["claims"]["tradeoff"]["holds"]
     tex = autoencoder_models_tex(summary)
     assert "\\newcommand{\\aeConvVerdict}{reproduced}" in tex["values"]
+    assert "\\newcommand{\\aeTorchPrecision}{in float32}" in tex["values"]
+    bf16_runs = [dict(r, bf16=True) for r in runs]
+    assert "{under bfloat16 autocast" in autoencoder_models_tex(summarize_autoencoder_models(bf16_runs, tuned, paper, code_size=16))["values"]
     worse = [dict(r, test_mse=r["test_mse"] * 3) if r["model"] == "conv" else r for r in runs]
     assert not summarize_autoencoder_models(worse, tuned, paper, code_size=16)["claims"]["conv_better"]["holds"]
 
@@ -132,3 +135,31 @@ def test_a_nan_loss_stops_training_naming_the_epoch_and_step():
     config = TorchAEConfig(epochs=2, batch_size=16, learning_rate=1e-3)
     with pytest.raises(NonFiniteLossError, match=r"epoch 1, step \d+"):
         train_autoencoder("basic", x, x[:16], x[:4], config=config, code_size=8, seed=0)
+
+
+@pytest.mark.parametrize("name", ["conv", "vae"])
+def test_bf16_training_computes_in_bf16_and_learns_as_fp32_does(name):
+    """bf16: the forward pass runs in bfloat16 (its losses differ from fp32's in the low digits), the
+    weights stay float32, and the test error after training is close to the fp32 run's."""
+    rng = np.random.default_rng(0)
+    x = (rng.random((512, 4)) @ rng.random((4, 784)) > 1.0).astype(np.float32)
+    common = dict(epochs=3, batch_size=32, learning_rate=3e-3, conv_channels=(4, 8), vae_hidden=32)
+    runs = {}
+    for bf16 in (False, True):
+        config = TorchAEConfig(**common, bf16=bf16)
+        runs[bf16] = train_autoencoder(name, x[:448], x[448:], x[:4], code_size=4, config=config, seed=0)
+    (fp32, fp32_history, _), (bf16, bf16_history, _) = runs[False], runs[True]
+    assert bf16["bf16"] and not fp32["bf16"]
+    assert bf16_history[0]["train_loss"] != fp32_history[0]["train_loss"], "the bf16 run did not compute in bf16"
+    assert bf16_history[-1]["train_loss"] < bf16_history[0]["train_loss"]
+    assert bf16["test_mse"] == pytest.approx(fp32["test_mse"], rel=0.15)
+
+
+def test_bf16_conv_model_is_channels_last_with_float32_weights():
+    from dlrepro.training import build_model
+
+    model = build_model("conv", code_size=8, config=TorchAEConfig(conv_channels=(4, 8), bf16=True))
+    conv = model.encoder[0].weight
+    assert conv.dtype == torch.float32 and conv.is_contiguous(memory_format=torch.channels_last)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert model.encoder[0](torch.rand(2, 1, 28, 28)).dtype == torch.bfloat16

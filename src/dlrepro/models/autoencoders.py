@@ -99,7 +99,7 @@ class VariationalAutoencoder(nn.Module):
 
 def vae_loss(model: VariationalAutoencoder, x: torch.Tensor, generator=None) -> torch.Tensor:
     """Negative ELBO per image (nats), averaged over the batch: Bernoulli NLL + KL(q(z|x) || N(0, I))."""
-    mu, logvar = model.encode(x)
+    mu, logvar = (t.float() for t in model.encode(x))  # the KL term in fp32 under bf16 autocast too
     logits = model.decode_logits(model.sample_latent(mu, logvar, generator))
     nll = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
     kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
