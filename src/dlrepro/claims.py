@@ -74,7 +74,8 @@ def autoencoder_claims(summary: dict, models: dict) -> list[dict]:
             "section": "1.5",
             "claim": "Convolutional autoencoders suit images better than fully connected ones.",
             "metric": f"conv minus basic test MSE at code size {models['code_size']}, paired by seed",
-            "criterion": "95% CI entirely below zero",
+            "criterion": "95% CI entirely below zero (reproduced); entirely above zero (not reproduced); otherwise, "
+            "or with one seed, inconclusive",
             "measured": _pm(conv["difference"]) if conv else "not run (conv or basic missing from the config)",
             "verdict": _verdict(conv["holds"] if conv else None),
         }

@@ -63,6 +63,9 @@ def test_autoencoder_claims_follow_the_computed_criteria():
     rows = {r["id"]: r for r in autoencoder_claims(*_ae_summaries(0.001, loses=False, tradeoff=False))}
     assert rows["ae-recognisable"]["verdict"] == "not reproduced" and rows["ae-conv-better"]["verdict"] == "not reproduced"
     assert rows["ae-tradeoff"]["verdict"] == "not reproduced"
+    summary, models = _ae_summaries(-0.005)
+    models["claims"]["conv_better"]["holds"] = None  # a CI that contains zero
+    assert {r["id"]: r for r in autoencoder_claims(summary, models)}["ae-conv-better"]["verdict"] == "inconclusive"
     rows = {r["id"]: r for r in autoencoder_claims(*_ae_summaries(None))}
     assert rows["ae-conv-better"]["verdict"] == "inconclusive" and "not run" in rows["ae-conv-better"]["measured"]
 
