@@ -38,7 +38,7 @@ def fmt(x: float, digits: int = 4) -> str:
 def fmt_ci(stat: dict, digits: int = 4) -> str:
     """'mean \\pm ci', both to the decimal of the interval's second significant digit.
 
-    A single seed has no interval: just the mean, to `digits` significant places.
+    A single seed (or an interval that is not finite) gives just the mean, formatted by `fmt`.
     """
     mean, half = stat["mean"], stat["ci95"]
     if stat["n"] < 2 or not math.isfinite(half):
