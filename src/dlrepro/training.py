@@ -36,7 +36,7 @@ AE_MODELS = {
 
 @dataclass(frozen=True)
 class TorchAEConfig:
-    epochs: int = 5  # passes over the training set
+    epochs: int = 3  # passes over the training set (config/config.yaml's CPU budget)
     batch_size: int = 128  # images per Adam step
     learning_rate: float = 1e-3  # Adam step size
     conv_channels: tuple[int, int] = (16, 32)  # channels of the two stride-2 convolutions
