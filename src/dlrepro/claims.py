@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from dlrepro.report import latex_escape, macro
+from dlrepro.report import holds_verdict, latex_escape, macro
 
 __all__ = ["FIELDS", "VERDICTS", "ClaimsError", "check_claims", "autoencoder_claims", "claims_table_tex", "claims_values_tex"]
 
@@ -39,10 +39,6 @@ def check_claims(rows: list[dict], source: str = "claims") -> list[dict]:
     return rows
 
 
-def _verdict(holds: bool | None) -> str:
-    return "inconclusive" if holds is None else ("reproduced" if holds else "not reproduced")
-
-
 def _pm(stat: dict, digits: int = 4) -> str:
     """'mean +- ci' in plain text (claims.json is read by people and by the HTML report too)."""
     if stat["n"] < 2 or stat["ci95"] != stat["ci95"]:
@@ -64,7 +60,7 @@ def autoencoder_claims(summary: dict, models: dict) -> list[dict]:
             "criterion": "upper 95% CI bound below the mean-image baseline (structure kept) and mean above "
             "PCA with the same code size (detail lost)",
             "measured": f"{_pm(default)}; mean image {base['mean_image_mse']:.4g}; PCA {base['pca_mse']:.4g}",
-            "verdict": _verdict(claim["keeps_structure"] and claim["loses_detail"]),
+            "verdict": holds_verdict(claim["keeps_structure"] and claim["loses_detail"]),
         }
     ]
     conv = models["claims"].get("conv_better")
@@ -77,7 +73,7 @@ def autoencoder_claims(summary: dict, models: dict) -> list[dict]:
             "criterion": "95% CI entirely below zero (reproduced); entirely above zero (not reproduced); otherwise, "
             "or with one seed, inconclusive",
             "measured": _pm(conv["difference"]) if conv else "not run (conv or basic missing from the config)",
-            "verdict": _verdict(conv["holds"] if conv else None),
+            "verdict": holds_verdict(conv["holds"] if conv else None),
         }
     )
     rows.append(
@@ -88,7 +84,7 @@ def autoencoder_claims(summary: dict, models: dict) -> list[dict]:
             "metric": "mean test MSE against code size, basic and convolutional models and PCA",
             "criterion": "falls strictly as the code grows, for every model",
             "measured": "; ".join(f"{m}: {'falls' if ok else 'does not fall'}" for m, ok in models["claims"]["tradeoff"]["per_model"].items()),
-            "verdict": _verdict(models["claims"]["tradeoff"]["holds"]),
+            "verdict": holds_verdict(models["claims"]["tradeoff"]["holds"]),
         }
     )
     return check_claims(rows, "autoencoder claims")

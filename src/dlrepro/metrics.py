@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["psnr", "mean_image_mse", "pca_mse", "t_quantile_975", "mean_ci"]
+__all__ = ["psnr", "mean_image_mse", "pca_mse", "t_quantile_975", "mean_ci", "ci_verdict"]
 
 # two-sided 95% Student-t quantiles t_{0.975, df}, df = 1..30 (standard tables)
 _T975 = (
@@ -62,3 +62,17 @@ def mean_ci(values) -> dict:
         return {"mean": mean, "ci95": float("nan"), "n": 1}
     half = t_quantile_975(v.size - 1) * float(v.std(ddof=1)) / math.sqrt(v.size)
     return {"mean": mean, "ci95": half, "n": int(v.size)}
+
+
+def ci_verdict(stat: dict | None, threshold: float = 0.0, *, above: bool = True) -> str:
+    """The three-way verdict on a claim that a quantity lies above `threshold` (below it when `above`
+    is False): `reproduced` if the whole 95% CI of `stat` lies on the claimed side, `not reproduced` if
+    it lies wholly on the other, else `inconclusive`; so is a single seed (no interval) or no `stat`."""
+    if stat is None or stat["n"] < 2 or not math.isfinite(stat["ci95"]):
+        return "inconclusive"
+    low, high = stat["mean"] - stat["ci95"], stat["mean"] + stat["ci95"]
+    if (low > threshold) if above else (high < threshold):
+        return "reproduced"
+    if (high < threshold) if above else (low > threshold):
+        return "not reproduced"
+    return "inconclusive"

@@ -8,7 +8,8 @@ import torch
 
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.vision.report import setting_rows, vision_tex
-from dlrepro.vision.study import slope, summarize_vision, verdict_from_ci, vision_claims
+from dlrepro.metrics import ci_verdict
+from dlrepro.vision.study import slope, summarize_vision, vision_claims
 from dlrepro.vision.training import TrainConfig, train_classifier
 
 torch.set_num_threads(1)
@@ -111,10 +112,10 @@ def test_mixup_and_cutmix_train_and_learn():
 
 
 def test_verdict_needs_the_whole_interval_on_one_side_of_zero():
-    assert verdict_from_ci({"mean": 0.05, "ci95": 0.02, "n": 3}) == "reproduced"
-    assert verdict_from_ci({"mean": -0.05, "ci95": 0.02, "n": 3}) == "not reproduced"
-    assert verdict_from_ci({"mean": 0.01, "ci95": 0.02, "n": 3}) == "inconclusive"
-    assert verdict_from_ci({"mean": 0.3, "ci95": float("nan"), "n": 1}) == "inconclusive"
+    assert ci_verdict({"mean": 0.05, "ci95": 0.02, "n": 3}) == "reproduced"
+    assert ci_verdict({"mean": -0.05, "ci95": 0.02, "n": 3}) == "not reproduced"
+    assert ci_verdict({"mean": 0.01, "ci95": 0.02, "n": 3}) == "inconclusive"
+    assert ci_verdict({"mean": 0.3, "ci95": float("nan"), "n": 1}) == "inconclusive"
 
 
 def _runs(gap_at):

@@ -10,7 +10,7 @@ import logging
 
 import numpy as np
 
-from dlrepro.metrics import mean_ci
+from dlrepro.metrics import ci_verdict, mean_ci
 from dlrepro.sequence.data import build_vocab, char_corpus, make_sentence_set, stratified_split, tokenize
 
 __all__ = ["split_sentences", "run_sentiment", "run_char_lm", "run_throughput"]
@@ -162,17 +162,6 @@ def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dic
 
 
 # ---- the claims of §3.2: criteria fixed before looking, verdicts computed ------------------------
-
-
-def ci_verdict(stat: dict | None, threshold: float = 0.0) -> str:
-    """`reproduced` if the whole 95% CI lies above `threshold`, `not reproduced` if below, else `inconclusive`."""
-    if stat is None or stat["n"] < 2 or not np.isfinite(stat["ci95"]):
-        return "inconclusive"
-    if stat["mean"] - stat["ci95"] > threshold:
-        return "reproduced"
-    if stat["mean"] + stat["ci95"] < threshold:
-        return "not reproduced"
-    return "inconclusive"
 
 
 def combine_verdicts(verdicts) -> str:

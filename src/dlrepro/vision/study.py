@@ -13,9 +13,9 @@ from collections import defaultdict
 import numpy as np
 
 from dlrepro.data.prepare import load_cache
-from dlrepro.metrics import mean_ci
+from dlrepro.metrics import ci_verdict, mean_ci
 
-__all__ = ["load_vision_data", "run_vision", "summarize_vision", "verdict_from_ci", "vision_claims", "slope"]
+__all__ = ["load_vision_data", "run_vision", "summarize_vision", "vision_claims", "slope"]
 
 MODEL_NAMES = {"cnn": "CNN (ResNet)", "vit": "ViT"}
 
@@ -64,20 +64,6 @@ def slope(x, y) -> float:
     """Least-squares slope of y on x."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     return float(np.polyfit(x, y, 1)[0])
-
-
-def verdict_from_ci(stat: dict) -> str:
-    """'reproduced' when the 95% CI lies above 0, 'not reproduced' when below, else 'inconclusive'.
-
-    A single value (no interval) is inconclusive.
-    """
-    if stat["n"] < 2 or not math.isfinite(stat["ci95"]):
-        return "inconclusive"
-    if stat["mean"] - stat["ci95"] > 0:
-        return "reproduced"
-    if stat["mean"] + stat["ci95"] < 0:
-        return "not reproduced"
-    return "inconclusive"
 
 
 def summarize_vision(runs: list[dict]) -> dict:
@@ -137,7 +123,7 @@ def vision_claims(summary: dict) -> list[dict]:
         "claim": "Vision Transformers outperform CNNs in image recognition (self-attention captures global dependencies)",
         "metric": f"test accuracy of the ViT minus the CNN on CIFAR-10, trained from scratch on {100 * full:g}% of the training set, paired by seed",
         "criterion": "reproduced if the 95% CI of the ViT-minus-CNN accuracy lies above 0; not reproduced if it lies below 0; else inconclusive",
-        "measured": _pp(gap), "verdict": verdict_from_ci(gap),
+        "measured": _pp(gap), "verdict": ci_verdict(gap),
     }]  # fmt: skip
     trend = summary["trend"]
     if trend is not None:
@@ -150,7 +136,7 @@ def vision_claims(summary: dict) -> list[dict]:
             "criterion": "reproduced if the 95% CI of the slope lies above 0 (the gap rises with data); "
                          "not reproduced if below 0; else inconclusive",
             "measured": f"{_pp(s)} per tenfold data; gap change {100 * trend['smallest_fraction']:g}% -> {100 * trend['full_fraction']:g}%: {_pp(trend['gap_change'])}",
-            "verdict": verdict_from_ci(s),
+            "verdict": ci_verdict(s),
         })  # fmt: skip
     if summary["data_status"] != "verified":
         for row in rows:
