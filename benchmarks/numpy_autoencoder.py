@@ -4,13 +4,15 @@ Compares, in one run and on the same batches:
   ours   dlrepro's NumPy step (hand-written forward/backward, tanh-form sigmoid)
   naive  the same step written the usual way (exp-based sigmoid with np.where, float64 loss sum)
   torch  the same model and plain SGD step in PyTorch on the CPU (autograd)
-Target (issue 9): ours within 1.2x of torch.
+Target (issue 9): ours within 1.2x of torch. The header names NumPy's BLAS kernel: the NumPy steps are
+as fast as it is. OpenBLAS picks it from the CPU unless OPENBLAS_CORETYPE names one; compare kernels
+with e.g. `OPENBLAS_CORETYPE=Haswell python benchmarks/numpy_autoencoder.py` and
+`env -u OPENBLAS_CORETYPE python benchmarks/numpy_autoencoder.py`.
 
     python benchmarks/numpy_autoencoder.py [--steps 100] [--threads 1]
 """
 
 import argparse
-import os
 import time
 
 
@@ -19,8 +21,9 @@ def main():
     parser.add_argument("--steps", type=int, default=100, help="timed steps per variant (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default: %(default)s)")
     args = parser.parse_args()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
+    from dlrepro.blas import blas_description, configure_blas
+
+    configure_blas(args.threads)  # before NumPy loads its BLAS, as the pipeline's NumPy jobs do
 
     import numpy as np
     import torch
@@ -77,7 +80,7 @@ def main():
         for i in range(args.steps):
             step(data[i % len(data)])
         results[name] = args.steps / (time.perf_counter() - t)
-    print(f"threads={args.threads}, batch 1024, {args.steps} steps each")
+    print(f"threads={args.threads}, batch 1024, {args.steps} steps each; NumPy's BLAS: {blas_description()}")
     for name, rate in results.items():
         print(f"  {name:6s} {rate:8.1f} steps/s")
     print(f"ours / naive : {results['ours'] / results['naive']:.2f}x")

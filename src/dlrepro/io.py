@@ -66,6 +66,9 @@ def log_header(**settings) -> None:
     """Record what a run used: its settings, and the versions of the libraries that matter."""
     import numpy
 
+    from dlrepro.blas import blas_description
+
     log.info("python %s, numpy %s, %s %s", platform.python_version(), numpy.__version__, platform.system(), platform.machine())
+    log.info("NumPy's BLAS: %s", blas_description())
     for key, value in settings.items():
         log.info("  %s = %r", key, value)

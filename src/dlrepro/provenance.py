@@ -8,6 +8,8 @@ import platform
 import subprocess
 from importlib import metadata
 
+from dlrepro.blas import blas_description
+
 __all__ = ["environment"]
 
 
@@ -56,6 +58,7 @@ def environment(repo_dir: str) -> dict:
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "gpu": _gpu(),
+        "blas": blas_description(threads=False),  # the kernel; each job sets its own thread count
         "python": platform.python_version(),
         "versions": {p: _version(p) for p in ("numpy", "snakemake", "torch", "torchvision", "dlrepro")},
         "git_commit": commit or "unknown (not a git checkout)",

@@ -62,6 +62,12 @@ def test_mnist_loops_cover_every_autoencoder_and_the_classifier(tmp_path):
     assert result.returncode == 2 and "unknown model 'gan'" in result.stderr
 
 
+def test_numpy_autoencoder_names_its_blas_and_prints_the_torch_ratio():
+    out = _run(str(REPO / "benchmarks/numpy_autoencoder.py"), "--steps", "2")
+    assert "NumPy's BLAS: " in out.splitlines()[0], out
+    assert re.search(r"torch / ours : \d+\.\d\dx", out) and re.search(r"ours / naive : \d+\.\d\dx", out), out
+
+
 def test_checkpoint_cost_prints_size_and_time_of_both_models():
     out = _run(str(REPO / "benchmarks/checkpoint_cost.py"), "--config", str(REPO / "config/config.yaml"), "--repeats", "1")
     rows = [ln.split() for ln in out.splitlines() if ln.split() and ln.split()[0] in ("cnn", "vit")]

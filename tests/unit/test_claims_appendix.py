@@ -88,3 +88,15 @@ def test_benchmarks_are_read_per_rule_and_credited_to_their_study(tmp_path):
 def test_config_hash_ignores_key_order_but_not_values():
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
     assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+def test_the_environment_names_numpys_blas_and_the_report_prints_it(tmp_path):
+    from dlrepro.appendix import environment_tex
+    from dlrepro.provenance import environment
+
+    env = environment(str(tmp_path))  # not a git checkout: the commit is "unknown"
+    assert env["blas"] and "thread" not in env["blas"], "the kernel only: each job sets its own threads"
+    tex = environment_tex(env, config_name="config.yaml", config_digest="abc", seeds=[0], total_seconds=60)
+    assert "\\newcommand{\\runBlas}{" + env["blas"].split()[0] in tex, tex
+    del env["blas"]  # an environment.json written before the BLAS was recorded
+    assert "not recorded" in environment_tex(env, config_name="c", config_digest="d", seeds=[0], total_seconds=1)

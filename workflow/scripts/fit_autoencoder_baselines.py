@@ -1,9 +1,8 @@
 """Baselines that give the autoencoder's error a scale: the mean image, and PCA of the same code size."""
 
-import os
+from dlrepro.blas import configure_blas
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(snakemake.threads)  # before NumPy loads its BLAS
+configure_blas(snakemake.threads)  # before NumPy loads its BLAS
 
 from dlrepro.autoencoder_study import fit_baselines, load_autoencoder_data
 from dlrepro.io import log_header, read_json, setup_logging, write_json

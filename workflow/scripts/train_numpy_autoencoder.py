@@ -4,11 +4,11 @@ Resumable: the state is saved every epoch to .checkpoint.npz beside the outputs 
 Snakemake keeps it when a killed job reruns) and removed once the outputs are written.
 """
 
-import os
 from pathlib import Path
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(snakemake.threads)  # before NumPy loads its BLAS
+from dlrepro.blas import configure_blas
+
+configure_blas(snakemake.threads)  # before NumPy loads its BLAS
 
 import numpy as np
 
