@@ -38,8 +38,9 @@ def main():
     parser.add_argument("--steps", type=int, default=100, help="timed steps per loop (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps before (default: %(default)s)")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, from: " + ", ".join(MODELS))
-    parser.add_argument("--classifier-bf16", action=argparse.BooleanOptionalAction, default=True,
-                        help="ours: train the classifier under bf16 autocast + channels-last (default: on, as the config)")
+    parser.add_argument("--classifier-bf16", action=argparse.BooleanOptionalAction, default=None,
+                        help="ours: train the classifier under bf16 autocast + channels-last (default: as the config's "
+                             "auto, on where the CPU computes bf16)")
     parser.add_argument("--ae-bf16", action=argparse.BooleanOptionalAction, default=False,
                         help="ours: train the autoencoders under bf16 autocast + channels-last (default: off, as the config)")
     parser.add_argument("--mnist", help="MNIST training images (default: resources/mnist/mnist.npz if present, else synthetic)")
@@ -57,10 +58,14 @@ def main():
     from torchvision import transforms
 
     from dlrepro.data.formats import read_idx
+    from dlrepro.device import resolve_bf16
     from dlrepro.gan.classifier import train_classifier
     from dlrepro.gan.models import MnistClassifier
     from dlrepro.models.autoencoders import VariationalAutoencoder, vae_loss
     from dlrepro.training import TorchAEConfig, build_model, corrupt, corruption, train_epoch
+
+    if args.classifier_bf16 is None:
+        args.classifier_bf16 = resolve_bf16("auto")  # as config/config.yaml's gan.classifier.bf16
 
     torch.set_num_threads(1)
     ae = TorchAEConfig()  # the package defaults: batch 128, Adam 1e-3, the config's noise levels, fp32

@@ -33,13 +33,14 @@ from torchvision import transforms
 
 from dlrepro.device import pick_device
 from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD
+from dlrepro.device import resolve_bf16
 from dlrepro.vision.models import build_model, parameter_count
 from dlrepro.vision.training import TrainConfig, make_optimizer, train_classifier
 
 # model sizes: `small` = config/config.yaml (CPU), `full` = config/full.yaml (ResNet-18, 6.3M-parameter ViT)
 # and the fast paths each config turns on (its `vision.fast` block)
 FAST = {
-    "small": {"bf16": True, "channels_last": True, "compile": False},
+    "small": {"bf16": "auto", "channels_last": True, "compile": False},
     "full": {"bf16": True, "channels_last": True, "compile": True},
 }
 SIZES = {
@@ -144,6 +145,7 @@ def main():
     fast = {"data_on_device": args.data_on_device or device.type == "cuda"}
     for key, value in FAST[args.size].items():
         fast[key] = value if getattr(args, key) is None else getattr(args, key)
+    fast["bf16"] = resolve_bf16(fast["bf16"], device)  # the config's `auto`: on where the device computes bf16
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} thread(s)"
     print(f"device: {name}; torch {torch.__version__}; batch {args.batch_size}, {args.steps} timed steps; ours: {fast}")
     print(f"{'model':<6} {'params':>10} {'naive img/s':>12} {'ours img/s':>12} {'ratio':>7} {'model only':>11} {'ceiling':>8}")

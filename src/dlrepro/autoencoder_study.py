@@ -51,9 +51,10 @@ def run_torch_ae(
     `dlrepro.checkpoint`); the caller removes the file (`remove_checkpoint`) after writing the outputs.
     """
     from dlrepro.checkpoint import Checkpointer  # torch loads only when needed
+    from dlrepro.device import resolve_bf16
     from dlrepro.training import TorchAEConfig, train_autoencoder
 
-    config = TorchAEConfig.from_dict(settings)
+    config = TorchAEConfig.from_dict({**settings, "bf16": resolve_bf16(settings.get("bf16", False))})
     checkpoint = Checkpointer(checkpoint_path, _run_settings(data, name=name, settings=settings, code_size=code_size, seed=seed))
     metrics, history, arrays = train_autoencoder(
         name, data.x_train, data.x_test, data.digits, code_size=code_size, config=config, seed=seed, checkpoint=checkpoint

@@ -37,9 +37,11 @@ AE_MODELS = "['basic', 'conv', 'denoising_gaussian', 'denoising_mask', 'vae']"
          "'example.org/kmnist/' does not match '^https?://'", "['idx_datasets']['kmnist']['base_urls'][0]"),
         # the schema excerpt in the message lists the allowed values
         ({"data_checksums": 1}, "1 is not of type 'string'", "['data_checksums']", "'enum': ['strict', 'warn']"),
+        ({"vision": {"fast": {"bf16": "yes"}}}, "'yes' is not one of [True, False, 'auto']", "['fast']['bf16']"),
     ]],
     ids=["seeds-wrong-type", "seed-negative", "epochs-wrong-type", "batch-size-0", "torch-lr-negative", "numpy-epochs-0",
-         "unknown-ae-model", "retries-0", "idx-name-not-a-wildcard-value", "idx-url-without-scheme", "checksums-wrong-type"],
+         "unknown-ae-model", "retries-0", "idx-name-not-a-wildcard-value", "idx-url-without-scheme", "checksums-wrong-type",
+         "bf16-not-true-false-or-auto"],
 )  # fmt: skip
 def test_bad_config_stops_before_any_job_naming_key_and_allowed_values(tmp_path, override, problem, key, allowed):
     empty = tmp_path / "no-data"

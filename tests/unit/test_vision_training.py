@@ -170,6 +170,31 @@ def test_generated_latex_has_only_vis_macros_and_no_empty_cells():
     assert "MixUp (alpha 0.8), CutMix (alpha 1)" in rows["augmentation"] and "stochastic depth 0.1" in rows["ViT"]
 
 
+def test_the_fast_paths_row_says_what_bf16_auto_chose():
+    from dlrepro.vision.report import _fast_paths
+
+    fast = {"data_on_device": True, "bf16": "auto", "channels_last": True, "compile": False}
+    assert _fast_paths(fast, True) == "data on device, bf16 (auto), channels last"
+    assert _fast_paths(fast, False) == "data on device, channels last, no bf16 (auto: the device has no bf16 arithmetic)"
+    assert "some machines only" in _fast_paths(fast, "mixed")
+    off = {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False}
+    assert _fast_paths(off, None) == "none (CPU)"
+    assert _fast_paths(off | {"bf16": True}, None) == "bf16", "runs from before bf16 was recorded: the config says"
+
+
+def test_a_run_records_the_bf16_that_auto_resolved_to(monkeypatch):
+    from dlrepro.vision.study import run_vision
+
+    settings = {"train": {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0}, "fast": {"bf16": "auto"},
+                "cnn": {**ARCH["cnn"], "num_classes": 4, "learning_rate": 0.05, "weight_decay": 5e-4}}  # fmt: skip
+    monkeypatch.setattr("dlrepro.device.cpu_has_bf16", lambda: False)
+    runs = [run_vision(_data(), "cnn", settings, seed=0)[0]]
+    assert runs[0]["bf16"] is False and summarize_vision(runs)["bf16"] is False
+    monkeypatch.setattr("dlrepro.device.cpu_has_bf16", lambda: True)
+    runs.append(run_vision(_data(), "cnn", settings, seed=1)[0])
+    assert runs[1]["bf16"] is True and summarize_vision(runs)["bf16"] == "mixed"
+
+
 def test_a_model_can_override_the_shared_optimizer_family():
     from dlrepro.vision.study import run_vision
 

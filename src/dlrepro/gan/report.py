@@ -172,7 +172,7 @@ def setting_rows(settings: dict, seeds: list[int], classifier: dict) -> dict[str
         "images": "MNIST scaled to [0, 1]",
         "scored per epoch / at the end": f"{e['samples_per_epoch']} / {e['final_samples']} generated images",
         "metric classifier": f"CNN {c['channels'][0]}-{c['channels'][1]} channels, {c['hidden']} features, "
-                             f"{c['epochs']} epochs{' (bf16 autocast)' if c.get('bf16') else ''}; test accuracy {classifier['test_accuracy']:.4f}",
+                             f"{c['epochs']} epochs{' (bf16 autocast)' if classifier.get('bf16', c.get('bf16') is True) else ''}; test accuracy {classifier['test_accuracy']:.4f}",
         "seeds": ", ".join(map(str, seeds)),
     }  # fmt: skip
 

@@ -15,6 +15,7 @@ import torch
 
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.data.prepare import load_cache
+from dlrepro.device import resolve_bf16
 from dlrepro.gan.classifier import reference_points, train_classifier
 from dlrepro.gan.metrics import linear_probe, sample_quality
 from dlrepro.gan.models import BiGAN, MnistClassifier
@@ -65,7 +66,7 @@ def run_classifier(data: GanData, settings: dict, *, sample_sizes: list[int], se
     c = settings
     model, metrics = train_classifier(data.x_train, data.y_train, data.x_test, data.y_test, epochs=c["epochs"],
                                       batch_size=c["batch_size"], learning_rate=c["learning_rate"],
-                                      channels=c["channels"], hidden=c["hidden"], seed=seed, bf16=c["bf16"])  # fmt: skip
+                                      channels=c["channels"], hidden=c["hidden"], seed=seed, bf16=resolve_bf16(c["bf16"]))  # fmt: skip
     refs, stats = reference_points(model, data.x_train, data.x_test, sample_sizes=sample_sizes)
     metrics.update(refs, seed=seed, channels=list(c["channels"]), hidden=c["hidden"])
     metrics["meets_min_accuracy"] = metrics["test_accuracy"] >= c["min_accuracy"]

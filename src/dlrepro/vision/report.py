@@ -12,14 +12,27 @@ def _pct(stat: dict) -> str:
     return fmt_ci({"mean": 100 * stat["mean"], "ci95": 100 * stat["ci95"], "n": stat["n"]}, 3)
 
 
-def setting_rows(settings: dict, seeds: list[int]) -> dict[str, str]:
-    """The study's configuration in words, for the settings table."""
+def _fast_paths(fast: dict, bf16_used) -> str:
+    """The fast paths that were on; bf16 as the runs recorded it (`bf16_used`) where the config left it to `auto`."""
+    bf16 = fast["bf16"] if bf16_used is None else bf16_used
+    on = [k.replace("_", " ") for k in ("data_on_device", "channels_last", "compile") if fast[k] is True]
+    if bf16 is True:
+        on.insert(1 if fast["data_on_device"] is True else 0, "bf16" + (" (auto)" if fast["bf16"] == "auto" else ""))
+    elif bf16 == "mixed":
+        on.append("bf16 on some machines only (auto)")
+    elif fast["bf16"] == "auto":
+        on.append("no bf16 (auto: the device has no bf16 arithmetic)")
+    return ", ".join(on) or "none (CPU)"
+
+
+def setting_rows(settings: dict, seeds: list[int], *, bf16_used=None) -> dict[str, str]:
+    """The study's configuration in words, for the settings table; `bf16_used`: what the runs recorded
+    (the summary's `bf16`), which `fast.bf16: auto` leaves to the hardware."""
     t, f, cnn, vit = settings["train"], settings["fast"], settings["cnn"], settings["vit"]
     depth = 2 + 2 * sum(cnn["blocks"])  # stem + 2 convolutions per block + head
     names = {"adamw": "AdamW", "sgd": "SGD, Nesterov momentum"}
     family = {m: names[t["optimizer"] if b.get("optimizer", "shared") == "shared" else b["optimizer"]] for m, b in (("CNN", cnn), ("ViT", vit))}
     opt = family["CNN"] if family["CNN"] == family["ViT"] else f"CNN {family['CNN']}, ViT {family['ViT']}"
-    on = [k.replace("_", " ") for k in ("data_on_device", "bf16", "channels_last", "compile") if f[k]]
     return {
         "CNN": f"ResNet, {depth} weight layers, widths {'/'.join(map(str, cnn['widths']))}, blocks per stage {'/'.join(map(str, cnn['blocks']))}",
         "ViT": f"patch {vit['patch_size']}, dim {vit['dim']}, depth {vit['depth']}, {vit['heads']} heads, MLP ratio {vit['mlp_ratio']:g}, "
@@ -32,7 +45,7 @@ def setting_rows(settings: dict, seeds: list[int]) -> dict[str, str]:
                         + " (on batches of tensors)",
         "learning rate / weight decay": f"CNN {cnn['learning_rate']:g} / {cnn['weight_decay']:g}; ViT {vit['learning_rate']:g} / {vit['weight_decay']:g}",
         "training fractions": ", ".join(f"{100 * x:g}\\%" for x in settings["fractions"]) + " (class-balanced, seeded, nested)",
-        "fast paths": ", ".join(on) or "none (CPU)",
+        "fast paths": _fast_paths(f, bf16_used),
         "seeds": ", ".join(map(str, seeds)),
     }  # fmt: skip
 

@@ -48,15 +48,17 @@ def model_settings(settings: dict, kind: str) -> tuple[dict, dict]:
 def run_vision(data: dict, kind: str, settings: dict, *, seed: int, fraction: float = 1.0, device="cpu",
                checkpoint=None, data_status: str = "verified", stop_after_epoch=None):  # fmt: skip
     """Train one model for one seed on `data`; `settings` holds `train`, `fast` and the model's block."""
+    from dlrepro.device import resolve_bf16
     from dlrepro.vision.training import TrainConfig, train_classifier
 
     arch, optim = model_settings(settings, kind)
-    cfg = TrainConfig.from_dict({**settings["train"], **settings["fast"], "optimizer": optim.pop("optimizer")})
+    fast = {**settings["fast"], "bf16": resolve_bf16(settings["fast"].get("bf16", False), device)}  # `auto`: where it pays
+    cfg = TrainConfig.from_dict({**settings["train"], **fast, "optimizer": optim.pop("optimizer")})
     out = train_classifier(kind, arch, cfg, data, seed=seed, device=device, checkpoint=checkpoint, stop_after_epoch=stop_after_epoch, **optim)
     if out is None:
         return None
     metrics, history, arrays = out
-    metrics.update(fraction=fraction, data_status=data_status, optimizer=cfg.optimizer, **optim)
+    metrics.update(fraction=fraction, data_status=data_status, optimizer=cfg.optimizer, bf16=cfg.bf16, **optim)
     return metrics, history, arrays
 
 
@@ -64,6 +66,12 @@ def slope(x, y) -> float:
     """Least-squares slope of y on x."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     return float(np.polyfit(x, y, 1)[0])
+
+
+def _recorded_bf16(runs: list[dict]):
+    """Whether the runs trained under bf16 autocast: True, False, "mixed", or None where no run recorded it."""
+    used = {r["bf16"] for r in runs if "bf16" in r}
+    return None if not used else used.pop() if len(used) == 1 else "mixed"
 
 
 def summarize_vision(runs: list[dict]) -> dict:
@@ -88,7 +96,8 @@ def summarize_vision(runs: list[dict]) -> dict:
     seeds = sorted({r["seed"] for r in runs})
     summary = {"models": models, "fractions": fractions, "table": table, "gap": {}, "trend": None,
                "data_status": "unverified copy" if any(r.get("data_status") == "unverified copy" for r in runs) else "verified",
-               "device": sorted({r["device"] for r in runs}), "test_examples": max(r["test_examples"] for r in runs)}  # fmt: skip
+               "device": sorted({r["device"] for r in runs}), "test_examples": max(r["test_examples"] for r in runs),
+               "bf16": _recorded_bf16(runs)}  # fmt: skip
     if models != ["cnn", "vit"]:
         return summary
     gaps = {f: {s: acc[("vit", f, s)] - acc[("cnn", f, s)] for s in seeds if ("vit", f, s) in acc and ("cnn", f, s) in acc} for f in fractions}
