@@ -177,6 +177,7 @@ def test_the_fast_paths_row_says_what_bf16_auto_chose():
     assert _fast_paths(fast, True) == "data on device, bf16 (auto), channels last"
     assert _fast_paths(fast, False) == "data on device, channels last, no bf16 (auto: the device has no bf16 arithmetic)"
     assert "some machines only" in _fast_paths(fast, "mixed")
+    assert "bf16 auto (not recorded)" in _fast_paths(fast, None), "no run says what auto chose"
     off = {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False}
     assert _fast_paths(off, None) == "none (CPU)"
     assert _fast_paths(off | {"bf16": True}, None) == "bf16", "runs from before bf16 was recorded: the config says"

@@ -13,14 +13,14 @@ def _pct(stat: dict) -> str:
 
 
 def _fast_paths(fast: dict, bf16_used) -> str:
-    """The fast paths that were on; bf16 as the runs recorded it (`bf16_used`) where the config left it to `auto`."""
+    """The fast paths that were on; bf16 as the runs recorded it (`bf16_used`: True, False, "mixed", or
+    None for runs from before it was recorded, where the config's value stands)."""
     bf16 = fast["bf16"] if bf16_used is None else bf16_used
-    on = [k.replace("_", " ") for k in ("data_on_device", "channels_last", "compile") if fast[k] is True]
-    if bf16 is True:
-        on.insert(1 if fast["data_on_device"] is True else 0, "bf16" + (" (auto)" if fast["bf16"] == "auto" else ""))
-    elif bf16 == "mixed":
-        on.append("bf16 on some machines only (auto)")
-    elif fast["bf16"] == "auto":
+    auto = " (auto)" if fast["bf16"] == "auto" else ""
+    words = {True: f"bf16{auto}", "mixed": f"bf16 on some machines only{auto}", "auto": "bf16 auto (not recorded)"}
+    on = [words[bf16] if k == "bf16" else k.replace("_", " ")
+          for k in ("data_on_device", "bf16", "channels_last", "compile") if (bf16 in words if k == "bf16" else fast[k] is True)]  # fmt: skip
+    if bf16 is False and auto:
         on.append("no bf16 (auto: the device has no bf16 arithmetic)")
     return ", ".join(on) or "none (CPU)"
 
