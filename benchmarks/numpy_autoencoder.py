@@ -7,9 +7,11 @@ Compares, in one run and on the same batches:
 Target (issue 9): ours within 1.2x of torch. The header names NumPy's BLAS kernel: the NumPy steps are
 as fast as it is. OpenBLAS picks it from the CPU unless OPENBLAS_CORETYPE names one; compare kernels
 with e.g. `OPENBLAS_CORETYPE=Haswell python benchmarks/numpy_autoencoder.py` and
-`env -u OPENBLAS_CORETYPE python benchmarks/numpy_autoencoder.py`.
+`env -u OPENBLAS_CORETYPE python benchmarks/numpy_autoencoder.py`. The NumPy steps are also as fast as
+fresh memory is: the run applies the pipeline's malloc settings (dlrepro.malloc: freed blocks stay in
+the process, no page faults on reuse), `--glibc-defaults` times glibc's own instead.
 
-    python benchmarks/numpy_autoencoder.py [--steps 100] [--threads 1]
+    python benchmarks/numpy_autoencoder.py [--steps 100] [--threads 1] [--glibc-defaults]
 """
 
 import argparse
@@ -20,10 +22,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=100, help="timed steps per variant (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default: %(default)s)")
+    parser.add_argument("--glibc-defaults", action="store_true", help="keep glibc's malloc thresholds (the pipeline's jobs do not)")
     args = parser.parse_args()
     from dlrepro.blas import blas_description, configure_blas
+    from dlrepro.malloc import malloc_description, tune_malloc
 
     configure_blas(args.threads)  # before NumPy loads its BLAS, as the pipeline's NumPy jobs do
+    if not args.glibc_defaults:
+        tune_malloc()  # what the workflow's jobs start with (set_job_environment)
 
     import numpy as np
     import torch
@@ -81,6 +87,7 @@ def main():
             step(data[i % len(data)])
         results[name] = args.steps / (time.perf_counter() - t)
     print(f"threads={args.threads}, batch 1024, {args.steps} steps each; NumPy's BLAS: {blas_description()}")
+    print(f"malloc: {malloc_description()}")
     for name, rate in results.items():
         print(f"  {name:6s} {rate:8.1f} steps/s")
     print(f"ours / naive : {results['ours'] / results['naive']:.2f}x")

@@ -132,6 +132,7 @@ def environment_tex(env: dict, *, config_name: str, config_digest: str, seeds: l
     out += macro("runHardware", latex_escape(f"{env['cpu']}, {env['cores']} cores"))
     out += macro("runGpu", latex_escape(gpu))
     out += macro("runBlas", latex_escape(env.get("blas", "not recorded")))
+    out += macro("runMalloc", latex_escape(env.get("malloc", "not recorded")))
     out += macro("runPython", latex_escape(env["python"]))
     out += macro("runVersions", latex_escape(f"Python {env['python']}, {versions}"))
     out += macro("runCommit", latex_escape(f"{env['git_commit']} ({clean})"))

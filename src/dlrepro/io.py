@@ -67,8 +67,10 @@ def log_header(**settings) -> None:
     import numpy
 
     from dlrepro.blas import blas_description
+    from dlrepro.malloc import malloc_description
 
     log.info("python %s, numpy %s, %s %s", platform.python_version(), numpy.__version__, platform.system(), platform.machine())
     log.info("NumPy's BLAS: %s", blas_description())
+    log.info("malloc: %s", malloc_description())
     for key, value in settings.items():
         log.info("  %s = %r", key, value)

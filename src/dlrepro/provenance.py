@@ -9,6 +9,7 @@ import subprocess
 from importlib import metadata
 
 from dlrepro.blas import blas_description
+from dlrepro.malloc import malloc_description
 
 __all__ = ["environment"]
 
@@ -59,6 +60,7 @@ def environment(repo_dir: str) -> dict:
         "cores": os.cpu_count(),
         "gpu": _gpu(),
         "blas": blas_description(threads=False),  # the kernel; each job sets its own thread count
+        "malloc": malloc_description(),  # the jobs' malloc settings (this job inherits them like every job)
         "python": platform.python_version(),
         "versions": {p: _version(p) for p in ("numpy", "snakemake", "torch", "torchvision", "dlrepro")},
         "git_commit": commit or "unknown (not a git checkout)",

@@ -68,6 +68,7 @@ def test_mnist_loops_cover_every_autoencoder_and_the_classifier(tmp_path):
 def test_numpy_autoencoder_names_its_blas_and_prints_the_torch_ratio():
     out = _run(str(REPO / "benchmarks/numpy_autoencoder.py"), "--steps", "2")
     assert "NumPy's BLAS: " in out.splitlines()[0], out
+    assert out.splitlines()[1].startswith("malloc: "), "the pipeline's malloc settings, or what applies instead"
     assert re.search(r"torch / ours : \d+\.\d\dx", out) and re.search(r"ours / naive : \d+\.\d\dx", out), out
 
 

@@ -98,5 +98,7 @@ def test_the_environment_names_numpys_blas_and_the_report_prints_it(tmp_path):
     assert env["blas"] and "thread" not in env["blas"], "the kernel only: each job sets its own threads"
     tex = environment_tex(env, config_name="config.yaml", config_digest="abc", seeds=[0], total_seconds=60)
     assert "\\newcommand{\\runBlas}{" + env["blas"].split()[0] in tex, tex
-    del env["blas"]  # an environment.json written before the BLAS was recorded
-    assert "not recorded" in environment_tex(env, config_name="c", config_digest="d", seeds=[0], total_seconds=1)
+    assert env["malloc"] and "\\newcommand{\\runMalloc}{" in tex, tex
+    del env["blas"], env["malloc"]  # an environment.json written before the BLAS and malloc were recorded
+    old = environment_tex(env, config_name="c", config_digest="d", seeds=[0], total_seconds=1)
+    assert "\\newcommand{\\runBlas}{not recorded}" in old and "\\newcommand{\\runMalloc}{not recorded}" in old
