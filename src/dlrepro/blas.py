@@ -7,7 +7,8 @@ AMD EPYC (Zen 5) whose environment set OPENBLAS_CORETYPE=Haswell, the autoencode
 steps/s against 120-166 with OpenBLAS's own choice there, SkylakeX (benchmarks/numpy_autoencoder.py,
 interleaved). The pipeline keeps what the environment says (a fixed
 kernel gives the same float32 results on different CPUs) and names the kernel in every job's log and
-in the report's environment, so a slow run can be told apart from a slow machine.
+in the report's environment, so a slow run can be told apart from a slow machine. (On that machine
+the larger cost was elsewhere: page faults from glibc's malloc, see dlrepro.malloc.)
 
 `configure_blas` must run before NumPy is first imported (OpenBLAS reads its variables once, when it
 loads), so this module imports nothing heavy at the top.

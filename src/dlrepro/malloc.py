@@ -4,12 +4,15 @@ A training step allocates and frees arrays of the same sizes every step: the Num
 activations and gradients are 1024 x 784 float32, 3.1 MiB each, about eight of them per step. By
 default glibc serves a block that large with fresh pages from mmap and unmaps it when it is freed (its
 mmap threshold starts at 128 KiB and only rises as blocks are freed), and it gives the top of its heap
-back to the OS once more than its trim threshold is free. Each new array then touches pages the
-process no longer owns, one page fault per 4 KiB. On a virtual machine a page fault is dear: on this
-project's 2-core machine (an AMD EPYC in a Firecracker VM) 200 steps of the NumPy autoencoder caused
-990,000 minor page faults and ran 69 steps/s; with the settings below, 23,000 faults and 159 steps/s
-(one OpenBLAS thread). The torch loops barely change (PyTorch's tensors fault far less), so this is
-for the NumPy steps above all.
+back to the OS once more than its trim threshold is free. Whether a new array then lands on pages
+the process no longer owns (one page fault per 4 KiB) depends on the order of allocations and frees,
+so the same step can run at two speeds. On a virtual machine a page fault is dear: on this project's
+2-core machine (an AMD EPYC in a Firecracker VM), the NumPy autoencoder's step in
+benchmarks/numpy_autoencoder.py (eight batches reused in turn) caused 990,000 minor page faults in
+200 steps and ran 69 steps/s; with the settings below 23,000 faults and 159 steps/s (one OpenBLAS
+thread). The pipeline's own training loop (a fresh batch each step) faulted less to begin with: 3
+epochs 66,000 faults and 1.51 s with glibc's defaults, 7,200 faults and 1.33 s with the settings.
+The torch loops barely change (PyTorch's tensors fault far less).
 
 The settings: blocks up to 32 MiB come from the heap (`MALLOC_MMAP_THRESHOLD_`, glibc's largest
 default ceiling for it), and up to 256 MiB of freed heap stays in the process (`MALLOC_TRIM_THRESHOLD_`).
