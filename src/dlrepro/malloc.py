@@ -12,12 +12,13 @@ benchmarks/numpy_autoencoder.py (eight batches reused in turn) caused 990,000 mi
 200 steps and ran 69 steps/s; with the settings below 23,000 faults and 159 steps/s (one OpenBLAS
 thread). The pipeline's own training loop (a fresh batch each step) faulted less to begin with: 3
 epochs 66,000 faults and 1.51 s with glibc's defaults, 7,200 faults and 1.33 s with the settings.
-The torch loops barely change (PyTorch's tensors fault far less).
+The torch jobs change less: the vision runs 2-8% faster, the GAN, the autoencoders and the
+character LM within noise (PyTorch's tensors fault far less).
 
 The settings: blocks up to 32 MiB come from the heap (`MALLOC_MMAP_THRESHOLD_`, glibc's largest
 default ceiling for it), and up to 256 MiB of freed heap stays in the process (`MALLOC_TRIM_THRESHOLD_`).
 The cost is memory a process has freed staying counted in its resident size, bounded by the trim
-threshold.
+threshold: the peak of the default config's ViT run rose from 1.04-1.22 GiB to 1.30 GiB.
 
 - The workflow puts them into the environment every job starts with (`set_job_environment`, called
   by the Snakefile); glibc reads them when a process starts. A value the environment already has is
