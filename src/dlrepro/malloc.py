@@ -18,7 +18,7 @@ character LM within noise (PyTorch's tensors fault far less).
 The settings: blocks up to 32 MiB come from the heap (`MALLOC_MMAP_THRESHOLD_`, glibc's largest
 default ceiling for it), and up to 256 MiB of freed heap stays in the process (`MALLOC_TRIM_THRESHOLD_`).
 The cost is memory a process has freed staying counted in its resident size, bounded by the trim
-threshold: the peak of the default config's ViT run rose from 1.04-1.22 GiB to 1.30 GiB.
+threshold: the peak of the default config's ViT run rose from 1.01-1.19 GiB to 1.27-1.28 GiB.
 
 - The workflow puts them into the environment every job starts with (`set_job_environment`, called
   by the Snakefile); glibc reads them when a process starts. A value the environment already has is
