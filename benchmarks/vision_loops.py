@@ -31,9 +31,8 @@ from PIL import Image
 from torch.nn import functional as F
 from torchvision import transforms
 
-from dlrepro.device import pick_device
+from dlrepro.device import pick_device, resolve_bf16
 from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD
-from dlrepro.device import resolve_bf16
 from dlrepro.vision.models import build_model, parameter_count
 from dlrepro.vision.training import TrainConfig, make_optimizer, train_classifier
 

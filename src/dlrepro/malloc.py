@@ -31,7 +31,6 @@ threshold: the peak of the default config's ViT run rose from 1.01-1.19 GiB to 1
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import os
 import platform
@@ -72,7 +71,7 @@ def tune_malloc() -> bool:
     global _applied_here
     if _user_chose() or _glibc_version() is None:
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    libc = ctypes.CDLL("libc.so.6")  # glibc's soname on every Linux
     ok = all(libc.mallopt(_MALLOPT_PARAM[var], value) == 1 for var, value in MALLOC_SETTINGS.items())
     if not ok:
         log.warning("mallopt refused the malloc settings %s: glibc's defaults stay", MALLOC_SETTINGS)
@@ -80,11 +79,15 @@ def tune_malloc() -> bool:
     return ok
 
 
-def _mib(value: str) -> str:
-    try:
-        return f"{int(value) / 2**20:g} MiB"
-    except ValueError:
-        return repr(value)
+def _thresholds(values: dict) -> str:
+    """{'MALLOC_MMAP_THRESHOLD_': '33554432', ...} -> 'mmap threshold 32 MiB, ...' (a value that is no number: quoted)."""
+    def mib(value) -> str:
+        try:
+            return f"{int(value) / 2**20:g} MiB"
+        except ValueError:
+            return repr(value)
+
+    return ", ".join(f"{var.split('_')[1].lower()} threshold {mib(value)}" for var, value in values.items())
 
 
 def malloc_description() -> str:
@@ -95,11 +98,9 @@ def malloc_description() -> str:
     named = {var: os.environ[var] for var in MALLOC_SETTINGS if var in os.environ}
     tunables = os.environ.get("GLIBC_TUNABLES", "")
     if named:
-        parts = ", ".join(f"{var.split('_')[1].lower()} threshold {_mib(value)}" for var, value in named.items())
-        return f"glibc {version}, {parts} (MALLOC_*_ environment)"
+        return f"glibc {version}, {_thresholds(named)} (MALLOC_*_ environment)"
     if "glibc.malloc." in tunables:
         return f"glibc {version}, GLIBC_TUNABLES={tunables}"
     if _applied_here:
-        parts = ", ".join(f"{var.split('_')[1].lower()} threshold {_mib(str(v))}" for var, v in MALLOC_SETTINGS.items())
-        return f"glibc {version}, {parts} (mallopt)"
+        return f"glibc {version}, {_thresholds(MALLOC_SETTINGS)} (mallopt)"
     return f"glibc {version}, its default thresholds (freed large blocks go back to the OS)"
