@@ -105,7 +105,7 @@ def test_tiny_autoencoder_jobs_run_through_slurm_and_a_killed_one_resumes(slurm_
         assert row["JobName"] == run_id, "the plugin names every job after its run"
         if job != first:
             assert row["State"] == "COMPLETED" and row["ExitCode"] == "0:0", row
-    assert rows[retried]["Timelimit"] == "01:00:00", "runtime: 30 * attempt in the profile"
+    assert rows[retried]["Timelimit"] == "01:00:00", "runtime=per_attempt(30): twice the time on the retry"
     assert "mem=2500M" in rows[retried]["AllocTRES"] and "cpu=1," in rows[retried]["AllocTRES"], "the rule's mem_mb and threads reached sbatch"
 
     # the retry continued the killed run rather than starting over

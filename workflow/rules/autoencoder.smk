@@ -18,7 +18,7 @@ rule train_numpy_autoencoder:
     threads: 1
     resources:
         mem_mb=1500,
-        runtime=20,
+        runtime=per_attempt(20),
     params:
         model=numpy_ae_params,
         data=AE["data"],
@@ -151,7 +151,7 @@ rule train_numpy_autoencoder_tuned:
     threads: 1
     resources:
         mem_mb=1500,
-        runtime=20,
+        runtime=per_attempt(20),
     params:
         model=numpy_ae_tuned_settings(),
         data=AE["data"],
@@ -176,7 +176,7 @@ rule train_torch_autoencoder:
     threads: 1
     resources:
         mem_mb=2500,
-        runtime=30,
+        runtime=per_attempt(30),
     params:
         model=torch_ae_settings(),
         data=AE["data"],

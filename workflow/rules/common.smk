@@ -73,6 +73,13 @@ wildcard_constraints:
     dataset="|".join(ALL_DATASETS),
 
 
+def per_attempt(minutes):
+    """A training rule's time limit (`runtime`, minutes) that grows with each retry: a job a cluster killed
+    at its limit is resubmitted (the SLURM profile's `retries`) with `minutes * attempt` and resumes
+    from its checkpoint. Local runs ignore `runtime`."""
+    return lambda wildcards, attempt: minutes * attempt
+
+
 def fetch_params():
     """The data source settings every download rule receives."""
     return {

@@ -38,7 +38,7 @@ rule train_gan_classifier:
     threads: 1
     resources:
         mem_mb=2500,
-        runtime=20,
+        runtime=per_attempt(20),
     params:
         data=GAN["data"],
         classifier=GAN["classifier"],
@@ -67,7 +67,7 @@ rule train_gan:
     resources:
         **GAN_GPU,
         mem_mb=2500,
-        runtime=30,
+        runtime=per_attempt(30),
     params:
         settings={k: v for k, v in GAN.items() if k not in ("claims", "figures")},
     script:

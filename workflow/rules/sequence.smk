@@ -49,7 +49,7 @@ rule train_sequence_classifier:
     resources:
         **SEQ_GPU,
         mem_mb=2000,
-        runtime=30,
+        runtime=per_attempt(30),
     params:
         sentiment=SEQ["sentiment"],
         model=SEQ["model"],
@@ -79,7 +79,7 @@ rule train_char_language_model:
     resources:
         **SEQ_GPU,
         mem_mb=2000,
-        runtime=30,
+        runtime=per_attempt(30),
     params:
         char_lm=SEQ["char_lm"],
         model=SEQ["model"],

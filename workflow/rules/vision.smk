@@ -38,7 +38,7 @@ rule train_image_classifier:
     threads: 1
     resources:
         mem_mb=2500,
-        runtime=60,
+        runtime=per_attempt(60),
         gpu=VIS_GPU,
     params:
         settings={k: VIS[k] for k in ("train", "fast", "cnn", "vit")},
