@@ -78,6 +78,9 @@ class Checkpointer:
         except Exception as err:  # a corrupt file must not stop a rerun: start over instead
             log.warning("checkpoint %s is unreadable (%s); starting from scratch", self.path, err)
             return None
+        if not isinstance(blob, dict) or "state" not in blob:  # loadable, but not what `save` writes
+            log.warning("checkpoint %s is not a dlrepro checkpoint; starting from scratch", self.path)
+            return None
         if blob.get("key") != self.key:
             log.warning("checkpoint %s was made with other settings; starting from scratch", self.path)
             return None
