@@ -38,6 +38,9 @@ def test_verdict_counts():
     values = claims_values_tex([_row(id="a"), _row(id="b", verdict="inconclusive"), _row(id="c", verdict="not reproduced")])
     assert r"\newcommand{\claimsTotal}{3}" in values and r"\newcommand{\claimsReproduced}{1}" in values
     assert r"\newcommand{\claimsInconclusive}{1}" in values and r"\newcommand{\claimsNotReproduced}{1}" in values
+    assert r"\newcommand{\claimsImplied}{}" in values
+    implied = claims_values_tex([_row(id="a"), _row(id="b", claim="Implied, not stated: more data helps.")])
+    assert r"\newcommand{\claimsImplied}{ (one of them implied by the paper rather than stated)}" in implied
 
 
 def _stat(mean, ci=0.01, n=3):

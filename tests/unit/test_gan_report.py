@@ -5,6 +5,7 @@ import re
 import pytest
 
 from dlrepro.gan.report import gan_claims, gan_tex, instability, summarize_gan, verdict
+from dlrepro.metrics import mean_ci
 
 CLAIMS = {"gap_closed": 0.9, "min_class_share": 0.02}
 SETTINGS = {
@@ -26,11 +27,18 @@ SETTINGS = {
         (-2.0, 1.0, False, "reproduced"),
         (-0.5, 1.0, False, "inconclusive"),
         (3.0, 1.0, False, "not reproduced"),
-        (0.95, float("nan"), True, "reproduced"),  # one seed: decided on the mean
     ],
 )
 def test_verdict_needs_the_whole_interval_on_one_side(mean, ci, above, expected):
     assert verdict({"mean": mean, "ci95": ci, "n": 3}, 0.9 if above else 0.0, above=above) == expected
+
+
+def test_one_seed_is_inconclusive_as_in_the_other_studies():
+    one_seed = mean_ci([0.99])  # the shape a single seed really has: n 1, no interval
+    assert one_seed["n"] == 1
+    assert verdict(one_seed, 0.9, above=True) == "inconclusive"
+    assert verdict(mean_ci([-5.0]), 0.0, above=False) == "inconclusive"
+    assert verdict(mean_ci([0.99, 0.99]), 0.9, above=True) == "reproduced"  # zero width: decided
 
 
 def test_instability_is_the_mean_absolute_log_change_over_the_second_half():
@@ -93,3 +101,18 @@ def test_generated_latex_has_letter_only_macros_and_a_verdict_per_claim():
         assert f"ganVerdict{suffix}" in names
     assert "\\toprule" in tex["metrics_table"] and "LSGAN" in tex["metrics_table"]
     assert "BiGAN encoder" in tex["probe_table"]
+
+
+def test_evolution_panels_are_titled_by_epoch_or_by_model_name():
+    import numpy as np
+
+    from dlrepro.gan.plots import evolution
+    from dlrepro.plotting import plt
+
+    grid = np.zeros((4, 784), dtype=np.float32)
+    fig = evolution({1: grid, 10: grid})
+    assert [ax.get_title() for ax in fig.axes] == ["epoch 1", "epoch 10"]
+    plt.close(fig)
+    fig = evolution({"GAN (the paper's)": grid, "LSGAN": grid}, panel_title="{}")
+    assert [ax.get_title() for ax in fig.axes] == ["GAN (the paper's)", "LSGAN"]
+    plt.close(fig)

@@ -84,3 +84,13 @@ def test_unverified_data_propagates():
     record = {"dataset": "cifar10", "mode": "offline", "status": "unverified copy",
               "files": [{"status": "unverified copy"}, {"status": "verified"}]}  # fmt: skip
     assert "1 of 2 files differ" in provenance_tex([record])
+
+
+def test_one_seed_leaves_the_structure_part_undecided_and_the_claim_inconclusive():
+    s = summarize_autoencoder(_runs("sum", [0.010]), BASE, default_reduction="sum")
+    assert s["claim"] == {"keeps_structure": None, "loses_detail": True}
+    values = autoencoder_tex(s, {})["values"]
+    assert "{inconclusive}" in values and "undecided with one seed" in values
+    # a part that fails still decides: one seed above the PCA optimum but below it fails "loses detail"
+    s = summarize_autoencoder(_runs("sum", [0.005]), BASE, default_reduction="sum")
+    assert s["claim"]["loses_detail"] is False and "{not reproduced}" in autoencoder_tex(s, {})["values"]

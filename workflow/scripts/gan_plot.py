@@ -27,7 +27,7 @@ grids = samples[first]["grids"]
 save(sample_grid(grids[1]), out.figure2)
 save(evolution({e: grids[e] for e in picks}, title=MODEL_LABELS[first[0]]), out.evolution)
 variants = {f"{MODEL_LABELS[m]}": samples[(m, p.seeds[0])]["grids"][p.epochs] for m in p.models}
-save(evolution(variants), out.variants)
+save(evolution(variants, panel_title="{}"), out.variants)
 grid_gif(grids, out.gif)
 
 

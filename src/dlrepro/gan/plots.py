@@ -30,12 +30,14 @@ def _tile(images: np.ndarray) -> np.ndarray:
     return out
 
 
-def evolution(grids: dict[int, np.ndarray], *, title: str = "") -> plt.Figure:
-    """The fixed-latent grid at several epochs side by side (epoch -> (n, 784) samples)."""
+def evolution(grids: dict, *, title: str = "", panel_title: str = "epoch {}") -> plt.Figure:
+    """Sample grids side by side, one panel per key (key -> (n, 784) samples), titled
+    `panel_title.format(key)`: the fixed-latent grid at several epochs (the default), or, with
+    `panel_title="{}"`, the grids of several models keyed by name."""
     fig, axes = plt.subplots(1, len(grids), figsize=(2.3 * len(grids), 2.6), squeeze=False)
-    for ax, (epoch, images) in zip(axes[0], grids.items()):
+    for ax, (key, images) in zip(axes[0], grids.items()):
         ax.imshow(_tile(images), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(f"epoch {epoch}", fontsize=11)
+        ax.set_title(panel_title.format(key), fontsize=11)
         ax.axis("off")
     if title:
         fig.suptitle(title, fontsize=11)

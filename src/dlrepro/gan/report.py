@@ -20,15 +20,13 @@ MODEL_LABELS = {"gan": "GAN (the paper's)", "lsgan": "LSGAN", "bigan": "BiGAN"}
 MACRO_NAMES = {"gan": "Gan", "lsgan": "Lsgan", "bigan": "Bigan"}
 
 
-def _bounds(stat: dict) -> tuple[float, float]:
-    half = 0.0 if math.isnan(stat["ci95"]) else stat["ci95"]  # one seed: the mean is all there is
-    return stat["mean"] - half, stat["mean"] + half
-
-
 def verdict(stat: dict, threshold: float, *, above: bool) -> str:
-    """'reproduced' when the whole 95% CI lies on the claimed side of `threshold` (above it, or below it
-    when `above` is False), 'not reproduced' when it lies wholly on the other side, else 'inconclusive'."""
-    low, high = _bounds(stat)
+    """'reproduced' when the whole 95% CI lies on the claimed side of `threshold` (at or above it, or
+    below it when `above` is False), 'not reproduced' when it lies wholly on the other side, else
+    'inconclusive'; so is a single seed (no interval), as in the other studies (`metrics.ci_verdict`)."""
+    if stat["n"] < 2 or not math.isfinite(stat["ci95"]):
+        return "inconclusive"
+    low, high = stat["mean"] - stat["ci95"], stat["mean"] + stat["ci95"]
     if above:
         return "reproduced" if low >= threshold else "not reproduced" if high < threshold else "inconclusive"
     return "reproduced" if high < threshold else "not reproduced" if low >= threshold else "inconclusive"
@@ -148,7 +146,7 @@ def gan_claims(summary: dict) -> list[dict]:
         b = m["bigan"]
         out.append({
             "id": "bigan-encoder", "section": "2.4",
-            "claim": "BiGAN's encoder maps data into the latent space (a learned representation).",
+            "claim": "BiGAN's encoder maps data to the latent space (tested as: E(x) is a better representation than a random encoder's).",
             "metric": "test accuracy of a linear classifier on E(x) minus on a randomly initialised encoder, paired by seed",
             "criterion": "the difference's 95% CI lies above 0",
             "measured": f"{ci(b['probe_gain'])} (E(x) {ci(b['probe']['encoder'])}, random {ci(b['probe']['random_encoder'])}, "

@@ -17,7 +17,7 @@ CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
 
 
 def trend_figure(summary: dict, runs: list[dict]) -> plt.Figure:
-    """Left: test accuracy against training images (log scale), a dot per seed, mean +- 95% CI.
+    """Left: test accuracy against training images (log scale), mean +- 95% CI with a dot per seed beside it.
     Right: the ViT-minus-CNN accuracy gap (paired by seed) with its 95% CI."""
     fig, (ax, ax_gap) = plt.subplots(1, 2, figsize=(9, 3.6))
     fractions = summary["fractions"]
@@ -27,8 +27,9 @@ def trend_figure(summary: dict, runs: list[dict]) -> plt.Figure:
         mean = [100 * r["test_accuracy"]["mean"] for r in rows]
         ci = [100 * np.nan_to_num(r["test_accuracy"]["ci95"]) for r in rows]
         ax.errorbar(n, mean, yerr=ci, marker="o", capsize=3, color=f"C{i}", label=MODEL_NAMES[m])
-        pts = [(r["train_examples"], 100 * r["test_accuracy"]) for r in runs if r["model"] == m]
-        ax.scatter(*zip(*pts), s=8, color=f"C{i}", alpha=0.4)
+        # the seeds' own accuracies just right of their mean (on top of it they would hide under its marker)
+        pts = [(r["train_examples"] * 1.07, 100 * r["test_accuracy"]) for r in runs if r["model"] == m]
+        ax.scatter(*zip(*pts), s=10, color=f"C{i}", alpha=0.6, linewidths=0, zorder=3)
     sizes = [summary["table"][summary["models"][0]][str(f)]["train_examples"] for f in fractions]
     for a in (ax, ax_gap):
         a.set_xscale("log")

@@ -60,7 +60,7 @@ def vision_tex(summary: dict, claims: list[dict], setting: dict[str, str]) -> di
     v += macro("visDataNote", "it matched the published checksums" if summary["data_status"] == "verified" else
                "its checksums differ from the published ones, so accuracies may differ from those on the original images. "
                "The copy this project is tested with (\\texttt{../shared/data}) has exact labels but pixels decoded from JPEG "
-               "at quality 75, and one more JPEG pass measurably lowers these models' accuracy (\\texttt{benchmarks/gpu/RESULTS.md})")  # fmt: skip
+               "at quality 75, and one more JPEG pass measurably lowers these models' accuracy (the repository's \\texttt{benchmarks/gpu/RESULTS.md})")  # fmt: skip
     v += macro("visDevice", latex_escape(", ".join(summary["device"])))
     v += macro("visFullFraction", f"{100 * full:g}\\%")
     v += macro("visSeedCount", table["cnn"][str(full)]["test_accuracy"]["n"])
