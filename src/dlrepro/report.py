@@ -25,10 +25,24 @@ __all__ = [
 ]
 
 
+# plain-text notation in result strings (claims.json, settings) typeset as what it stands for
+_NOTATION = {"->": r"$\rightarrow$", ">=": r"$\geq$", "<=": r"$\leq$", "^2": r"$^2$"}
+
+
 def latex_escape(text: str) -> str:
+    """`text` with LaTeX's special characters escaped, and ->, >=, <= and ^2 typeset as symbols."""
     repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
-    return "".join(repl.get(c, c) for c in str(text))
+    text, out, i = str(text), [], 0
+    while i < len(text):
+        pair = text[i : i + 2]
+        if pair in _NOTATION:
+            out.append(_NOTATION[pair])
+            i += 2
+        else:
+            out.append(repl.get(text[i], text[i]))
+            i += 1
+    return "".join(out)
 
 
 def fmt(x: float, digits: int = 4) -> str:

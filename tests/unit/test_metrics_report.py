@@ -49,6 +49,9 @@ def test_fmt_ci_rounds_to_the_interval():
 
 def test_latex_escape():
     assert latex_escape("sum_pixels & 5% #1") == r"sum\_pixels \& 5\% \#1"
+    assert latex_escape("784 -> 64, N(0, 0.01^2), x >= 0.9, y <= 1, a^b") == (
+        r"784 $\rightarrow$ 64, N(0, 0.01$^2$), x $\geq$ 0.9, y $\leq$ 1, a\textasciicircum{}b"
+    )
 
 
 def _runs(reduction, values, status="verified"):

@@ -124,7 +124,7 @@ def gan_claims(summary: dict) -> list[dict]:
             "verdict": v,
         })  # fmt: skip
         out.append({
-            "id": "gan-improves", "section": "2.8",
+            "id": "gan-improves", "section": "2.8-2.9",
             "claim": "The generator's samples improve over the epochs (the first epoch's are rough).",
             "metric": f"FID after the last epoch minus FID after epoch 1 ({summary['samples_per_epoch']} samples each), paired by seed",
             "criterion": "the difference's 95% CI lies below 0",
