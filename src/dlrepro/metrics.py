@@ -47,9 +47,17 @@ def pca_mse(x_train: np.ndarray, x_test: np.ndarray, n_components: int) -> float
 
 
 def t_quantile_975(df: int) -> float:
+    """Student's t_{0.975, df}: the standard table up to df 30, beyond it the Cornish-Fisher expansion
+    around the normal quantile (within 2e-6 of the exact value from df 31 on; Abramowitz & Stegun 26.7.5)."""
     if df < 1:
         raise ValueError("need at least 2 values for a confidence interval")
-    return _T975[df - 1] if df <= len(_T975) else 1.96
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959963984540054  # the normal 0.975 quantile
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    return z + g1 / df + g2 / df**2 + g3 / df**3
 
 
 def mean_ci(values) -> dict:
