@@ -53,6 +53,15 @@ def test_bad_config_fails_before_any_job_and_names_the_key(tmp_path, override, m
     assert not (tmp_path / "results").exists()
 
 
+def test_a_mistyped_key_is_explained_in_a_few_lines_with_the_keys_allowed_there(tmp_path):
+    done = snakemake(tmp_path, "-n", "--config", "autoencoder={'torch_ae': {'epoch': 3}}", check=False)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0 and "'epoch' was unexpected" in out
+    assert "at autoencoder.torch_ae" in out and "keys allowed here: models, code_size" in out and "epochs" in out
+    assert "workflow/schemas/config.schema.yaml" in out
+    assert len(out.splitlines()) < 25, f"the schema and config are not dumped ({len(out.splitlines())} lines)"
+
+
 def test_missing_offline_data_names_the_file(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -2,6 +2,7 @@
 import os
 import sys
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 # the package comes from this checkout, whether or not it was pip-installed, for the workflow
@@ -9,6 +10,7 @@ from snakemake.utils import validate
 _SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, _SRC)
 
+from dlrepro.config_errors import validation_summary
 from dlrepro.data.sources import DATASETS, IDX_FILES, IDX_IMAGE_SETS
 from dlrepro.environ import prepend_pythonpath, resolve_data_dir, use_matplotlibrc
 from dlrepro.malloc import set_job_environment
@@ -20,7 +22,23 @@ use_matplotlibrc(os.path.join(workflow.basedir, "workflow", "matplotlibrc"))
 # the page faults (src/dlrepro/malloc.py); a setting already in the environment wins
 set_job_environment()
 
-validate(config, schema="../schemas/config.schema.yaml")
+
+def validate_config(section: str, schema: str) -> None:
+    """`validate` of config[section] (the whole config for ""), with a short message on failure."""
+    try:
+        validate(config[section] if section else config, schema=schema)
+    except WorkflowError as err:
+        summary = validation_summary(
+            err,
+            section=section,
+            schema_file=os.path.normpath(os.path.join("workflow/rules", schema)),
+        )
+        if summary is None:
+            raise
+        raise WorkflowError(summary) from None
+
+
+validate_config("", "../schemas/config.schema.yaml")
 
 # image sets in MNIST's layout: the built-in ones, and those the config declares
 IDX_SETS = {name: None for name in IDX_IMAGE_SETS}

@@ -2,7 +2,7 @@
 # classifier the pipeline trains itself (FID, Inception Score, class coverage).
 
 
-validate(config["gan"], schema="../schemas/gan.schema.yaml")
+validate_config("gan", "../schemas/gan.schema.yaml")
 
 GAN = config["gan"]
 GAN_CACHE = "resources/mnist/mnist.npz"

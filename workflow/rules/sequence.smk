@@ -2,7 +2,7 @@
 # character language modelling at several context lengths (Task B) and throughput (Task C).
 
 
-validate(config["sequence"], schema="../schemas/sequence.schema.yaml")
+validate_config("sequence", "../schemas/sequence.schema.yaml")
 
 SEQ = config["sequence"]
 SEQ_MODELS = SEQ["models"]

@@ -2,7 +2,7 @@
 # class-balanced subsets of the training set (the performance trend), with computed verdicts.
 
 
-validate(config["vision"], schema="../schemas/vision.schema.yaml")
+validate_config("vision", "../schemas/vision.schema.yaml")
 
 VIS = config["vision"]
 VIS_MODELS = ["cnn", "vit"]
