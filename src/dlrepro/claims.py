@@ -131,4 +131,7 @@ def claims_values_tex(rows: list[dict]) -> str:
     out += macro("claimsReproduced", counts["reproduced"])
     out += macro("claimsNotReproduced", counts["not reproduced"])
     out += macro("claimsInconclusive", counts["inconclusive"])
+    are = lambda n: f"{n} {'is' if n == 1 else 'are'}"  # noqa: E731
+    out += macro("claimsCounts", f"{are(counts['reproduced'])} reproduced, {are(counts['not reproduced'])} not and "
+                                 f"{are(counts['inconclusive'])} inconclusive")  # fmt: skip
     return out

@@ -39,6 +39,9 @@ def test_verdict_counts():
     assert r"\newcommand{\claimsTotal}{3}" in values and r"\newcommand{\claimsReproduced}{1}" in values
     assert r"\newcommand{\claimsInconclusive}{1}" in values and r"\newcommand{\claimsNotReproduced}{1}" in values
     assert r"\newcommand{\claimsImplied}{}" in values
+    assert r"\newcommand{\claimsCounts}{1 is reproduced, 1 is not and 1 is inconclusive}" in values
+    many = claims_values_tex([_row(id=str(i)) for i in range(2)])
+    assert r"\newcommand{\claimsCounts}{2 are reproduced, 0 are not and 0 are inconclusive}" in many
     implied = claims_values_tex([_row(id="a"), _row(id="b", claim="Implied, not stated: more data helps.")])
     assert r"\newcommand{\claimsImplied}{ (one of them implied by the paper rather than stated)}" in implied
 
@@ -86,6 +89,23 @@ def test_benchmarks_are_read_per_rule_and_credited_to_their_study(tmp_path):
     gan = summary["studies"]["GANs"]
     assert gan["jobs"] == 2 and gan["seconds"] == 20.0 and gan["max_rss_mib"] == 1100.0
     assert list(summary["studies"]) == ["data", "GANs"] and summary["total_seconds"] == 20.3
+    assert summary["studies"]["data"]["max_rss_mib"] is None and summary["peak_rss_mib"] == 1100.0
+
+
+def test_a_job_sampled_only_while_starting_counts_as_unsampled(tmp_path):
+    from dlrepro.appendix import compute_table_tex
+
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    (tmp_path / "fit_autoencoder_baselines").mkdir()
+    (tmp_path / "fit_autoencoder_baselines" / "b.tsv").write_text(header + "1.2\t0:00:01\t0.90\t1\t1\t1\t0\t0\t90\t1\n")
+    (tmp_path / "train_gan").mkdir()
+    (tmp_path / "train_gan" / "seed0.tsv").write_text(header + "12.5\t0:00:12\t900.0\t1\t1\t1\t0\t0\t90\t11\n")
+    summary = compute_summary(read_benchmarks(tmp_path), {"fit_autoencoder_baselines": "autoencoder", "train_gan": "gan"})
+    rules = {rule: r for s in summary["studies"].values() for rule, r in s["rules"].items()}
+    assert rules["fit_autoencoder_baselines"]["max_rss_mib"] is None and rules["train_gan"]["max_rss_mib"] == 900.0
+    tables = compute_table_tex(summary, "CPU")
+    assert "\\texttt{fit\\_autoencoder\\_baselines} & 1 & 1.2 & -- \\\\" in tables["rules"]
+    assert "& 900 \\\\" in tables["rules"]
 
 
 def test_config_hash_ignores_key_order_but_not_values():
@@ -105,3 +125,14 @@ def test_the_environment_names_numpys_blas_and_the_report_prints_it(tmp_path):
     del env["blas"], env["malloc"]  # an environment.json written before the BLAS and malloc were recorded
     old = environment_tex(env, config_name="c", config_digest="d", seeds=[0], total_seconds=1)
     assert "\\newcommand{\\runBlas}{not recorded}" in old and "\\newcommand{\\runMalloc}{not recorded}" in old
+
+
+def test_a_config_notice_becomes_a_framed_note_and_none_leaves_nothing():
+    from dlrepro.appendix import environment_tex
+
+    env = {"git_clean": True, "git_commit": "abc", "versions": {}, "date": "d", "cpu": "c", "cores": 2, "python": "3"}
+    kw = dict(config_name="c", config_digest="d", seeds=[0], total_seconds=1)
+    assert "\\newcommand{\\runNoticeBox}{}" in environment_tex(env, **kw)
+    assert "\\newcommand{\\runNoticeBox}{}" in environment_tex(env, **kw, notice="  \n")
+    tex = environment_tex(env, **kw, notice="A smoke test: 50% of x_y.\n")
+    assert "\\fbox{\\parbox{0.96\\linewidth}{\\textbf{Note.} A smoke test: 50\\% of x\\_y.}}" in tex

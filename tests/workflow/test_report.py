@@ -40,9 +40,12 @@ def test_key_numbers_in_the_pdf_equal_the_results(tiny_run):
     reproduced = sum(row["verdict"] == "reproduced" for row in claims)
     implied = sum(row["claim"].startswith(IMPLIED) for row in claims)
     assert implied == 1, "the vision study's trend row is the one claim the paper implies without stating it"
-    assert f"Of the {len(claims)} claims we test (one of them implied by the paper rather than stated), {reproduced} are reproduced" in text
+    are = "is" if reproduced == 1 else "are"
+    assert f"Of the {len(claims)} claims we test (one of them implied by the paper rather than stated), {reproduced} {are} reproduced" in text
     env = json.loads((work / "results/report/environment.json").read_text())
     assert env["date"] in text and env["git_commit"] in text
+    # tiny.yaml's report_notice, on the title page and above the claims table
+    assert text.count("Note. A smoke test (config/tiny.yaml): the models train for seconds") == 2
 
 
 @needs_poppler

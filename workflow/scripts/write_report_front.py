@@ -27,5 +27,5 @@ Path(out.compute_rules).write_text(tables["rules"])
 Path(out.config).write_text(config_yaml(params.config))
 Path(out.run_info).write_text(
     environment_tex(env, config_name=params.config_name, config_digest=config_hash(params.config), seeds=params.config["seeds"],
-                    total_seconds=compute["total_seconds"])  # fmt: skip
+                    total_seconds=compute["total_seconds"], notice=params.config["report_notice"])  # fmt: skip
 )
