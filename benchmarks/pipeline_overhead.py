@@ -65,9 +65,12 @@ def main() -> None:
     print(f"job start cost (python + import torch): {heavy:.2f} s; {len(records)} benchmarked jobs")
     if job_seconds:
         print(f"start overhead, at most: {overhead:.0f} s of {job_seconds:.0f} job-seconds = {100 * overhead / job_seconds:.1f}% (target < 10%)")
-    peak = max(records, key=lambda r: r["max_rss_mib"] if r["max_rss_mib"] == r["max_rss_mib"] else -1, default=None)
-    if peak:
+    sampled = [r for r in records if r["max_rss_mib"] == r["max_rss_mib"]]  # NaN: a job Snakemake did not sample
+    if sampled:
+        peak = max(sampled, key=lambda r: r["max_rss_mib"])
         print(f"peak memory: {peak['max_rss_mib']:.0f} MiB in {peak['job']} (target <= 4096 MiB)")
+    else:
+        print("peak memory: no job's memory was sampled")
 
 
 if __name__ == "__main__":

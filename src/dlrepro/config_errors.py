@@ -35,5 +35,7 @@ def validation_summary(error: Exception, *, section: str, schema_file: str) -> s
         lines.append(f"  schema of that key: {excerpt}")
     elif isinstance(schema.get("properties"), dict):
         lines.append(f"  keys allowed here: {', '.join(schema['properties'])}")
+    elif "type" in schema:
+        lines.append(f"  expected there: {schema['type']}")
     lines.append(f"  every key, its type and allowed values: {schema_file}")
     return "\n".join(lines)

@@ -29,14 +29,16 @@ __all__ = [
 _NOTATION = {"->": r"$\rightarrow$", ">=": r"$\geq$", "<=": r"$\leq$", "^2": r"$^2$"}
 
 
-def latex_escape(text: str) -> str:
-    """`text` with LaTeX's special characters escaped, and ->, >=, <= and ^2 typeset as symbols."""
+def latex_escape(text: str, *, notation: bool = False) -> str:
+    """`text` with LaTeX's special characters escaped. With `notation` (prose: claims, settings), also
+    ->, >=, <= and ^2 (not followed by a digit) typeset as the symbols they stand for; names, paths and
+    versions keep their characters."""
     repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
     text, out, i = str(text), [], 0
     while i < len(text):
         pair = text[i : i + 2]
-        if pair in _NOTATION:
+        if notation and pair in _NOTATION and not (pair == "^2" and text[i + 2 : i + 3].isdigit()):
             out.append(_NOTATION[pair])
             i += 2
         else:
@@ -113,9 +115,10 @@ def summarize_autoencoder(runs: list[dict], baselines: dict, *, default_reductio
 def ae_claim_holds(claim: dict) -> bool | None:
     """§1.4's claim from its two parts: False if either part fails, None (inconclusive) if the structure
     part is undecided (one seed), else True."""
-    if claim["keeps_structure"] is False or not claim["loses_detail"]:
+    keeps, loses = claim["keeps_structure"], claim["loses_detail"]
+    if (keeps is not None and not keeps) or not loses:
         return False
-    return None if claim["keeps_structure"] is None else True
+    return None if keeps is None else True
 
 
 def autoencoder_tex(summary: dict, setting: dict) -> dict[str, str]:
@@ -140,7 +143,7 @@ def autoencoder_tex(summary: dict, setting: dict) -> dict[str, str]:
     learners = [r for r, v in summary["readings"].items() if v["learns"]]
     values += macro("aeLearningReadings", ", ".join(f"\\texttt{{{latex_escape(r)}}}" for r in learners) or "none")
 
-    rows = [f"{latex_escape(k.replace('_', ' '))} & {latex_escape(v)} \\\\" for k, v in setting.items()]
+    rows = [f"{latex_escape(k.replace('_', ' '))} & {latex_escape(v, notation=True)} \\\\" for k, v in setting.items()]
     setting_table = "\\begin{tabular}{ll}\n\\toprule\nsetting & value \\\\\n\\midrule\n" + "\n".join(rows)
     setting_table += "\n\\bottomrule\n\\end{tabular}\n"
 

@@ -49,9 +49,11 @@ def test_fmt_ci_rounds_to_the_interval():
 
 def test_latex_escape():
     assert latex_escape("sum_pixels & 5% #1") == r"sum\_pixels \& 5\% \#1"
-    assert latex_escape("784 -> 64, N(0, 0.01^2), x >= 0.9, y <= 1, a^b") == (
-        r"784 $\rightarrow$ 64, N(0, 0.01$^2$), x $\geq$ 0.9, y $\leq$ 1, a\textasciicircum{}b"
+    prose = "784 -> 64, N(0, 0.01^2), x >= 0.9, y <= 1, a^b, x^20"
+    assert latex_escape(prose, notation=True) == (
+        r"784 $\rightarrow$ 64, N(0, 0.01$^2$), x $\geq$ 0.9, y $\leq$ 1, a\textasciicircum{}b, x\textasciicircum{}20"
     )
+    assert latex_escape("runs/lr->1e-3.yaml") == r"runs/lr->1e-3.yaml", "names and paths keep their characters"
 
 
 def _runs(reduction, values, status="verified"):
@@ -94,6 +96,6 @@ def test_one_seed_leaves_the_structure_part_undecided_and_the_claim_inconclusive
     assert s["claim"] == {"keeps_structure": None, "loses_detail": True}
     values = autoencoder_tex(s, {})["values"]
     assert "{inconclusive}" in values and "undecided with one seed" in values
-    # a part that fails still decides: one seed above the PCA optimum but below it fails "loses detail"
+    # a part that fails still decides: one seed below the PCA optimum fails "loses detail"
     s = summarize_autoencoder(_runs("sum", [0.005]), BASE, default_reduction="sum")
     assert s["claim"]["loses_detail"] is False and "{not reproduced}" in autoencoder_tex(s, {})["values"]

@@ -144,3 +144,13 @@ def test_a_diverging_language_model_stops_naming_the_global_step():
     broken = {**CHAR_LM, "optim": {**CHAR_LM["optim"], "clip_norm": float("nan")}}
     with pytest.raises(NonFiniteLossError, match=r"lstm LM: loss became nan at evaluation interval 1, step 2 "):
         run_char_lm(text, "lstm", broken, context=8, seed=2)
+
+
+def test_a_language_model_is_still_improving_if_its_last_interval_cut_bpc_by_over_one_percent():
+    from dlrepro.sequence.study import lm_still_falling
+
+    row = lambda bpc: {"step": 0, "train_bpc": bpc, "test_bpc": bpc, "seconds": 0.0}  # noqa: E731
+    assert lm_still_falling([row(3.0), row(2.90), row(2.85)])  # -1.7%
+    assert not lm_still_falling([row(3.0), row(2.90), row(2.89)])  # -0.3%: levelled off
+    assert not lm_still_falling([row(2.90), row(2.95)])  # rising
+    assert not lm_still_falling([row(2.9)])  # one evaluation: nothing to compare

@@ -126,6 +126,13 @@ rule summarize_sequence:
             seed=SEEDS,
             name="metrics.json",
         ),
+        char_lm_histories=expand(
+            SEQ_CHAR_LM_RUN,
+            seq_model=SEQ_MODELS,
+            seq_context=SEQ["char_lm"]["contexts"],
+            seed=SEEDS,
+            name="history.csv",
+        ),
         throughput=rules.measure_sequence_throughput.output.throughput,
     output:
         summary="results/sequence/summary.json",

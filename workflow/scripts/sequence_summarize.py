@@ -9,7 +9,9 @@ setup_logging(snakemake.log[0])
 inp = snakemake.input
 sentiment = [read_json(p) for p in inp.sentiment]
 histories = {(m["model"], m["seed"]): pd.read_csv(p).to_dict("records") for m, p in zip(sentiment, inp.sentiment_histories)}
-summary = summarize_sequence(sentiment, histories, [read_json(p) for p in inp.char_lm], read_json(inp.throughput),
-                             target_accuracy=snakemake.params.target_accuracy)  # fmt: skip
+char_lm = [read_json(p) for p in inp.char_lm]
+lm_histories = {(m["model"], m["context"], m["seed"]): pd.read_csv(p).to_dict("records") for m, p in zip(char_lm, inp.char_lm_histories)}
+summary = summarize_sequence(sentiment, histories, char_lm, read_json(inp.throughput),
+                             target_accuracy=snakemake.params.target_accuracy, lm_histories=lm_histories)  # fmt: skip
 write_json(snakemake.output.summary, summary)
 write_json(snakemake.output.claims, claims_json(summary))

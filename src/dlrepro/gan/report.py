@@ -21,9 +21,10 @@ MACRO_NAMES = {"gan": "Gan", "lsgan": "Lsgan", "bigan": "Bigan"}
 
 
 def verdict(stat: dict, threshold: float, *, above: bool) -> str:
-    """'reproduced' when the whole 95% CI lies on the claimed side of `threshold` (at or above it, or
-    below it when `above` is False), 'not reproduced' when it lies wholly on the other side, else
-    'inconclusive'; so is a single seed (no interval), as in the other studies (`metrics.ci_verdict`)."""
+    """'reproduced' when the whole 95% CI lies on the claimed side of `threshold` (at or above it, as
+    the GAN criteria say "at least", or below it when `above` is False), 'not reproduced' when it lies
+    wholly on the other side, else 'inconclusive'. A single seed (no interval) is inconclusive, as in
+    `metrics.ci_verdict`; unlike there, an interval ending exactly at `threshold` counts as at it."""
     if stat["n"] < 2 or not math.isfinite(stat["ci95"]):
         return "inconclusive"
     low, high = stat["mean"] - stat["ci95"], stat["mean"] + stat["ci95"]
@@ -214,7 +215,7 @@ def gan_tex(summary: dict, claims: list[dict], settings: dict, seeds: list[int])
     for missing in set(ids) - {c["id"] for c in claims}:
         values += macro(f"ganVerdict{ids[missing]}", "not run")
 
-    rows = [f"{latex_escape(k)} & {latex_escape(v)} \\\\" for k, v in setting_rows(settings, seeds, cls).items()]
+    rows = [f"{latex_escape(k)} & {latex_escape(v, notation=True)} \\\\" for k, v in setting_rows(settings, seeds, cls).items()]
     setting_table = "\\begin{tabularx}{\\linewidth}{lX}\n\\toprule\nsetting & value \\\\\n\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabularx}\n"
 
     lines = []

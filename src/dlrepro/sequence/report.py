@@ -73,6 +73,8 @@ def sequence_tex(summary: dict, setting: dict, seeds, samples: dict[str, tuple[s
     v += macro("seqDevice", latex_escape(tp["device"]))
     improving = sum(s.get("still_improving", 0) for s in sent.values())
     v += macro("seqStillImproving", f"{improving} of {sum(len(s['seeds']) for s in sent.values())}")
+    falling = lm.get("still_falling")
+    v += macro("seqLmStillFalling", "--" if falling is None else f"{falling} of {lm['runs']}")
     for m in MODELS:
         name = m.capitalize()
         v += macro(f"seqAcc{name}", fmt_ci(sent[m]["test_accuracy"]) if m in sent else "--")
@@ -87,7 +89,7 @@ def sequence_tex(summary: dict, setting: dict, seeds, samples: dict[str, tuple[s
         v += macro(f"seqVerdict{key}", claim["verdict"])
         v += macro(f"seqMeasured{key}", _plain_to_tex(claim["measured"]))
 
-    rows = [f"{latex_escape(k)} & {latex_escape(x)} \\\\" for k, x in setting_rows(setting, seeds).items()]
+    rows = [f"{latex_escape(k)} & {latex_escape(x, notation=True)} \\\\" for k, x in setting_rows(setting, seeds).items()]
     setting_table = "\\begin{tabularx}{\\linewidth}{lX}\n\\toprule\nsetting & value \\\\\n\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabularx}\n"
 
     rows = []

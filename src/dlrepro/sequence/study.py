@@ -105,10 +105,24 @@ def _ordered(models) -> list[str]:
     return [m for m in ("rnn", "lstm", "transformer") if m in present]
 
 
-def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dict], throughput: dict, *, target_accuracy: float) -> dict:
+LM_STILL_FALLING = 0.01  # a held-out bpc that fell by more than 1% over the last evaluation interval
+
+
+def lm_still_falling(history: list[dict]) -> bool:
+    """Whether a language model was still improving when training stopped: its held-out bpc fell by
+    more than `LM_STILL_FALLING` (relative) between the last two evaluations."""
+    if len(history) < 2:
+        return False
+    before, last = history[-2]["test_bpc"], history[-1]["test_bpc"]
+    return last < before * (1 - LM_STILL_FALLING)
+
+
+def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dict], throughput: dict, *, target_accuracy: float,
+                       lm_histories: dict | None = None) -> dict:  # fmt: skip
     """Means and 95% CIs over seeds per model, the bpc curve, the throughput grid, and the claims.
 
-    `histories` maps (model, seed) to the sentiment run's per-epoch rows.
+    `histories` maps (model, seed) to the sentiment run's per-epoch rows, `lm_histories` (model,
+    context, seed) to the language model's per-evaluation rows (for how many were still improving).
     """
     stat = lambda rs, k: mean_ci(r[k] for r in rs)  # noqa: E731
     sent = {}
@@ -151,7 +165,9 @@ def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dic
     statuses = {r.get("data_status", "verified") for r in [*sentiment, *char_lm]}
     summary = {
         "sentiment": sent, "target_accuracy": target_accuracy,
-        "char_lm": {"contexts": contexts, "models": lm},
+        "char_lm": {"contexts": contexts, "models": lm,
+                    "still_falling": sum(map(lm_still_falling, lm_histories.values())) if lm_histories else None,
+                    "runs": len(char_lm)},
         "throughput": {"device": throughput["device"], "lengths": lengths, "models": grid, "crossover": crossover},
         "data_status": sorted(statuses),
         "sentiment_examples": {k: sentiment[0][k] for k in ("train_examples", "val_examples", "test_examples", "vocab_size", "n_classes")},
