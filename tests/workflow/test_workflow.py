@@ -62,6 +62,14 @@ def test_a_mistyped_key_is_explained_in_a_few_lines_with_the_keys_allowed_there(
     assert len(out.splitlines()) < 25, f"the schema and config are not dumped ({len(out.splitlines())} lines)"
 
 
+def test_more_gan_samples_than_training_images_is_refused_before_any_job(tmp_path):
+    small = tmp_path / "small.yaml"
+    small.write_text("gan:\n  data:\n    train_examples: 100\n")
+    done = snakemake(tmp_path, "-n", "--configfile", str(small), check=False)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0 and "gan.eval.samples_per_epoch (2000) exceeds the training images" in out
+
+
 def test_missing_offline_data_names_the_file(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

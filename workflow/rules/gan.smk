@@ -5,6 +5,14 @@
 validate_config("gan", "../schemas/gan.schema.yaml")
 
 GAN = config["gan"]
+# the FID floor compares real images at the sample sizes of the scores: it needs that many training images
+_gan_train = GAN["data"]["train_examples"] or 60000  # 0: all of MNIST's
+for _key in ("samples_per_epoch", "final_samples"):
+    if GAN["eval"][_key] > _gan_train:
+        raise ValueError(
+            f"gan.eval.{_key} ({GAN['eval'][_key]}) exceeds the training images the FID floor is "
+            f"computed from (gan.data.train_examples: {_gan_train}); lower it or use more images"
+        )
 GAN_CACHE = "resources/mnist/mnist.npz"
 GAN_PROVENANCE = "resources/mnist/provenance.json"
 # GPU jobs declare the `gpu` resource so profiles can run them one at a time
