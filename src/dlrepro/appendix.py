@@ -46,10 +46,9 @@ def config_yaml(config: dict) -> str:
 MIN_SAMPLED_RSS_MIB = 16.0
 
 
-def _max(a: float | None, b: float | None) -> float | None:
-    """The larger of two peaks; None (not sampled) only when both are."""
-    known = [x for x in (a, b) if x is not None]
-    return max(known) if known else None
+def _peak(*values: float | None) -> float | None:
+    """The largest of some peaks; None (not sampled) only when all are."""
+    return max((v for v in values if v is not None), default=None)
 
 
 def read_benchmarks(root: str | Path) -> list[dict]:
@@ -86,7 +85,7 @@ def compute_summary(records: list[dict], rule_files: dict[str, str]) -> dict:
         r["jobs"] += 1
         r["seconds"] += 0.0 if math.isnan(rec["seconds"]) else rec["seconds"]
         if not math.isnan(rec["max_rss_mib"]):
-            r["max_rss_mib"] = _max(r["max_rss_mib"], rec["max_rss_mib"])
+            r["max_rss_mib"] = _peak(r["max_rss_mib"], rec["max_rss_mib"])
     studies = defaultdict(lambda: {"jobs": 0, "seconds": 0.0, "max_rss_mib": None, "rules": {}})
     for rule, r in sorted(per_rule.items()):
         r["seconds"] = round(r["seconds"], 2)
@@ -95,15 +94,13 @@ def compute_summary(records: list[dict], rule_files: dict[str, str]) -> dict:
         s["rules"][rule] = r
         s["jobs"] += r["jobs"]
         s["seconds"] += r["seconds"]
-        s["max_rss_mib"] = _max(s["max_rss_mib"], r["max_rss_mib"])
+        s["max_rss_mib"] = _peak(s["max_rss_mib"], r["max_rss_mib"])
     order = list(STUDY_OF_FILE.values()) + ["other"]
     ordered = {k: studies[k] for k in order if k in studies}
     for s in ordered.values():
         s["seconds"] = round(s["seconds"], 2)
     total = round(sum(s["seconds"] for s in ordered.values()), 2)
-    peak = None
-    for s in ordered.values():
-        peak = _max(peak, s["max_rss_mib"])
+    peak = _peak(*(s["max_rss_mib"] for s in ordered.values()))
     return {"studies": ordered, "total_seconds": total, "peak_rss_mib": peak}
 
 

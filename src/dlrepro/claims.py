@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from dlrepro.metrics import has_interval
 from dlrepro.report import ae_claim_holds, fmt_pm, holds_verdict, latex_escape, macro
 
 __all__ = ["FIELDS", "VERDICTS", "ClaimsError", "check_claims", "autoencoder_claims", "claims_table_tex", "claims_values_tex"]
@@ -44,7 +45,7 @@ IMPLIED = "Implied, not stated:"  # how a row's claim starts when the paper impl
 
 def _pm(stat: dict, digits: int = 4) -> str:
     """'mean +- ci', both to the decimal of the interval's second significant digit (`fmt_pm`)."""
-    if stat["n"] < 2 or stat["ci95"] != stat["ci95"]:
+    if not has_interval(stat):
         return f"{stat['mean']:.{digits}g} (one seed)"
     return fmt_pm(stat, digits)
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["psnr", "mean_image_mse", "pca_mse", "t_quantile_975", "mean_ci", "ci_verdict"]
+__all__ = ["psnr", "mean_image_mse", "pca_mse", "t_quantile_975", "mean_ci", "has_interval", "ci_verdict"]
 
 # two-sided 95% Student-t quantiles t_{0.975, df}, df = 1..30 (standard tables)
 _T975 = (
@@ -72,11 +72,16 @@ def mean_ci(values) -> dict:
     return {"mean": mean, "ci95": half, "n": int(v.size)}
 
 
+def has_interval(stat: dict) -> bool:
+    """Whether `stat` (from `mean_ci`) has a 95% interval: two or more values and a finite half-width."""
+    return stat["n"] >= 2 and math.isfinite(stat["ci95"])
+
+
 def ci_verdict(stat: dict | None, threshold: float = 0.0, *, above: bool = True) -> str:
     """The three-way verdict on a claim that a quantity lies above `threshold` (below it when `above`
     is False): `reproduced` if the whole 95% CI of `stat` lies on the claimed side, `not reproduced` if
     it lies wholly on the other, else `inconclusive`; so is a single seed (no interval) or no `stat`."""
-    if stat is None or stat["n"] < 2 or not math.isfinite(stat["ci95"]):
+    if stat is None or not has_interval(stat):
         return "inconclusive"
     low, high = stat["mean"] - stat["ci95"], stat["mean"] + stat["ci95"]
     if (low > threshold) if above else (high < threshold):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from dlrepro.metrics import ci_verdict, mean_ci
+from dlrepro.metrics import ci_verdict, has_interval, mean_ci
 
 __all__ = [
     "latex_escape",
@@ -59,7 +59,7 @@ def fmt_ci(stat: dict, digits: int = 4) -> str:
     A single seed (or an interval that is not finite) gives just the mean, formatted by `fmt`.
     """
     mean, half = stat["mean"], stat["ci95"]
-    if stat["n"] < 2 or not math.isfinite(half):
+    if not has_interval(stat):
         return fmt(mean, digits)
     if half == 0:
         return f"{fmt(mean, digits)} $\\pm$ 0"
@@ -94,7 +94,7 @@ def summarize_autoencoder(runs: list[dict], baselines: dict, *, default_reductio
         readings[reduction]["seeds"] = sorted(r["seed"] for r in rs)
         readings[reduction]["learns"] = readings[reduction]["test_mse"]["mean"] < baselines["mean_image_mse"]
     default = readings[default_reduction]["test_mse"]
-    one_seed = default["n"] < 2 or not math.isfinite(default["ci95"])  # no interval: no upper bound
+    one_seed = not has_interval(default)  # no interval: no upper bound
     statuses = {r.get("data_status", "verified") for r in runs}
     return {
         "default_reduction": default_reduction,

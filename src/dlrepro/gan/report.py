@@ -6,12 +6,11 @@ config's `gan.claims` block); no number is typed into the report.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import numpy as np
 
-from dlrepro.metrics import mean_ci
+from dlrepro.metrics import has_interval, mean_ci
 from dlrepro.report import fmt, fmt_ci, latex_escape, macro
 
 __all__ = ["verdict", "summarize_gan", "gan_claims", "gan_tex", "instability", "MODEL_LABELS"]
@@ -25,7 +24,7 @@ def verdict(stat: dict, threshold: float, *, above: bool) -> str:
     the GAN criteria say "at least", or below it when `above` is False), 'not reproduced' when it lies
     wholly on the other side, else 'inconclusive'. A single seed (no interval) is inconclusive, as in
     `metrics.ci_verdict`; unlike there, an interval ending exactly at `threshold` counts as at it."""
-    if stat["n"] < 2 or not math.isfinite(stat["ci95"]):
+    if not has_interval(stat):
         return "inconclusive"
     low, high = stat["mean"] - stat["ci95"], stat["mean"] + stat["ci95"]
     if above:

@@ -10,7 +10,7 @@ import logging
 
 import numpy as np
 
-from dlrepro.metrics import ci_verdict, mean_ci
+from dlrepro.metrics import ci_verdict, has_interval, mean_ci
 from dlrepro.report import fmt_pm
 from dlrepro.sequence.data import build_vocab, char_corpus, make_sentence_set, stratified_split, tokenize
 
@@ -202,7 +202,7 @@ def _paired(a: dict, b: dict) -> dict | None:
 def _pm(stat: dict | None, digits: int = 3) -> str:
     if stat is None:
         return "n/a"
-    if stat["n"] < 2 or not np.isfinite(stat["ci95"]):
+    if not has_interval(stat):
         return f"{stat['mean']:+.{digits}f} (1 seed, no CI)"
     return f"{stat['mean']:+.{digits}f} +- {stat['ci95']:.{digits}f}"
 
@@ -264,7 +264,7 @@ def sequence_claims(summary: dict) -> list[dict]:
         "claim": "Recurrence is a bottleneck for parallel computation; self-attention allows parallel processing (tested as: Transformers train faster per token on the run's device).",
         "metric": f"training throughput at sequence length {length} on {tp['device']}: recurrent step time / Transformer step time (tokens/s ratio), per timed step",
         "criterion": "the 95% CI of the ratio lies above 1 against both recurrent models (reproduced); below 1 against either (not reproduced); otherwise inconclusive",
-        "measured": "; ".join(f"{m}: {fmt_pm(r, 3)}" if r["n"] > 1 else f"{m}: {r['mean']:.3g} (one timed step)" for m, r in ratios.items())
+        "measured": "; ".join(f"{m}: {fmt_pm(r, 3)}" if has_interval(r) else f"{m}: {r['mean']:.3g} (one timed step)" for m, r in ratios.items())
                     + (f"; Transformer fastest from length {tp['crossover']}" if tp["crossover"] else "; Transformer never fastest"),
         "verdict": combine_verdicts(ci_verdict(r, 1.0) for r in ratios.values()),
         "values": ratios,

@@ -7,14 +7,13 @@ and fractions, the performance trend, and the verdicts on the paper's claims.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import numpy as np
 
 from dlrepro.claims import IMPLIED
 from dlrepro.data.prepare import load_cache
-from dlrepro.metrics import ci_verdict, mean_ci
+from dlrepro.metrics import ci_verdict, has_interval, mean_ci
 
 __all__ = ["load_vision_data", "run_vision", "summarize_vision", "vision_claims", "slope"]
 
@@ -119,7 +118,7 @@ def summarize_vision(runs: list[dict]) -> dict:
 
 def _pp(stat: dict) -> str:
     """A difference in accuracy as percentage points, 'mean +- ci' in plain text."""
-    if stat["n"] < 2 or not math.isfinite(stat["ci95"]):
+    if not has_interval(stat):
         return f"{100 * stat['mean']:+.1f} pp (n={stat['n']}, no interval)"
     return f"{100 * stat['mean']:+.1f} +- {100 * stat['ci95']:.1f} pp (95% CI, n={stat['n']})"
 
