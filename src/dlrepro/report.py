@@ -173,7 +173,10 @@ def provenance_tex(records: list[dict]) -> str:
     lines = []
     for rec in records:
         n_bad = sum(f["status"] != "verified" for f in rec["files"])
+        n_contents = sum(f.get("verified_by") == "contents" for f in rec["files"])
         why = f" ({n_bad} of {len(rec['files'])} files differ from the published checksums)" if n_bad else ""
+        if n_contents:  # recompressed copies whose decompressed data are the published bytes
+            why += f" ({n_contents} of {len(rec['files'])} files by their decompressed contents)"
         source = "offline copy" if rec["mode"] == "offline" else "download"
         lines.append(
             f"{latex_escape(rec['dataset'])} & {source} & {len(rec['files'])} & "

