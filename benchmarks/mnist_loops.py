@@ -4,7 +4,7 @@ metric classifier, ours against a tutorial loop, same model, same optimiser, sam
 
   ours        the package's loops: the images one float tensor in memory, a batch by indexing a
               permutation, corruption drawn for the whole batch, no host sync per step
-              (dlrepro.training.train_epoch; dlrepro.gan.classifier.train_classifier), with bf16
+              (dlrepro.autoencoder.training.train_epoch; dlrepro.gan.classifier.train_classifier), with bf16
               autocast and channels-last as config/config.yaml sets them (--[no-]ae-bf16,
               --[no-]classifier-bf16 override it)
   naive       the loop most tutorials write: a torchvision-style Dataset that turns each uint8 image
@@ -61,8 +61,8 @@ def main():
     from dlrepro.device import resolve_bf16
     from dlrepro.gan.classifier import train_classifier
     from dlrepro.gan.models import MnistClassifier
-    from dlrepro.models.autoencoders import VariationalAutoencoder, vae_loss
-    from dlrepro.training import TorchAEConfig, build_model, corrupt, corruption, train_epoch
+    from dlrepro.autoencoder.models import VariationalAutoencoder, vae_loss
+    from dlrepro.autoencoder.training import TorchAEConfig, build_model, corrupt, corruption, train_epoch
 
     if args.classifier_bf16 is None:
         args.classifier_bf16 = resolve_bf16("auto")  # as config/config.yaml's gan.classifier.bf16

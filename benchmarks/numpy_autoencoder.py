@@ -34,7 +34,7 @@ def main():
     import numpy as np
     import torch
 
-    from dlrepro.models.numpy_autoencoder import NumpyAutoencoder, mse_loss
+    from dlrepro.autoencoder.numpy_model import NumpyAutoencoder, mse_loss
 
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)

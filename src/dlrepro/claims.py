@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import Counter
 
 from dlrepro.metrics import has_interval
-from dlrepro.report import ae_claim_holds, fmt_pm, holds_verdict, latex_escape, macro
+from dlrepro.report import fmt_pm, latex_escape, macro
 
-__all__ = ["FIELDS", "VERDICTS", "ClaimsError", "check_claims", "autoencoder_claims", "claims_table_tex", "claims_values_tex"]
+__all__ = ["FIELDS", "VERDICTS", "ClaimsError", "check_claims", "pm_text", "claims_table_tex", "claims_values_tex"]
 
 FIELDS = ("id", "section", "claim", "metric", "criterion", "measured", "verdict")
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
@@ -43,55 +43,11 @@ def check_claims(rows: list[dict], source: str = "claims") -> list[dict]:
 IMPLIED = "Implied, not stated:"  # how a row's claim starts when the paper implies it but does not say it
 
 
-def _pm(stat: dict, digits: int = 4) -> str:
+def pm_text(stat: dict, digits: int = 4) -> str:
     """'mean +- ci', both to the decimal of the interval's second significant digit (`fmt_pm`)."""
     if not has_interval(stat):
         return f"{stat['mean']:.{digits}g} (one seed)"
     return fmt_pm(stat, digits)
-
-
-def autoencoder_claims(summary: dict, models: dict) -> list[dict]:
-    """The three claims of the paper's §1, from the autoencoder summaries (criteria in dlrepro.report)."""
-    base = summary["baselines"]
-    default = summary["readings"][summary["default_reduction"]]["test_mse"]
-    claim = summary["claim"]
-    rows = [
-        {
-            "id": "ae-recognisable",
-            "section": "1.4",
-            "claim": "Autoencoder reconstructions lose detail (blurred) but the digits stay discernible.",
-            "metric": f"test MSE per pixel of the paper's NumPy autoencoder ({summary['default_reduction']} reading)",
-            "criterion": "upper 95% CI bound below the mean-image baseline (structure kept) and mean above "
-            "PCA with the same code size (detail lost); with one seed, inconclusive unless the latter fails",
-            "measured": f"{_pm(default)}; mean image {base['mean_image_mse']:.4g}; PCA {base['pca_mse']:.4g}",
-            "verdict": holds_verdict(ae_claim_holds(claim)),
-        }
-    ]
-    conv = models["claims"].get("conv_better")
-    rows.append(
-        {
-            "id": "ae-conv-better",
-            "section": "1.5",
-            "claim": "Convolutional autoencoders suit images better than fully connected ones.",
-            "metric": f"conv minus basic test MSE at code size {models['code_size']}, paired by seed",
-            "criterion": "95% CI entirely below zero (reproduced); entirely above zero (not reproduced); otherwise, "
-            "or with one seed, inconclusive",
-            "measured": _pm(conv["difference"]) if conv else "not run (conv or basic missing from the config)",
-            "verdict": holds_verdict(conv["holds"] if conv else None),
-        }
-    )
-    rows.append(
-        {
-            "id": "ae-tradeoff",
-            "section": "1.5",
-            "claim": "Autoencoders trade compression against fidelity.",
-            "metric": "mean test MSE against code size, basic and convolutional models and PCA",
-            "criterion": "falls strictly as the code grows, for every model",
-            "measured": "; ".join(f"{m}: {'falls' if ok else 'does not fall'}" for m, ok in models["claims"]["tradeoff"]["per_model"].items()),
-            "verdict": holds_verdict(models["claims"]["tradeoff"]["holds"]),
-        }
-    )
-    return check_claims(rows, "autoencoder claims")
 
 
 def _pm_tex(text: str) -> str:

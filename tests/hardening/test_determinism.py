@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlrepro.autoencoder_study import load_autoencoder_data, run_numpy_ae, run_torch_ae
+from dlrepro.autoencoder.study import load_autoencoder_data, run_numpy_ae, run_torch_ae
 from dlrepro.data.prepare import prepare
 from dlrepro.data.synthetic import write_mnist
 from dlrepro.io import write_json
@@ -75,7 +75,7 @@ def test_numpy_autoencoder_is_bitwise_reproducible(cache, tmp_path):
 def test_numpy_autoencoder_is_bitwise_reproducible_in_a_fresh_process(cache, tmp_path):
     script = (
         "import sys, json\n"
-        "from dlrepro.autoencoder_study import load_autoencoder_data, run_numpy_ae\n"
+        "from dlrepro.autoencoder.study import load_autoencoder_data, run_numpy_ae\n"
         "data = load_autoencoder_data(sys.argv[1], train_examples=0, test_examples=0, figure_digits=10)\n"
         "metrics, _, _ = run_numpy_ae(data, json.loads(sys.argv[2]), seed=7)\n"
         "metrics.pop('seconds')\n"

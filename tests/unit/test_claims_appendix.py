@@ -5,7 +5,8 @@ import math
 import pytest
 
 from dlrepro.appendix import compute_summary, config_hash, read_benchmarks
-from dlrepro.claims import ClaimsError, autoencoder_claims, check_claims, claims_table_tex, claims_values_tex
+from dlrepro.autoencoder.report import autoencoder_claims
+from dlrepro.claims import ClaimsError, check_claims, claims_table_tex, claims_values_tex
 
 
 def _row(**kw):

@@ -4,9 +4,9 @@ upper-bound criterion, the ViT claim at the full data fraction, and combining pe
 import numpy as np
 import pytest
 
-from dlrepro.claims import autoencoder_claims
+from dlrepro.autoencoder.report import autoencoder_claims
 from dlrepro.metrics import ci_verdict, mean_ci, t_quantile_975
-from dlrepro.report import autoencoder_tex, summarize_autoencoder
+from dlrepro.autoencoder.report import autoencoder_tex, summarize_autoencoder
 from dlrepro.sequence.study import combine_verdicts, sequence_claims
 from dlrepro.vision.study import summarize_vision, vision_claims
 

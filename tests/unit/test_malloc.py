@@ -48,7 +48,7 @@ NUMPY_STEPS = """
 import resource
 import numpy as np
 from dlrepro.malloc import tune_malloc
-from dlrepro.models.numpy_autoencoder import NumpyAutoencoder, mse_loss
+from dlrepro.autoencoder.numpy_model import NumpyAutoencoder, mse_loss
 if {tune}:
     assert tune_malloc()
 x = np.random.default_rng(0).random((1024, 784), dtype=np.float32)

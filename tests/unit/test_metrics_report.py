@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from dlrepro.metrics import mean_ci, mean_image_mse, pca_mse, psnr
-from dlrepro.report import autoencoder_tex, fmt_ci, latex_escape, provenance_tex, summarize_autoencoder
+from dlrepro.autoencoder.report import autoencoder_tex, summarize_autoencoder
+from dlrepro.report import fmt_ci, latex_escape, provenance_tex
 
 
 def test_mean_ci_by_hand():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from dlrepro.models.numpy_autoencoder import LOSS_REDUCTIONS, Linear, NumpyAutoencoder, ReLU, Sigmoid, mse_loss
-from dlrepro.numpy_training import NumpyAEConfig, evaluate_mse, fixed_digit_indices, train_numpy_autoencoder
+from dlrepro.autoencoder.numpy_model import LOSS_REDUCTIONS, Linear, NumpyAutoencoder, ReLU, Sigmoid, mse_loss
+from dlrepro.autoencoder.numpy_training import NumpyAEConfig, evaluate_mse, fixed_digit_indices, train_numpy_autoencoder
 
 EPS = 1e-6
 

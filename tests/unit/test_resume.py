@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from dlrepro.checkpoint import Checkpointer
-from dlrepro.numpy_training import NumpyAEConfig, NumpyCheckpointer, train_numpy_autoencoder
-from dlrepro.training import TorchAEConfig, train_autoencoder
+from dlrepro.autoencoder.numpy_training import NumpyAEConfig, NumpyCheckpointer, train_numpy_autoencoder
+from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder
 
 TIMING = {"seconds"}
 

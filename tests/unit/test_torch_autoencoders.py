@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from dlrepro.models.autoencoders import BasicAutoencoder, ConvAutoencoder, VariationalAutoencoder, parameter_count, vae_loss
-from dlrepro.models.numpy_autoencoder import NumpyAutoencoder, mse_loss
-from dlrepro.numpy_training import NumpyAEConfig, train_numpy_autoencoder
-from dlrepro.report import autoencoder_models_tex, summarize_autoencoder_models
-from dlrepro.training import AE_MODELS, TorchAEConfig, corrupt, train_autoencoder
+from dlrepro.autoencoder.models import BasicAutoencoder, ConvAutoencoder, VariationalAutoencoder, parameter_count, vae_loss
+from dlrepro.autoencoder.numpy_model import NumpyAutoencoder, mse_loss
+from dlrepro.autoencoder.numpy_training import NumpyAEConfig, train_numpy_autoencoder
+from dlrepro.autoencoder.report import autoencoder_models_tex, summarize_autoencoder_models
+from dlrepro.autoencoder.training import AE_MODELS, TorchAEConfig, corrupt, train_autoencoder
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
@@ -136,7 +136,7 @@ def test_a_nan_loss_stops_training_naming_the_epoch_and_step():
     import numpy as np
 
     from dlrepro.guards import NonFiniteLossError
-    from dlrepro.training import TorchAEConfig, train_autoencoder
+    from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder
 
     rng = np.random.default_rng(0)
     x = rng.random((64, 784), dtype=np.float32)
@@ -165,7 +165,7 @@ def test_bf16_training_computes_in_bf16_and_learns_as_fp32_does(name):
 
 
 def test_bf16_conv_model_is_channels_last_with_float32_weights():
-    from dlrepro.training import build_model
+    from dlrepro.autoencoder.training import build_model
 
     model = build_model("conv", code_size=8, config=TorchAEConfig(conv_channels=(4, 8), bf16=True))
     conv = model.encoder[0].weight

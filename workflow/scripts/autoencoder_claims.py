@@ -1,6 +1,6 @@
 """The claims of the paper's §1 with their computed verdicts (results/autoencoder/claims.json)."""
 
-from dlrepro.claims import autoencoder_claims
+from dlrepro.autoencoder.report import autoencoder_claims
 from dlrepro.io import read_json, setup_logging, write_json
 
 setup_logging(snakemake.log[0])

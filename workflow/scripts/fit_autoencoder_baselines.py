@@ -4,7 +4,7 @@ from dlrepro.blas import configure_blas
 
 configure_blas(snakemake.threads)  # before NumPy loads its BLAS
 
-from dlrepro.autoencoder_study import fit_baselines, load_autoencoder_data
+from dlrepro.autoencoder.study import fit_baselines, load_autoencoder_data
 from dlrepro.io import log_header, read_json, setup_logging, write_json
 
 setup_logging(snakemake.log[0])

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from dlrepro.io import read_json, setup_logging
-from dlrepro.plotting import learning_curves
+from dlrepro.autoencoder.plots import learning_curves
 
 setup_logging(snakemake.log[0])
 n_seeds = len(snakemake.params.seeds)

@@ -5,8 +5,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from dlrepro.io import read_json, setup_logging
-from dlrepro.plotting import compression_curve, image_grid, image_rows
-from dlrepro.report import MODEL_LABELS
+from dlrepro.autoencoder.plots import compression_curve
+from dlrepro.plotting import image_grid, image_rows
+from dlrepro.autoencoder.report import MODEL_LABELS
 
 setup_logging(snakemake.log[0])
 paper, tuned = np.load(snakemake.input.paper), np.load(snakemake.input.tuned)

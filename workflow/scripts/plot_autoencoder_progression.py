@@ -3,7 +3,7 @@
 import numpy as np
 
 from dlrepro.io import setup_logging
-from dlrepro.plotting import reconstruction_progression
+from dlrepro.autoencoder.plots import reconstruction_progression
 
 setup_logging(snakemake.log[0])
 run = np.load(snakemake.input.snapshots)

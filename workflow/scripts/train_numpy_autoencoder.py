@@ -12,7 +12,7 @@ configure_blas(snakemake.threads)  # before NumPy loads its BLAS
 
 import numpy as np
 
-from dlrepro.autoencoder_study import load_autoencoder_data, remove_checkpoint, run_numpy_ae
+from dlrepro.autoencoder.study import load_autoencoder_data, remove_checkpoint, run_numpy_ae
 from dlrepro.io import log_header, read_json, setup_logging, write_csv, write_json
 
 setup_logging(snakemake.log[0])

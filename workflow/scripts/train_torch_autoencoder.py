@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dlrepro.autoencoder_study import load_autoencoder_data, remove_checkpoint, run_torch_ae
+from dlrepro.autoencoder.study import load_autoencoder_data, remove_checkpoint, run_torch_ae
 from dlrepro.device import set_threads
 from dlrepro.io import log_header, read_json, setup_logging, write_csv, write_json
 

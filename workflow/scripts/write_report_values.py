@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from dlrepro.io import read_json, setup_logging
-from dlrepro.report import autoencoder_models_tex, autoencoder_setting_rows, autoencoder_tex
+from dlrepro.autoencoder.report import autoencoder_models_tex, autoencoder_setting_rows, autoencoder_tex
 
 setup_logging(snakemake.log[0])
 out = snakemake.output

@@ -18,7 +18,7 @@ from torch.nn import functional as F
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
 from dlrepro.guards import FiniteGuard
-from dlrepro.models.autoencoders import BasicAutoencoder, ConvAutoencoder, VariationalAutoencoder, parameter_count, vae_loss
+from dlrepro.autoencoder.models import BasicAutoencoder, ConvAutoencoder, VariationalAutoencoder, parameter_count, vae_loss
 
 __all__ = ["AE_MODELS", "TorchAEConfig", "corruption", "corrupt", "train_epoch", "evaluate_mse", "train_autoencoder"]
 

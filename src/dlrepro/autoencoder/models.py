@@ -3,7 +3,7 @@
 Every model maps flattened images (B, 784) in [0, 1] to reconstructions of the same shape, so
 training, evaluation and figures treat them alike. The denoising autoencoder is a training
 procedure (corrupt the input, reconstruct the clean image), not an architecture: it uses
-`ConvAutoencoder` unchanged (see `dlrepro.training.AE_MODELS` and `corrupt`).
+`ConvAutoencoder` unchanged (see `dlrepro.autoencoder.training.AE_MODELS` and `corrupt`).
 """
 
 from __future__ import annotations

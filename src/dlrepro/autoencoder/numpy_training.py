@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from dlrepro.io import atomic_path
-from dlrepro.models.numpy_autoencoder import LOSS_REDUCTIONS, NumpyAutoencoder, mse_loss
+from dlrepro.autoencoder.numpy_model import LOSS_REDUCTIONS, NumpyAutoencoder, mse_loss
 
 __all__ = ["NumpyAEConfig", "NumpyAEResult", "NumpyCheckpointer", "to_unit_float", "fixed_digit_indices", "evaluate_mse", "train_numpy_autoencoder"]
 

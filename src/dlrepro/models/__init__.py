@@ -1,1 +1,0 @@
-"""Model architectures only: no data loading, no training loops, no I/O."""
