@@ -23,7 +23,7 @@ rule train_numpy_autoencoder:
         model=numpy_ae_params,
         data=AE["data"],
     script:
-        "../scripts/train_numpy_autoencoder.py"
+        "../scripts/autoencoder/train_numpy.py"
 
 
 rule fit_autoencoder_baselines:
@@ -46,7 +46,7 @@ rule fit_autoencoder_baselines:
         data=AE["data"],
         baselines=dict(AE["baselines"], code_sizes=TORCH_AE["code_sizes"]),
     script:
-        "../scripts/fit_autoencoder_baselines.py"
+        "../scripts/autoencoder/fit_baselines.py"
 
 
 rule summarize_autoencoder:
@@ -62,7 +62,7 @@ rule summarize_autoencoder:
     params:
         default_reduction=AE["numpy_ae"]["loss_reduction"],
     script:
-        "../scripts/summarize_autoencoder.py"
+        "../scripts/autoencoder/summarize.py"
 
 
 rule plot_autoencoder_reconstructions:
@@ -91,7 +91,7 @@ rule plot_autoencoder_reconstructions:
         readings=AE["numpy_ae"]["loss_reductions"],
         default_reduction=AE["numpy_ae"]["loss_reduction"],
     script:
-        "../scripts/plot_autoencoder_reconstructions.py"
+        "../scripts/autoencoder/plot_reconstructions.py"
 
 
 rule plot_autoencoder_progression:
@@ -110,7 +110,7 @@ rule plot_autoencoder_progression:
     params:
         rows=AE["figures"]["progression_rows"],
     script:
-        "../scripts/plot_autoencoder_progression.py"
+        "../scripts/autoencoder/plot_progression.py"
 
 
 rule plot_autoencoder_learning_curves:
@@ -131,7 +131,7 @@ rule plot_autoencoder_learning_curves:
         readings=AE["numpy_ae"]["loss_reductions"],
         seeds=SEEDS,
     script:
-        "../scripts/plot_autoencoder_learning_curves.py"
+        "../scripts/autoencoder/plot_learning_curves.py"
 
 
 rule train_numpy_autoencoder_tuned:
@@ -156,7 +156,7 @@ rule train_numpy_autoencoder_tuned:
         model=numpy_ae_tuned_settings(),
         data=AE["data"],
     script:
-        "../scripts/train_numpy_autoencoder.py"
+        "../scripts/autoencoder/train_numpy.py"
 
 
 rule train_torch_autoencoder:
@@ -181,7 +181,7 @@ rule train_torch_autoencoder:
         model=torch_ae_settings(),
         data=AE["data"],
     script:
-        "../scripts/train_torch_autoencoder.py"
+        "../scripts/autoencoder/train_torch.py"
 
 
 rule summarize_autoencoder_models:
@@ -200,7 +200,7 @@ rule summarize_autoencoder_models:
     params:
         code_size=TORCH_AE["code_size"],
     script:
-        "../scripts/summarize_autoencoder_models.py"
+        "../scripts/autoencoder/summarize_models.py"
 
 
 rule plot_autoencoder_models:
@@ -240,7 +240,7 @@ rule plot_autoencoder_models:
     params:
         models=TORCH_AE["models"],
     script:
-        "../scripts/plot_autoencoder_models.py"
+        "../scripts/autoencoder/plot_models.py"
 
 
 rule autoencoder_claims:
@@ -254,7 +254,7 @@ rule autoencoder_claims:
     conda:
         "../../envs/numpy.yaml"
     script:
-        "../scripts/autoencoder_claims.py"
+        "../scripts/autoencoder/claims.py"
 
 
 CLAIMS.append(rules.autoencoder_claims.output.claims)

@@ -19,7 +19,7 @@ rule download_idx_images:
         spec=idx_dataset_spec,
         fetch=fetch_params(),
     script:
-        "../scripts/download_dataset.py"
+        "../scripts/data/download.py"
 
 
 rule download_cifar10:
@@ -35,7 +35,7 @@ rule download_cifar10:
         spec=None,
         fetch=fetch_params(),
     script:
-        "../scripts/download_dataset.py"
+        "../scripts/data/download.py"
 
 
 rule download_rt_polarity:
@@ -52,7 +52,7 @@ rule download_rt_polarity:
         spec=None,
         fetch=fetch_params(),
     script:
-        "../scripts/download_dataset.py"
+        "../scripts/data/download.py"
 
 
 rule download_tiny_shakespeare:
@@ -68,7 +68,7 @@ rule download_tiny_shakespeare:
         spec=None,
         fetch=fetch_params(),
     script:
-        "../scripts/download_dataset.py"
+        "../scripts/data/download.py"
 
 
 rule prepare_dataset:
@@ -83,7 +83,7 @@ rule prepare_dataset:
     params:
         format=cache_format,
     script:
-        "../scripts/prepare_dataset.py"
+        "../scripts/data/prepare.py"
 
 
 rule prepare_all_data:

@@ -52,7 +52,7 @@ rule train_gan_classifier:
         classifier=GAN["classifier"],
         eval=GAN["eval"],
     script:
-        "../scripts/gan_train_classifier.py"
+        "../scripts/gan/train_classifier.py"
 
 
 rule train_gan:
@@ -79,7 +79,7 @@ rule train_gan:
     params:
         settings={k: v for k, v in GAN.items() if k not in ("claims", "figures")},
     script:
-        "../scripts/gan_train.py"
+        "../scripts/gan/train.py"
 
 
 rule summarize_gan:
@@ -102,7 +102,7 @@ rule summarize_gan:
         settings=GAN,
         seeds=SEEDS,
     script:
-        "../scripts/gan_summarize.py"
+        "../scripts/gan/summarize.py"
 
 
 rule plot_gan:
@@ -161,7 +161,7 @@ rule plot_gan:
         epochs=GAN["optim"]["epochs"],
         evolution_epochs=GAN["figures"]["evolution_epochs"],
     script:
-        "../scripts/gan_plot.py"
+        "../scripts/gan/plot.py"
 
 
 REPORT_INPUTS.extend(

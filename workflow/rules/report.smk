@@ -29,7 +29,7 @@ rule write_report_values:
             "seeds": SEEDS,
         },
     script:
-        "../scripts/write_report_values.py"
+        "../scripts/autoencoder/write_report_values.py"
 
 
 rule record_environment:
@@ -45,7 +45,7 @@ rule record_environment:
     params:
         repo_dir=workflow.basedir,
     script:
-        "../scripts/record_environment.py"
+        "../scripts/report/record_environment.py"
 
 
 rule write_report_front:
@@ -82,7 +82,7 @@ rule write_report_front:
         rule_files=RULE_FILES,
         benchmarks="benchmarks-out",
     script:
-        "../scripts/write_report_front.py"
+        "../scripts/report/write_front.py"
 
 
 rule build_report:
@@ -114,4 +114,4 @@ rule build_report:
     conda:
         "../../envs/report.yaml"
     script:
-        "../scripts/build_report.py"
+        "../scripts/report/build.py"

@@ -55,7 +55,7 @@ rule train_sequence_classifier:
         model=SEQ["model"],
         device=SEQ["device"],
     script:
-        "../scripts/sequence_train_classifier.py"
+        "../scripts/sequence/train_classifier.py"
 
 
 rule train_char_language_model:
@@ -85,7 +85,7 @@ rule train_char_language_model:
         model=SEQ["model"],
         device=SEQ["device"],
     script:
-        "../scripts/sequence_train_char_lm.py"
+        "../scripts/sequence/train_char_lm.py"
 
 
 rule measure_sequence_throughput:
@@ -108,7 +108,7 @@ rule measure_sequence_throughput:
         model=SEQ["model"],
         device=SEQ["device"],
     script:
-        "../scripts/sequence_measure_throughput.py"
+        "../scripts/sequence/measure_throughput.py"
 
 
 rule summarize_sequence:
@@ -144,7 +144,7 @@ rule summarize_sequence:
     params:
         target_accuracy=SEQ["sentiment"]["target_accuracy"],
     script:
-        "../scripts/sequence_summarize.py"
+        "../scripts/sequence/summarize.py"
 
 
 rule plot_sequence:
@@ -188,7 +188,7 @@ rule plot_sequence:
     params:
         target_accuracy=SEQ["sentiment"]["target_accuracy"],
     script:
-        "../scripts/sequence_plot.py"
+        "../scripts/sequence/plot.py"
 
 
 rule write_sequence_report_values:
@@ -223,7 +223,7 @@ rule write_sequence_report_values:
         setting=SEQ,
         seeds=SEEDS,
     script:
-        "../scripts/sequence_write_report_values.py"
+        "../scripts/sequence/write_report_values.py"
 
 
 REPORT_INPUTS.extend(

@@ -46,7 +46,7 @@ rule train_image_classifier:
         device=VIS["device"],
         fraction=lambda wildcards: VIS_FRACS[wildcards.vis_frac],
     script:
-        "../scripts/train_image_classifier.py"
+        "../scripts/vision/train.py"
 
 
 rule summarize_vision:
@@ -73,7 +73,7 @@ rule summarize_vision:
         settings=VIS,
         seeds=SEEDS,
     script:
-        "../scripts/summarize_vision.py"
+        "../scripts/vision/summarize.py"
 
 
 rule plot_vision:
@@ -114,7 +114,7 @@ rule plot_vision:
     conda:
         "../../envs/report.yaml"
     script:
-        "../scripts/plot_vision.py"
+        "../scripts/vision/plot.py"
 
 
 REPORT_INPUTS.extend(
