@@ -12,7 +12,18 @@ from collections import Counter
 from dlrepro.metrics import has_interval
 from dlrepro.report import fmt_pm, latex_escape, macro
 
-__all__ = ["FIELDS", "VERDICTS", "ClaimsError", "check_claims", "pm_text", "claims_table_tex", "claims_values_tex"]
+__all__ = [
+    "FIELDS",
+    "VERDICTS",
+    "ClaimsError",
+    "claim_row",
+    "combine_verdicts",
+    "check_claims",
+    "contract_rows",
+    "pm_text",
+    "claims_table_tex",
+    "claims_values_tex",
+]
 
 FIELDS = ("id", "section", "claim", "metric", "criterion", "measured", "verdict")
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
@@ -21,6 +32,32 @@ _VERDICT_STYLE = {"reproduced": "\\textbf{reproduced}", "not reproduced": "\\tex
 
 class ClaimsError(ValueError):
     """A claims file that the report cannot use (missing keys, unknown verdict, duplicate id)."""
+
+
+def claim_row(id: str, section: str, claim: str, metric: str, criterion: str, measured: str, verdict: str, **extra) -> dict:
+    """One row of the claims table, in the contract's order (`FIELDS`); `extra` keys (e.g. `values`, the
+    numbers behind `measured`) ride along for the study's own report and are dropped by `contract_rows`."""
+    if verdict not in VERDICTS:
+        raise ClaimsError(f"claim {id}: verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
+    return dict(id=id, section=section, claim=claim, metric=metric, criterion=criterion, measured=measured, verdict=verdict, **extra)
+
+
+def combine_verdicts(verdicts) -> str:
+    """One verdict from a claim tested against several baselines: it holds if it holds against each, one
+    clear failure refutes it, anything else (or no comparison at all) is inconclusive."""
+    verdicts = list(verdicts)
+    if not verdicts:
+        return "inconclusive"
+    if all(v == "reproduced" for v in verdicts):
+        return "reproduced"
+    if any(v == "not reproduced" for v in verdicts):
+        return "not reproduced"
+    return "inconclusive"
+
+
+def contract_rows(rows: list[dict]) -> list[dict]:
+    """The rows as a claims.json holds them: the contract's keys only, in its order."""
+    return [{k: row[k] for k in FIELDS} for row in rows]
 
 
 def check_claims(rows: list[dict], source: str = "claims") -> list[dict]:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-__all__ = ["psnr", "mean_image_mse", "pca_mse", "t_quantile_975", "mean_ci", "has_interval", "ci_verdict"]
+__all__ = ["psnr", "mean_image_mse", "pca_mse", "t_quantile_975", "mean_ci", "paired_by_seed", "has_interval", "ci_verdict"]
 
 # two-sided 95% Student-t quantiles t_{0.975, df}, df = 1..30 (standard tables)
 _T975 = (
@@ -70,6 +70,12 @@ def mean_ci(values) -> dict:
         return {"mean": mean, "ci95": float("nan"), "n": 1}
     half = t_quantile_975(v.size - 1) * float(v.std(ddof=1)) / math.sqrt(v.size)
     return {"mean": mean, "ci95": half, "n": int(v.size)}
+
+
+def paired_by_seed(a: dict, b: dict) -> dict | None:
+    """Mean and 95% CI of a[s] - b[s] over the seeds both have (seed -> value maps); None if they share none."""
+    seeds = sorted(set(a) & set(b))
+    return mean_ci(a[s] - b[s] for s in seeds) if seeds else None
 
 
 def has_interval(stat: dict) -> bool:

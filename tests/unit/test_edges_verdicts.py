@@ -7,7 +7,8 @@ import pytest
 from dlrepro.autoencoder.report import autoencoder_claims
 from dlrepro.metrics import ci_verdict, mean_ci, t_quantile_975
 from dlrepro.autoencoder.report import autoencoder_tex, summarize_autoencoder
-from dlrepro.sequence.study import combine_verdicts, sequence_claims
+from dlrepro.claims import combine_verdicts
+from dlrepro.sequence.report import sequence_claims
 from dlrepro.vision.study import summarize_vision, vision_claims
 
 # ---- t quantiles ---------------------------------------------------------------------------------

@@ -7,7 +7,10 @@ import pytest
 import torch
 
 from dlrepro.sequence.report import sequence_tex
-from dlrepro.sequence.study import ci_verdict, combine_verdicts, run_char_lm, run_sentiment, sequence_claims, time_to_target
+from dlrepro.claims import combine_verdicts
+from dlrepro.metrics import ci_verdict
+from dlrepro.sequence.report import sequence_claims
+from dlrepro.sequence.study import run_char_lm, run_sentiment, time_to_target
 
 torch.set_num_threads(1)
 MODEL = {"width": 8, "rnn_layers": 1, "rnn_hidden": 8, "lstm_layers": 1, "lstm_hidden": 4, "transformer_layers": 1, "heads": 2, "ff_width": 8}

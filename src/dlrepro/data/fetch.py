@@ -23,14 +23,10 @@ published checksums) that training results and the report carry along.
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
 import hashlib
 import http.client
 import logging
 import os
-import re
 import secrets
 import shutil
 import time
@@ -40,6 +36,8 @@ from pathlib import Path
 
 from dlrepro.data.archives import safe_extract_tar
 from dlrepro.data.sources import DataFile, Dataset, get_dataset
+from dlrepro.data.storage import StorageError, storage_error
+from dlrepro.data.storage import _exclusive, _mkdir, _remove_stale_temps, _replace, _Sink, _temp_name
 from dlrepro.data.verify import BY_CONTENTS, Check, ChecksumError, CorruptFileError, check_file, hash_file
 
 __all__ = [
@@ -73,102 +71,12 @@ class OfflineDataError(FileNotFoundError):
     """A file is missing from the offline data directory."""
 
 
-class StorageError(OSError):
-    """A file could not be written locally (disk full, read-only or missing folder, no permission)."""
-
-
-def storage_error(path: str | os.PathLike, e: OSError) -> StorageError:
-    """`e`, raised while writing `path`, as a `StorageError` that names the path and the likely cause."""
-    hint = {
-        errno.ENOSPC: "the disk is full; free space there",
-        errno.EDQUOT: "the disk quota is exhausted; free space there",
-        errno.EFBIG: "the file is larger than this system allows",
-        errno.EROFS: "the file system is read-only",
-        errno.EACCES: "permission denied",
-        errno.ENOTDIR: "a part of the path is a file, not a folder",
-    }.get(e.errno, "")
-    reason = e.strerror or str(e)
-    return StorageError(e.errno, f"cannot write {path}: {reason}" + (f" ({hint})" if hint else ""))
-
-
 class _Transient(Exception):
     """A failure worth retrying on the same URL."""
 
 
 class _Permanent(Exception):
     """A failure that retrying the same URL will not fix."""
-
-
-def _temp_name(dest: Path) -> Path:
-    """A temporary name beside `dest`, unique per process and call (threads of one process too)."""
-    return dest.with_name(f".{dest.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
-
-
-@contextlib.contextmanager
-def _exclusive(lock_path: Path):
-    """Hold an exclusive flock on `lock_path` (created, and removed on exit) against other fetches."""
-    while True:
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise storage_error(lock_path, e) from e
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            # the previous holder removes the file on exit: a lock on a removed file guards nothing
-            if os.path.exists(lock_path) and os.path.samestat(os.stat(lock_path), os.fstat(fd)):
-                break
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(lock_path)
-        os.close(fd)  # releases the lock
-
-
-def _remove_stale_temps(dest: Path) -> None:
-    """Remove what killed fetches of `dest` left behind (call while holding its lock)."""
-    own = re.compile(rf"\.{re.escape(dest.name)}\.\d+-[0-9a-f]{{8}}\.part")  # `_temp_name`s of dest only
-    for stale in dest.parent.glob(f".{dest.name}.*.part"):
-        if own.fullmatch(stale.name):
-            log.warning("removing %s, left behind by an interrupted fetch", stale)
-            stale.unlink(missing_ok=True)
-
-
-class _Sink:
-    """A temporary file whose write errors become `StorageError`s (never retried: no mirror fixes them)."""
-
-    def __init__(self, tmp: Path, dest: Path):
-        self.tmp, self.dest = tmp, dest
-        try:
-            self.file = open(tmp, "wb")
-        except OSError as e:
-            raise storage_error(dest, e) from e
-
-    def write(self, chunk: bytes) -> None:
-        try:
-            self.file.write(chunk)
-        except OSError as e:
-            raise storage_error(self.dest, e) from e
-
-    def close(self) -> None:
-        try:
-            self.file.close()  # flushes: a full disk can show up only here
-        except OSError as e:
-            raise storage_error(self.dest, e) from e
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if exc[0] is None:
-            self.close()
-        else:
-            with contextlib.suppress(OSError):
-                self.file.close()
 
 
 def _stream(url: str, dest: Path, file: DataFile, members: dict | None, timeout: float) -> Check:
@@ -216,13 +124,6 @@ def _stream(url: str, dest: Path, file: DataFile, members: dict | None, timeout:
         tmp.unlink(missing_ok=True)
 
 
-def _replace(tmp: Path, dest: Path) -> None:
-    try:
-        os.replace(tmp, dest)
-    except OSError as e:
-        raise storage_error(dest, e) from e
-
-
 def download_file(
     file: DataFile,
     dest: str | os.PathLike,
@@ -241,13 +142,6 @@ def download_file(
     with _exclusive(dest.with_name(f".{dest.name}.lock")):
         _remove_stale_temps(dest)
         return _download(file, dest, members, timeout=timeout, retries=retries, backoff=backoff)
-
-
-def _mkdir(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise storage_error(folder, e) from e
 
 
 def _download(file: DataFile, dest: Path, members, *, timeout: float, retries: int, backoff: float) -> dict:

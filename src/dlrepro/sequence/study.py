@@ -10,8 +10,7 @@ import logging
 
 import numpy as np
 
-from dlrepro.metrics import ci_verdict, has_interval, mean_ci
-from dlrepro.report import fmt_pm
+from dlrepro.metrics import mean_ci
 from dlrepro.sequence.data import build_vocab, char_corpus, make_sentence_set, stratified_split, tokenize
 
 __all__ = ["split_sentences", "run_sentiment", "run_char_lm", "run_throughput"]
@@ -174,124 +173,7 @@ def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dic
         "sentiment_source": sentiment[0].get("source", "rt_polarity"),
         "lm_steps": char_lm[0]["steps"], "lm_chars": {k: char_lm[0][k] for k in ("train_chars", "test_chars")},
     }  # fmt: skip
+    from dlrepro.sequence.report import sequence_claims  # the report module reads this one's labels
+
     summary["claims"] = sequence_claims(summary)
     return summary
-
-
-# ---- the claims of §3.2: criteria fixed before looking, verdicts computed ------------------------
-
-
-def combine_verdicts(verdicts) -> str:
-    """A claim against both recurrent models holds if it holds against each; one clear failure refutes it."""
-    verdicts = list(verdicts)
-    if not verdicts:
-        return "inconclusive"
-    if all(v == "reproduced" for v in verdicts):
-        return "reproduced"
-    if any(v == "not reproduced" for v in verdicts):
-        return "not reproduced"
-    return "inconclusive"
-
-
-def _paired(a: dict, b: dict) -> dict | None:
-    """Mean and 95% CI of a[s] - b[s] over the seeds both have."""
-    seeds = sorted(set(a) & set(b))
-    return mean_ci(a[s] - b[s] for s in seeds) if seeds else None
-
-
-def _pm(stat: dict | None, digits: int = 3) -> str:
-    if stat is None:
-        return "n/a"
-    if not has_interval(stat):
-        return f"{stat['mean']:+.{digits}f} (1 seed, no CI)"
-    return f"{stat['mean']:+.{digits}f} +- {stat['ci95']:.{digits}f}"
-
-
-def sequence_claims(summary: dict) -> list[dict]:
-    """One row per claim of §3.2; each criterion is stated in the row and applied here."""
-    sent, lm, tp = summary["sentiment"], summary["char_lm"]["models"], summary["throughput"]
-    rec = lambda d: [m for m in RECURRENT if m in d]  # noqa: E731
-    rows = []
-
-    # (1) outperform on text, Task A: test accuracy of the Transformer minus each recurrent model, paired by seed.
-    diffs = {m: _paired(sent["transformer"]["accuracy_by_seed"], sent[m]["accuracy_by_seed"]) for m in rec(sent)} if "transformer" in sent else {}
-    rows.append({
-        "id": "seq-outperform-sentiment", "section": "3.2",
-        "claim": "Transformers outperform RNNs (vanilla RNN, LSTM) on text: sentence sentiment classification.",
-        "metric": "test accuracy, Transformer minus each recurrent model, paired by seed",
-        "criterion": "the 95% CI of the difference lies above 0 against both recurrent models (reproduced); below 0 against either (not reproduced); otherwise inconclusive",
-        "measured": "; ".join(f"transformer - {m}: {_pm(d)}" for m, d in diffs.items()) or "not run",
-        "verdict": combine_verdicts(ci_verdict(d) for d in diffs.values()),
-        "values": diffs,
-    })  # fmt: skip
-
-    # (2) outperform on text, Task B: held-out bpc of each recurrent model minus the Transformer's at the longest context.
-    longest, shortest = str(summary["char_lm"]["contexts"][-1]), str(summary["char_lm"]["contexts"][0])
-    diffs = {m: _paired(lm[m]["bpc_by_seed"][longest], lm["transformer"]["bpc_by_seed"][longest]) for m in rec(lm)} if "transformer" in lm else {}
-    rows.append({
-        "id": "seq-outperform-charlm", "section": "3.2",
-        "claim": "Transformers outperform RNNs (vanilla RNN, LSTM) on text: character-level language modelling.",
-        "metric": f"held-out bits per character at context {longest}, each recurrent model minus the Transformer, paired by seed",
-        "criterion": "the 95% CI of the difference lies above 0 against both recurrent models (reproduced); below 0 against either (not reproduced); otherwise inconclusive",
-        "measured": "; ".join(f"{m} - transformer: {_pm(d)} bpc" for m, d in diffs.items()) or "not run",
-        "verdict": combine_verdicts(ci_verdict(d) for d in diffs.values()),
-        "values": diffs,
-    })  # fmt: skip
-
-    # (3) longer contexts: the bpc gained from the shortest to the longest context, Transformer minus each recurrent model.
-    diffs = {m: _paired(lm["transformer"]["improvement_by_seed"], lm[m]["improvement_by_seed"]) for m in rec(lm)} if "transformer" in lm else {}
-    gains = {m: lm[m]["improvement"] for m in lm}
-    rows.append({
-        "id": "seq-longer-context", "section": "3.2",
-        "claim": "Transformers handle longer contexts than recurrent models.",
-        "metric": f"bpc improvement from context {shortest} to {longest} (bpc at {shortest} minus bpc at {longest}), Transformer minus each recurrent model, paired by seed",
-        "criterion": "the 95% CI of the difference in improvement lies above 0 against both recurrent models (reproduced); below 0 against either (not reproduced); otherwise inconclusive",
-        "measured": "; ".join(f"improvement {m}: {_pm(g)} bpc" for m, g in gains.items()) + "; "
-                    + "; ".join(f"transformer - {m}: {_pm(d)}" for m, d in diffs.items()),
-        "verdict": combine_verdicts(ci_verdict(d) for d in diffs.values()),
-        "values": diffs,
-    })  # fmt: skip
-
-    # (4) parallelism: per timed step, recurrent step time / Transformer step time at the longest length (same tokens per step).
-    length = str(tp["lengths"][-1])
-    grid = tp["models"]
-    ratios = {}
-    if "transformer" in grid:
-        t_tr = grid["transformer"][length]["step_seconds_all"]
-        ratios = {m: mean_ci(a / b for a, b in zip(grid[m][length]["step_seconds_all"], t_tr)) for m in rec(grid)}
-    rows.append({
-        "id": "seq-parallel", "section": "3.2",
-        "claim": "Recurrence is a bottleneck for parallel computation; self-attention allows parallel processing (tested as: Transformers train faster per token on the run's device).",
-        "metric": f"training throughput at sequence length {length} on {tp['device']}: recurrent step time / Transformer step time (tokens/s ratio), per timed step",
-        "criterion": "the 95% CI of the ratio lies above 1 against both recurrent models (reproduced); below 1 against either (not reproduced); otherwise inconclusive",
-        "measured": "; ".join(f"{m}: {fmt_pm(r, 3)}" if has_interval(r) else f"{m}: {r['mean']:.3g} (one timed step)" for m, r in ratios.items())
-                    + (f"; Transformer fastest from length {tp['crossover']}" if tp["crossover"] else "; Transformer never fastest"),
-        "verdict": combine_verdicts(ci_verdict(r, 1.0) for r in ratios.values()),
-        "values": ratios,
-    })  # fmt: skip
-
-    # (5) efficiency in training: seconds to the target validation accuracy, each recurrent model minus the Transformer.
-    target = summary["target_accuracy"]
-    diffs, verdict = {}, "inconclusive"
-    if "transformer" in sent:
-        tr = sent["transformer"]
-        diffs = {m: _paired(sent[m]["time_to_target_by_seed"], tr["time_to_target_by_seed"]) for m in rec(sent)}
-        all_reached = all(tr["reached_by_seed"].values())
-        verdict = combine_verdicts(ci_verdict(d) for d in diffs.values()) if all_reached else "not reproduced"
-    rows.append({
-        "id": "seq-train-efficiently", "section": "3.2",
-        "claim": "Transformers train more efficiently than recurrent models on large datasets (tested on the sentiment task's small one).",
-        "metric": f"training seconds until the validation accuracy first reaches {target:g} (sentiment), each recurrent model minus the Transformer, paired by seed; a recurrent run that never reaches it counts with its whole training time",
-        "criterion": "the Transformer reaches the target in every seed and the 95% CI of the difference lies above 0 against both recurrent models (reproduced); the Transformer misses the target in a seed or the CI lies below 0 against either (not reproduced); otherwise inconclusive",
-        "measured": "; ".join(f"{m} - transformer: {_pm(d, 1)} s" for m, d in diffs.items())
-                    + "; reached: " + ", ".join(f"{m} {sent[m]['reached_target']}/{len(sent[m]['seeds'])}" for m in sent),
-        "verdict": verdict,
-        "values": diffs,
-    })  # fmt: skip
-    return rows
-
-
-def claims_json(summary: dict) -> list[dict]:
-    """The claims file's rows (the report's claims-vs-evidence table): the contract's keys only."""
-    keys = ("id", "section", "claim", "metric", "criterion", "measured", "verdict")
-    return [{k: row[k] for k in keys} for row in summary["claims"]]
