@@ -10,7 +10,7 @@ import math
 
 from dlrepro.metrics import has_interval
 
-__all__ = ["latex_escape", "fmt", "fmt_ci", "fmt_pm", "macro", "provenance_tex", "HOLDS", "holds_verdict"]
+__all__ = ["latex_escape", "fmt", "fmt_ci", "fmt_pm", "macro", "tabular", "settings_table", "provenance_tex", "HOLDS", "holds_verdict"]
 
 
 # plain-text notation in result strings (claims.json, settings) typeset as what it stands for
@@ -63,6 +63,22 @@ def fmt_pm(stat: dict, digits: int = 4) -> str:
 def macro(name: str, value) -> str:
     assert name.isalpha(), f"LaTeX macro names are letters only: {name!r}"
     return f"\\newcommand{{\\{name}}}{{{value}}}\n"
+
+
+def tabular(spec: str, header: str, lines: list[str], *, width: str | None = None) -> str:
+    """A booktabs table: `header` (cells joined by &, without the closing \\\\), then `lines` (each a
+    finished row). With `width`, a tabularx of that width (its X columns stretch)."""
+    begin, end = ("tabularx", f"{{{width}}}") if width else ("tabular", "")
+    return (
+        f"\\begin{{{begin}}}{end}{{{spec}}}\n\\toprule\n{header} \\\\\n\\midrule\n"
+        + "\n".join(lines)
+        + f"\n\\bottomrule\n\\end{{{begin}}}\n"
+    )
+
+
+def settings_table(lines: list[str]) -> str:
+    """A study's settings as it ran: 'setting & value' rows (each finished) in a full-width table."""
+    return tabular("lX", "setting & value", lines, width="\\linewidth")
 
 
 def provenance_tex(records: list[dict]) -> str:

@@ -9,7 +9,8 @@ from dlrepro.metrics import ci_verdict, mean_ci, t_quantile_975
 from dlrepro.autoencoder.report import autoencoder_tex, summarize_autoencoder
 from dlrepro.claims import combine_verdicts
 from dlrepro.sequence.report import sequence_claims
-from dlrepro.vision.study import summarize_vision, vision_claims
+from dlrepro.vision.report import vision_claims
+from dlrepro.vision.study import summarize_vision
 
 # ---- t quantiles ---------------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ import torch
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.vision.report import setting_rows, vision_tex
 from dlrepro.metrics import ci_verdict
-from dlrepro.vision.study import slope, summarize_vision, vision_claims
+from dlrepro.vision.report import vision_claims
+from dlrepro.vision.study import slope, summarize_vision
 from dlrepro.vision.training import TrainConfig, train_classifier
 
 torch.set_num_threads(1)

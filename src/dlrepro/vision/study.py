@@ -1,5 +1,5 @@
 """The vision study's glue: one run (data subset -> trained model -> metrics), the summary over seeds
-and fractions, the performance trend, and the verdicts on the paper's claims.
+and fractions, and the performance trend (the verdicts on the paper's claims are in `report`).
 
     data = load_vision_data("resources/cifar10/cifar10.npz", fraction=0.25, seed=0)
     metrics, history, arrays = run_vision(data, "vit", settings, seed=0)
@@ -11,11 +11,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from dlrepro.claims import IMPLIED
 from dlrepro.data.prepare import load_cache
-from dlrepro.metrics import ci_verdict, has_interval, mean_ci
+from dlrepro.metrics import mean_ci
 
-__all__ = ["load_vision_data", "run_vision", "summarize_vision", "vision_claims", "slope"]
+__all__ = ["load_vision_data", "run_vision", "summarize_vision", "slope"]
 
 MODEL_NAMES = {"cnn": "CNN (ResNet)", "vit": "ViT"}
 
@@ -114,41 +113,3 @@ def summarize_vision(runs: list[dict]) -> dict:
         }  # fmt: skip
     summary["full_fraction"] = full
     return summary
-
-
-def _pp(stat: dict) -> str:
-    """A difference in accuracy as percentage points, 'mean +- ci' in plain text."""
-    if not has_interval(stat):
-        return f"{100 * stat['mean']:+.1f} pp (n={stat['n']}, no interval)"
-    return f"{100 * stat['mean']:+.1f} +- {100 * stat['ci95']:.1f} pp (95% CI, n={stat['n']})"
-
-
-def vision_claims(summary: dict) -> list[dict]:
-    """The claims-vs-evidence rows of §3.3-3.4, with verdicts computed from the summary."""
-    full = summary["full_fraction"]
-    gap = summary["gap"][str(full)]
-    rows = [{
-        "id": "vision-vit-outperforms-cnn", "section": "3.3-3.4",
-        "claim": "Vision Transformers outperform CNNs in image recognition (self-attention captures global dependencies).",
-        "metric": f"test accuracy of the ViT minus the CNN on CIFAR-10, trained from scratch on {100 * full:g}% of the training set, paired by seed",
-        "criterion": "reproduced if the 95% CI of the ViT-minus-CNN accuracy lies above 0; not reproduced if it lies below 0; else inconclusive",
-        "measured": _pp(gap), "verdict": ci_verdict(gap),
-    }]  # fmt: skip
-    trend = summary["trend"]
-    if trend is not None:
-        s = trend["slope_per_decade"]
-        rows.append({
-            "id": "vision-advantage-grows-with-data", "section": "3.4",
-            "claim": f"{IMPLIED} the ViT's advantage over CNNs grows with the amount of training data (the usual reading of §3.4's claim).",
-            "metric": "least-squares slope of the ViT-minus-CNN accuracy over log10(training fraction) "
-                      f"({', '.join(f'{100 * f:g}%' for f in summary['fractions'])}), per seed; the same epochs at every "
-                      "fraction, so a smaller subset also gets fewer optimizer steps",
-            "criterion": "reproduced if the 95% CI of the slope lies above 0 (the gap rises with data); "
-                         "not reproduced if below 0; else inconclusive",
-            "measured": f"{_pp(s)} per tenfold data; gap change {100 * trend['smallest_fraction']:g}% -> {100 * trend['full_fraction']:g}%: {_pp(trend['gap_change'])}",
-            "verdict": ci_verdict(s),
-        })  # fmt: skip
-    if summary["data_status"] != "verified":
-        for row in rows:
-            row["measured"] += f" [data: {summary['data_status']}]"
-    return rows

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from dlrepro.io import read_json, setup_logging, write_json
-from dlrepro.vision.report import setting_rows, vision_tex
-from dlrepro.vision.study import summarize_vision, vision_claims
+from dlrepro.vision.report import setting_rows, vision_claims, vision_tex
+from dlrepro.vision.study import summarize_vision
 
 setup_logging(snakemake.log[0])
 summary = summarize_vision([read_json(p) for p in snakemake.input.runs])
