@@ -1,7 +1,8 @@
 """The report's provenance appendix: the run's environment, its configuration, and its compute.
 
 Compute comes from the ``benchmark:`` files Snakemake writes for each job (wall seconds and peak
-resident memory); each rule is credited to the study whose rule file declares it.
+resident memory); each rule is credited to the study the workflow names for it (the rule file that
+declares it), in the order the workflow gives.
 """
 
 from __future__ import annotations
@@ -19,15 +20,6 @@ from dlrepro.report import latex_escape, macro
 
 __all__ = ["config_hash", "config_yaml", "read_benchmarks", "compute_summary", "compute_table_tex", "environment_tex"]
 
-# rule file (stem) -> the study it belongs to, in the report's order
-STUDY_OF_FILE = {
-    "data": "data",
-    "autoencoder": "autoencoders",
-    "gan": "GANs",
-    "sequence": "sequence models",
-    "vision": "vision",
-    "report": "report",
-}
 
 
 def config_hash(config: dict) -> str:
@@ -76,9 +68,10 @@ def read_benchmarks(root: str | Path) -> list[dict]:
     return records
 
 
-def compute_summary(records: list[dict], rule_files: dict[str, str]) -> dict:
+def compute_summary(records: list[dict], rule_studies: dict[str, str], order: list[str]) -> dict:
     """Per study and per rule: jobs, total wall seconds, peak memory (None where no job was sampled);
-    and the total."""
+    and the total. `rule_studies` maps each rule to its study's label (a rule not in it: "other"),
+    `order` lists the labels in the report's order."""
     per_rule = defaultdict(lambda: {"jobs": 0, "seconds": 0.0, "max_rss_mib": None})
     for rec in records:
         r = per_rule[rec["rule"]]
@@ -89,14 +82,13 @@ def compute_summary(records: list[dict], rule_files: dict[str, str]) -> dict:
     studies = defaultdict(lambda: {"jobs": 0, "seconds": 0.0, "max_rss_mib": None, "rules": {}})
     for rule, r in sorted(per_rule.items()):
         r["seconds"] = round(r["seconds"], 2)
-        study = STUDY_OF_FILE.get(rule_files.get(rule, ""), "other")
+        study = rule_studies.get(rule, "other")
         s = studies[study]
         s["rules"][rule] = r
         s["jobs"] += r["jobs"]
         s["seconds"] += r["seconds"]
         s["max_rss_mib"] = _peak(s["max_rss_mib"], r["max_rss_mib"])
-    order = list(STUDY_OF_FILE.values()) + ["other"]
-    ordered = {k: studies[k] for k in order if k in studies}
+    ordered = {k: studies[k] for k in [*order, "other"] if k in studies}
     for s in ordered.values():
         s["seconds"] = round(s["seconds"], 2)
     total = round(sum(s["seconds"] for s in ordered.values()), 2)

@@ -86,7 +86,7 @@ def test_benchmarks_are_read_per_rule_and_credited_to_their_study(tmp_path):
     (tmp_path / "prepare_dataset" / "mnist.tsv").write_text(header + "0.3\t0:00:00\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n")
     records = read_benchmarks(tmp_path)
     assert len(records) == 3 and math.isnan(next(r for r in records if r["rule"] == "prepare_dataset")["max_rss_mib"])
-    summary = compute_summary(records, {"train_gan": "gan", "prepare_dataset": "data"})
+    summary = compute_summary(records, {"train_gan": "GANs", "prepare_dataset": "data"}, ["data", "autoencoders", "GANs"])
     gan = summary["studies"]["GANs"]
     assert gan["jobs"] == 2 and gan["seconds"] == 20.0 and gan["max_rss_mib"] == 1100.0
     assert list(summary["studies"]) == ["data", "GANs"] and summary["total_seconds"] == 20.3
@@ -101,7 +101,7 @@ def test_a_job_sampled_only_while_starting_counts_as_unsampled(tmp_path):
     (tmp_path / "fit_autoencoder_baselines" / "b.tsv").write_text(header + "1.2\t0:00:01\t0.90\t1\t1\t1\t0\t0\t90\t1\n")
     (tmp_path / "train_gan").mkdir()
     (tmp_path / "train_gan" / "seed0.tsv").write_text(header + "12.5\t0:00:12\t900.0\t1\t1\t1\t0\t0\t90\t11\n")
-    summary = compute_summary(read_benchmarks(tmp_path), {"fit_autoencoder_baselines": "autoencoder", "train_gan": "gan"})
+    summary = compute_summary(read_benchmarks(tmp_path), {"fit_autoencoder_baselines": "autoencoders", "train_gan": "GANs"}, ["autoencoders", "GANs"])
     rules = {rule: r for s in summary["studies"].values() for rule, r in s["rules"].items()}
     assert rules["fit_autoencoder_baselines"]["max_rss_mib"] is None and rules["train_gan"]["max_rss_mib"] == 900.0
     tables = compute_table_tex(summary, "CPU")

@@ -1,9 +1,17 @@
 # The report: generated values and tables (never typed numbers), then latexmk.
 import os
 
-# which rule file declares each rule, so the compute table can credit every job to its study
-RULE_FILES = {
-    r.name: os.path.splitext(os.path.basename(r.snakefile))[0] for r in workflow.rules
+# the compute table credits every job to the study whose rule file declares its rule, in this order
+STUDY_LABELS = {
+    "data": "data",
+    "autoencoder": "autoencoders",
+    "gan": "GANs",
+    "sequence": "sequence models",
+    "vision": "vision",
+    "report": "report",
+}
+RULE_STUDIES = {
+    r.name: STUDY_LABELS.get(os.path.splitext(os.path.basename(r.snakefile))[0], "other") for r in workflow.rules
 }
 
 
@@ -79,7 +87,8 @@ rule write_report_front:
     params:
         config=config,
         config_name=config_name(),
-        rule_files=RULE_FILES,
+        rule_studies=RULE_STUDIES,
+        study_order=list(STUDY_LABELS.values()),
         benchmarks="benchmarks-out",
     script:
         "../scripts/report/write_front.py"

@@ -266,6 +266,27 @@ def generate(model: GAN, n: int, config: GanConfig, *, seed: int, device, batch_
     return out
 
 
+def _epoch_runner(step, data: torch.Tensor, config: GanConfig, use_graph: bool) -> Callable[[], torch.Tensor]:
+    """A function that runs one epoch of `step` over `data` (eagerly, or replaying a captured CUDA graph)."""
+    shape = dict(batch_size=config.batch_size, latent_dim=config.latent_dim, distribution=config.latent_distribution)
+    if use_graph:
+        return GraphedLoop(CounterStep(step, data, **shape)).run_epoch
+    return lambda: train_epoch_eager(step, data, **shape)
+
+
+def _log_epoch(row: dict) -> None:
+    fid, inception = (f"{row['fid']:.3f}", f"{row['inception_score']:.3f}") if "fid" in row else ("-", "-")
+    log.info("epoch %3d  loss_d %.4f  loss_g %.4f  %6.1fs  fid %s  is %s", row["epoch"], row["loss_d"], row["loss_g"], row["seconds"], fid, inception)
+
+
+def _save(checkpointer: Checkpointer, model: GAN, opt_d, opt_g, history: list[dict], grids: list[np.ndarray]) -> None:
+    checkpointer.save(
+        {"model": model.state_dict(), "opt_d": opt_d.state_dict(), "opt_g": opt_g.state_dict(), "history": history,
+         "grids": [torch.from_numpy(g) for g in grids], "rng": rng_state()},
+        where=f"after epoch {history[-1]['epoch']}",
+    )  # fmt: skip
+
+
 def train_gan(x_train: np.ndarray, *, config: GanConfig, seed: int, device: torch.device | str = "cpu",
               scorer: Callable[[torch.Tensor], dict] | None = None,
               checkpointer: Checkpointer | None = None):  # fmt: skip
@@ -312,12 +333,7 @@ def train_gan(x_train: np.ndarray, *, config: GanConfig, seed: int, device: torc
         history = [{"epoch": 0, "loss_d": float("nan"), "loss_g": float("nan"), "seconds": 0.0, **score(0)}]
         grids = [grid()]
 
-    shape = dict(batch_size=config.batch_size, latent_dim=config.latent_dim, distribution=config.latent_distribution)
-    if use_graph:
-        loop = GraphedLoop(CounterStep(step, data, **shape))
-        run_epoch = loop.run_epoch
-    else:
-        run_epoch = lambda: train_epoch_eager(step, data, **shape)  # noqa: E731
+    run_epoch = _epoch_runner(step, data, config, use_graph)
     for epoch in range(len(history), config.epochs + 1):
         start = time.perf_counter()
         with flush_denormals():  # subnormal Adam moments slow the CPU down (device.flush_denormals)
@@ -326,14 +342,8 @@ def train_gan(x_train: np.ndarray, *, config: GanConfig, seed: int, device: torc
         seconds = time.perf_counter() - start
         history.append({"epoch": epoch, "loss_d": loss_d, "loss_g": loss_g, "seconds": seconds, **score(epoch)})
         grids.append(grid())
-        quality = history[-1]
-        log.info("epoch %3d  loss_d %.4f  loss_g %.4f  %6.1fs  fid %s  is %s", epoch, loss_d, loss_g, seconds,
-                 f"{quality['fid']:.3f}" if "fid" in quality else "-", f"{quality['inception_score']:.3f}" if "fid" in quality else "-")  # fmt: skip
-        checkpointer.save(
-            {"model": model.state_dict(), "opt_d": opt_d.state_dict(), "opt_g": opt_g.state_dict(), "history": history,
-             "grids": [torch.from_numpy(g) for g in grids], "rng": rng_state()},
-            where=f"after epoch {epoch}",
-        )  # fmt: skip
+        _log_epoch(history[-1])
+        _save(checkpointer, model, opt_d, opt_g, history, grids)
     return model, history, np.stack(grids)
 
 

@@ -116,6 +116,22 @@ def lm_still_falling(history: list[dict]) -> bool:
     return last < before * (1 - LM_STILL_FALLING)
 
 
+def _throughput_grid(throughput: dict) -> dict:
+    """Step times by model and length, and the first length at which the Transformer is fastest (None: never)."""
+    grid = {}
+    for row in throughput["rows"]:
+        grid.setdefault(row["model"], {})[str(row["length"])] = {k: row[k] for k in ("batch", "step_seconds", "tokens_per_second", "step_seconds_all")}
+    lengths = sorted({row["length"] for row in throughput["rows"]})
+    crossover = None
+    if "transformer" in grid:
+        for length in lengths:
+            rec = [grid[m][str(length)]["tokens_per_second"] for m in RECURRENT if m in grid]
+            if rec and grid["transformer"][str(length)]["tokens_per_second"] > max(rec):
+                crossover = length
+                break
+    return {"device": throughput["device"], "lengths": lengths, "models": grid, "crossover": crossover}
+
+
 def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dict], throughput: dict, *, target_accuracy: float,
                        lm_histories: dict | None = None) -> dict:  # fmt: skip
     """Means and 95% CIs over seeds per model, the bpc curve, the throughput grid, and the claims.
@@ -150,24 +166,13 @@ def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dic
         seeds = sorted({s for c, s in by if (contexts[0], s) in by and (contexts[-1], s) in by})
         lm[m]["improvement"] = mean_ci(by[(contexts[0], s)] - by[(contexts[-1], s)] for s in seeds) if seeds else None
         lm[m]["improvement_by_seed"] = {str(s): by[(contexts[0], s)] - by[(contexts[-1], s)] for s in seeds}
-    grid = {}
-    for row in throughput["rows"]:
-        grid.setdefault(row["model"], {})[str(row["length"])] = {k: row[k] for k in ("batch", "step_seconds", "tokens_per_second", "step_seconds_all")}
-    lengths = sorted({row["length"] for row in throughput["rows"]})
-    crossover = None
-    if "transformer" in grid:
-        for length in lengths:
-            rec = [grid[m][str(length)]["tokens_per_second"] for m in RECURRENT if m in grid]
-            if rec and grid["transformer"][str(length)]["tokens_per_second"] > max(rec):
-                crossover = length
-                break
     statuses = {r.get("data_status", "verified") for r in [*sentiment, *char_lm]}
     summary = {
         "sentiment": sent, "target_accuracy": target_accuracy,
         "char_lm": {"contexts": contexts, "models": lm,
                     "still_falling": sum(map(lm_still_falling, lm_histories.values())) if lm_histories else None,
                     "runs": len(char_lm)},
-        "throughput": {"device": throughput["device"], "lengths": lengths, "models": grid, "crossover": crossover},
+        "throughput": _throughput_grid(throughput),
         "data_status": sorted(statuses),
         "sentiment_examples": {k: sentiment[0][k] for k in ("train_examples", "val_examples", "test_examples", "vocab_size", "n_classes")},
         "sentiment_source": sentiment[0].get("source", "rt_polarity"),

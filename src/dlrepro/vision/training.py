@@ -15,6 +15,7 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -23,7 +24,13 @@ from torch.nn import functional as F
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
 from dlrepro.guards import FiniteGuard
-from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD, mix_batch, normalize, random_crop_flip
+from dlrepro.vision.data import (
+    CIFAR10_MEAN,
+    CIFAR10_STD,
+    mix_batch,
+    normalize,
+    random_crop_flip,
+)
 from dlrepro.vision.measure import attention_rollout, confusion_matrix, flops_per_image
 from dlrepro.vision.models import build_model, parameter_count
 
@@ -126,18 +133,9 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     store = device if cfg.data_on_device else torch.device("cpu")
     gen = torch.Generator(device=store).manual_seed(seed + 1)
     mix_rng = np.random.default_rng(seed + 2)  # MixUp/CutMix draws, on the host: no device sync
-    mixing = cfg.mixup_alpha > 0 or cfg.cutmix_alpha > 0
-    x_train = torch.from_numpy(data["x_train"]).to(store)
-    y_train = torch.from_numpy(data["y_train"].astype(np.int64)).to(store)
-    x_test, y_test = torch.from_numpy(data["x_test"]), torch.from_numpy(data["y_test"].astype(np.int64))
-    mean = torch.tensor(CIFAR10_MEAN, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(CIFAR10_STD, device=device).view(1, 3, 1, 1)
-
-    model = build_model(kind, **arch).to(device)
-    if cfg.channels_last and kind == "cnn":
-        model = model.to(memory_format=torch.channels_last)
-    cfg_run = cfg if kind == "cnn" else TrainConfig(**{**asdict(cfg), "channels_last": False})
-    forward = torch.compile(model) if cfg.compile else model
+    x_train, y_train, x_test, y_test = _tensors(data, store)
+    mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (CIFAR10_MEAN, CIFAR10_STD))
+    model, forward, cfg_run = _build(kind, arch, cfg, device)
     optimizer = make_optimizer(model, cfg, learning_rate=learning_rate, weight_decay=weight_decay)
     n = len(x_train)
     batch = min(cfg.batch_size, n)
@@ -145,17 +143,8 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     total, warmup = cfg.epochs * steps_per_epoch, round(cfg.warmup_fraction * cfg.epochs * steps_per_epoch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total=total, warmup=warmup, schedule=cfg.schedule))
     n_eval = cfg.eval_examples or len(x_test)
-
-    start_epoch, history, train_seconds = 1, [], 0.0
-    state = checkpoint.load(map_location="cpu")  # RNG states must stay on the CPU; load_state_dict moves the rest
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        set_rng_state(state["rng"])
-        gen.set_state(state["generator"])
-        mix_rng.bit_generator.state = state["mix_rng"]
-        start_epoch, history, train_seconds = state["epoch"] + 1, state["history"], state["train_seconds"]
+    parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "generator": gen, "mix_rng": mix_rng}
+    start_epoch, history, train_seconds = _resume(checkpoint, parts)
 
     # where the wall time outside the training steps goes (this process only, not a resumed run's earlier part)
     overhead = {"setup_seconds": time.perf_counter() - setup_tic, "eval_seconds": 0.0, "checkpoint_seconds": 0.0}
@@ -164,32 +153,12 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     for epoch in range(start_epoch, cfg.epochs + 1):
         model.train()
         tic = time.perf_counter()
-        perm = torch.randperm(n, generator=gen, device=store)
-        loss_sum = torch.zeros((), device=device)
-        for i in range(steps_per_epoch):
-            idx = perm[i * batch : (i + 1) * batch]
-            xb = random_crop_flip(x_train[idx], padding=cfg.crop_padding, flip=cfg.flip, generator=gen)
-            xb = _prepare(xb.to(device, non_blocking=True), mean, std, cfg_run)
-            yb = y_train[idx].to(device, non_blocking=True)
-            if mixing:
-                xb, lam, _ = mix_batch(xb, mixup_alpha=cfg.mixup_alpha, cutmix_alpha=cfg.cutmix_alpha, rng=mix_rng)
-            with _autocast(device, cfg):
-                logits = forward(xb)
-                loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
-                if mixing:  # lam * CE(own labels) + (1 - lam) * CE(the labels of the images mixed in)
-                    loss = lam * loss + (1 - lam) * F.cross_entropy(logits, yb.roll(1), label_smoothing=cfg.label_smoothing)
-            guard.observe(loss)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            loss_sum += loss.detach()  # no host sync per step
-        train_loss = float(loss_sum) / steps_per_epoch  # one sync per epoch
+        train_loss = _train_epoch(forward, optimizer, scheduler, guard, x_train, y_train, gen=gen, mix_rng=mix_rng,
+                                  batch=batch, steps=steps_per_epoch, cfg=cfg, cfg_run=cfg_run, mean=mean, std=std)  # fmt: skip
         train_seconds += time.perf_counter() - tic
         guard.check(epoch)  # names the epoch and step of a NaN/inf loss
         tic = time.perf_counter()
-        eval_pred = predict(model, x_test[:n_eval], cfg=cfg_run, device=device, mean=mean, std=std)
-        eval_acc = float((eval_pred.cpu() == y_test[:n_eval]).double().mean())
+        eval_acc = _accuracy(model, x_test[:n_eval], y_test[:n_eval], cfg=cfg_run, device=device, mean=mean, std=std)
         overhead["eval_seconds"] += time.perf_counter() - tic
         history.append({"epoch": epoch, "train_loss": train_loss, "eval_accuracy": eval_acc,
                         "lr": scheduler.get_last_lr()[0], "train_seconds": train_seconds})  # fmt: skip
@@ -197,33 +166,114 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
         stopping = stop_after_epoch is not None and epoch >= stop_after_epoch and epoch < cfg.epochs
         if checkpoint.due(cfg.checkpoint_every_s) or stopping:
             tic = time.perf_counter()
-            checkpoint.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                             "rng": rng_state(), "generator": gen.get_state(), "mix_rng": mix_rng.bit_generator.state, "epoch": epoch,
-                             "history": history, "train_seconds": train_seconds}, where=f"epoch {epoch}")  # fmt: skip
+            _save(checkpoint, parts, epoch=epoch, history=history, train_seconds=train_seconds)
             overhead["checkpoint_seconds"] += time.perf_counter() - tic
         if stopping:
             return None
 
-    finish_tic = tic = time.perf_counter()
-    pred = predict(model, x_test, cfg=cfg_run, device=device, mean=mean, std=std).cpu()
+    finish_tic = time.perf_counter()
+    run = {"model": kind, "seed": seed, "train_examples": n, "epochs": cfg.epochs, "steps": total, "train_seconds": train_seconds,
+           "images_per_second": total * batch / train_seconds if train_seconds > 0 else float("nan")}  # fmt: skip
+    metrics, arrays = _score(model, x_test, y_test, run, cfg=cfg_run, device=device, mean=mean, std=std)
+    metrics.update(overhead, finish_seconds=time.perf_counter() - finish_tic)  # final scoring, FLOP count, rollout
+    _log_overhead(kind, metrics, history)
+    return metrics, history, arrays
+
+
+def _build(kind: str, arch: dict, cfg: TrainConfig, device) -> tuple[torch.nn.Module, Callable, TrainConfig]:
+    """The model on `device`, the function that runs it (compiled or not), and the settings it runs with
+    (channels-last memory only for the CNN)."""
+    model = build_model(kind, **arch).to(device)
+    if cfg.channels_last and kind == "cnn":
+        model = model.to(memory_format=torch.channels_last)
+    cfg_run = cfg if kind == "cnn" else TrainConfig(**{**asdict(cfg), "channels_last": False})
+    return model, torch.compile(model) if cfg.compile else model, cfg_run
+
+
+def _accuracy(model, x, y, *, cfg: TrainConfig, device, mean, std) -> float:
+    return float((predict(model, x, cfg=cfg, device=device, mean=mean, std=std).cpu() == y).double().mean())
+
+
+def _tensors(data: dict, store) -> tuple[torch.Tensor, ...]:
+    """Training images and labels on `store` (the device, or the host), the test set on the host."""
+    x_train = torch.from_numpy(data["x_train"]).to(store)
+    y_train = torch.from_numpy(data["y_train"].astype(np.int64)).to(store)
+    return x_train, y_train, torch.from_numpy(data["x_test"]), torch.from_numpy(data["y_test"].astype(np.int64))
+
+
+def _log_overhead(kind: str, metrics: dict, history: list[dict]) -> None:
+    log.info("%s: %.1f s training (first epoch %.1f s, compiling included), outside it: setup %.1f s, per-epoch scoring %.1f s, "
+             "checkpoints %.1f s, final scoring + FLOPs + figures %.1f s", kind, metrics["train_seconds"], history[0]["train_seconds"],
+             metrics["setup_seconds"], metrics["eval_seconds"], metrics["checkpoint_seconds"], metrics["finish_seconds"])  # fmt: skip
+
+
+def _resume(checkpoint: Checkpointer, parts: dict) -> tuple[int, list[dict], float]:
+    """Load a checkpoint's states into `parts` (model, optimizer, scheduler, generator, mix_rng), if there is one;
+    return the epoch to start at, the history so far and the training seconds so far."""
+    state = checkpoint.load(map_location="cpu")  # RNG states must stay on the CPU; load_state_dict moves the rest
+    if state is None:
+        return 1, [], 0.0
+    for key in ("model", "optimizer", "scheduler"):
+        parts[key].load_state_dict(state[key])
+    set_rng_state(state["rng"])
+    parts["generator"].set_state(state["generator"])
+    parts["mix_rng"].bit_generator.state = state["mix_rng"]
+    return state["epoch"] + 1, state["history"], state["train_seconds"]
+
+
+def _save(checkpoint: Checkpointer, parts: dict, *, epoch: int, history: list[dict], train_seconds: float) -> None:
+    checkpoint.save({"model": parts["model"].state_dict(), "optimizer": parts["optimizer"].state_dict(),
+                     "scheduler": parts["scheduler"].state_dict(), "rng": rng_state(), "generator": parts["generator"].get_state(),
+                     "mix_rng": parts["mix_rng"].bit_generator.state, "epoch": epoch, "history": history,
+                     "train_seconds": train_seconds}, where=f"epoch {epoch}")  # fmt: skip
+
+
+def _train_epoch(forward, optimizer, scheduler, guard, x_train, y_train, *, gen, mix_rng, batch: int, steps: int,
+                 cfg: TrainConfig, cfg_run: TrainConfig, mean, std) -> float:  # fmt: skip
+    """One epoch of `steps` minibatches in a seeded order, augmented (and mixed) on the fly; its mean loss."""
+    device = mean.device
+    mixing = cfg.mixup_alpha > 0 or cfg.cutmix_alpha > 0
+    perm = torch.randperm(len(x_train), generator=gen, device=x_train.device)
+    loss_sum = torch.zeros((), device=device)
+    for i in range(steps):
+        idx = perm[i * batch : (i + 1) * batch]
+        xb = random_crop_flip(x_train[idx], padding=cfg.crop_padding, flip=cfg.flip, generator=gen)
+        xb = _prepare(xb.to(device, non_blocking=True), mean, std, cfg_run)
+        yb = y_train[idx].to(device, non_blocking=True)
+        if mixing:
+            xb, lam, _ = mix_batch(xb, mixup_alpha=cfg.mixup_alpha, cutmix_alpha=cfg.cutmix_alpha, rng=mix_rng)
+        with _autocast(device, cfg):
+            logits = forward(xb)
+            loss = F.cross_entropy(logits, yb, label_smoothing=cfg.label_smoothing)
+            if mixing:  # lam * CE(own labels) + (1 - lam) * CE(the labels of the images mixed in)
+                loss = lam * loss + (1 - lam) * F.cross_entropy(logits, yb.roll(1), label_smoothing=cfg.label_smoothing)
+        guard.observe(loss)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        loss_sum += loss.detach()  # no host sync per step
+    return float(loss_sum) / steps  # one sync per epoch
+
+
+def _score(model, x_test, y_test, run: dict, *, cfg: TrainConfig, device, mean, std) -> tuple[dict, dict]:
+    """The trained model on the whole test set: `run`'s metrics completed, and the arrays of the figures."""
+    tic = time.perf_counter()
+    pred = predict(model, x_test, cfg=cfg, device=device, mean=mean, std=std).cpu()
     test_seconds = time.perf_counter() - tic
     cm = confusion_matrix(y_test.numpy(), pred.numpy(), n_classes=int(y_test.max()) + 1)
     metrics = {
-        "model": kind, "seed": seed, "parameters": parameter_count(model),
+        "model": run["model"], "seed": run["seed"], "parameters": parameter_count(model),
         "flops_per_image": flops_per_image(model, tuple(x_test.shape[1:]), device=device),
-        "test_accuracy": float(np.trace(cm) / cm.sum()), "test_examples": len(x_test), "train_examples": n,
-        "epochs": cfg.epochs, "steps": total, "train_seconds": train_seconds,
-        "images_per_second": total * batch / train_seconds if train_seconds > 0 else float("nan"),
+        "test_accuracy": float(np.trace(cm) / cm.sum()), "test_examples": len(x_test), "train_examples": run["train_examples"],
+        "epochs": run["epochs"], "steps": run["steps"], "train_seconds": run["train_seconds"],
+        "images_per_second": run["images_per_second"],
         "test_images_per_second": len(x_test) / test_seconds, "device": str(device),
     }  # fmt: skip
     arrays = {"confusion": cm}
-    if kind == "vit":
+    if run["model"] == "vit":
         arrays.update(attention_rollout_arrays(model, x_test, y_test, pred, mean=mean, std=std, device=device))
-    metrics.update(overhead, finish_seconds=time.perf_counter() - finish_tic)  # final scoring, FLOP count, rollout
-    log.info("%s: %.1f s training (first epoch %.1f s, compiling included), outside it: setup %.1f s, per-epoch scoring %.1f s, "
-             "checkpoints %.1f s, final scoring + FLOPs + figures %.1f s", kind, train_seconds, history[0]["train_seconds"],
-             overhead["setup_seconds"], overhead["eval_seconds"], overhead["checkpoint_seconds"], metrics["finish_seconds"])  # fmt: skip
-    return metrics, history, arrays
+    return metrics, arrays
 
 
 def attention_rollout_arrays(model, x_test, y_test, pred, *, mean, std, device, n_images: int = 10) -> dict:

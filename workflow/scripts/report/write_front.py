@@ -16,7 +16,7 @@ write_csv(out.claims_csv, rows)
 Path(out.provenance).write_text(provenance_tex([read_json(p) for p in snakemake.input.provenance]))
 
 env = read_json(snakemake.input.environment)
-compute = compute_summary(read_benchmarks(params.benchmarks), params.rule_files)
+compute = compute_summary(read_benchmarks(params.benchmarks), params.rule_studies, params.study_order)
 write_json(out.compute, compute)
 per_rule = [{"study": study, "rule": rule, **r} for study, s in compute["studies"].items() for rule, r in s["rules"].items()]
 write_csv(out.compute_csv, per_rule, fieldnames=["study", "rule", "jobs", "seconds", "max_rss_mib"])
