@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import http.server
+import tarfile
 import threading
 import time
 from pathlib import Path
@@ -87,3 +90,14 @@ def md5(data: bytes) -> str:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def tarball(members: dict[str, bytes], *, level: int = 9, mtime: int = 0) -> bytes:
+    """A gzipped tar archive holding `members` (archive path -> bytes), compressed at `level`."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(raw.getvalue(), compresslevel=level, mtime=mtime)

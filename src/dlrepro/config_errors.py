@@ -8,7 +8,7 @@ schema (its allowed values), and the schema file that documents every key.
 
 from __future__ import annotations
 
-__all__ = ["validation_summary"]
+__all__ = ["validation_summary", "check_known_keys"]
 
 _SCHEMA_EXCERPT_CHARS = 600  # a leaf key's schema fits; a whole section's does not
 
@@ -39,3 +39,10 @@ def validation_summary(error: Exception, *, section: str, schema_file: str) -> s
         lines.append(f"  expected there: {schema['type']}")
     lines.append(f"  every key, its type and allowed values: {schema_file}")
     return "\n".join(lines)
+
+
+def check_known_keys(cls, d: dict, what: str) -> None:
+    """Raise a ValueError naming the keys of `d` that the settings dataclass `cls` has no field for."""
+    known = set(cls.__dataclass_fields__)
+    if unknown := sorted(set(d) - known):
+        raise ValueError(f"Unknown config key for the {what}: {', '.join(unknown)} (known: {', '.join(sorted(known))})")

@@ -7,13 +7,11 @@ mismatch, offline missing/corrupt) are not repeated here.
 from __future__ import annotations
 
 import errno
-import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import tarfile
 import textwrap
 import time
 from pathlib import Path
@@ -23,7 +21,7 @@ import pytest
 from dlrepro.data import fetch
 from dlrepro.data.fetch import DownloadError, StorageError, download_file, fetch_dataset
 from dlrepro.data.sources import DataFile, Dataset
-from tests.conftest import REPO, md5, sha256
+from tests.conftest import REPO, md5, sha256, tarball
 
 PAYLOAD = b"IDX-like payload " * 5000  # ~85 kB
 
@@ -36,18 +34,8 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
-def _tarball(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 MEMBERS = {"pack/one.bin": os.urandom(40_000), "pack/two.bin": os.urandom(60_000)}
-ARCHIVE = _tarball(MEMBERS)
+ARCHIVE = tarball(MEMBERS)
 
 
 def _python(script: str, *args, **kwargs) -> subprocess.Popen:

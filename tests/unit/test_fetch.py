@@ -1,7 +1,5 @@
 """Downloads against a real HTTP server on 127.0.0.1, and the offline path."""
 
-import io
-import tarfile
 
 import pytest
 
@@ -15,7 +13,7 @@ from dlrepro.data.fetch import (
 )
 from dlrepro.data.sources import CIFAR10, DataFile, Dataset
 from dlrepro.data.synthetic import write_cifar10
-from tests.conftest import md5, sha256
+from tests.conftest import md5, sha256, tarball
 
 PAYLOAD = b"IDX-like payload " * 5000  # ~85 kB: several reads
 
@@ -88,18 +86,8 @@ def test_error_names_every_url_that_failed(file_server, tmp_path):
     assert a in str(err.value) and b in str(err.value) and "HTTP 500" in str(err.value)
 
 
-def _tarball(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 def test_fetch_dataset_downloads_and_extracts_an_archive(file_server, tmp_path):
-    archive = _tarball({"pack/one.bin": b"1" * 10, "pack/two.bin": b"2" * 20})
+    archive = tarball({"pack/one.bin": b"1" * 10, "pack/two.bin": b"2" * 20})
     url = file_server.route("/pack.tar.gz", ("ok", archive))
     ds = Dataset(name="pack", description="test", files=(_file([url], archive, "pack.tar.gz"),), extract_dir="pack")
     prov = fetch_dataset(ds, tmp_path, retries=1)

@@ -3,9 +3,7 @@ inside, or a gzip stream that cannot be decompressed, is not. On the loopback se
 
 import gzip
 import hashlib
-import io
 import os
-import tarfile
 import tracemalloc
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from dlrepro.data.fetch import ChecksumError, CorruptFileError, DownloadError, c
 from dlrepro.data.sources import DATASETS, IDX_FILES, DataFile, Dataset, dataset_from_spec
 from dlrepro.data.verify import check_file, gzip_content_sha256
 from dlrepro.report import provenance_tex
-from tests.conftest import md5, sha256
+from tests.conftest import md5, sha256, tarball
 
 RAW = bytes(range(256)) * 400 + b"IDX payload" * 3000  # ~136 kB decompressed
 PUBLISHED = gzip.compress(RAW, compresslevel=9, mtime=848331386)
@@ -127,21 +125,11 @@ def test_download_of_only_a_truncated_gzip_fails_clearly_and_leaves_nothing(file
 # ---- archives: a recompressed tarball is verified by its pinned members ----------------------------
 
 
-def _tarball(members: dict[str, bytes], level: int) -> bytes:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(raw.getvalue(), compresslevel=level, mtime=0)
-
-
 MEMBERS = {"pack/one.bin": b"1" * 5000, "pack/two.bin": bytes(range(256)) * 30}
 
 
 def _pack(url: str) -> Dataset:
-    published = _tarball(MEMBERS, level=9)
+    published = tarball(MEMBERS, level=9)
     return Dataset(
         name="pack", description="test", extract_dir="pack",
         files=(DataFile(name="pack.tar.gz", urls=(url,), offline_path="pack/pack.tar.gz", md5=md5(published)),),
@@ -150,7 +138,7 @@ def _pack(url: str) -> Dataset:
 
 
 def test_recompressed_archive_with_the_published_members_is_verified_by_contents(file_server, tmp_path):
-    url = file_server.route("/pack.tar.gz", ("ok", _tarball(MEMBERS, level=1)))
+    url = file_server.route("/pack.tar.gz", ("ok", tarball(MEMBERS, level=1)))
     prov = fetch_dataset(_pack(url), tmp_path, retries=1)
     assert prov["status"] == "verified" and prov["files"][0]["verified_by"] == "contents"
     assert (tmp_path / "pack" / "two.bin").read_bytes() == MEMBERS["pack/two.bin"]
@@ -159,7 +147,7 @@ def test_recompressed_archive_with_the_published_members_is_verified_by_contents
 
 def test_recompressed_archive_with_a_changed_member_is_refused(file_server, tmp_path):
     changed = {**MEMBERS, "pack/one.bin": b"1" * 4999 + b"2"}
-    url = file_server.route("/pack.tar.gz", ("ok", _tarball(changed, level=1)))
+    url = file_server.route("/pack.tar.gz", ("ok", tarball(changed, level=1)))
     with pytest.raises(DownloadError, match="member pack/one.bin: md5 expected"):
         fetch_dataset(_pack(url), tmp_path, retries=1)
     assert _leftovers(tmp_path / "pack") == [] and not (tmp_path / "pack.tar.gz").exists()
@@ -167,7 +155,7 @@ def test_recompressed_archive_with_a_changed_member_is_refused(file_server, tmp_
 
 def test_offline_recompressed_archive_missing_a_member_is_refused_in_strict_mode(tmp_path):
     (tmp_path / "data" / "pack").mkdir(parents=True)
-    (tmp_path / "data" / "pack" / "pack.tar.gz").write_bytes(_tarball({"pack/one.bin": MEMBERS["pack/one.bin"]}, level=1))
+    (tmp_path / "data" / "pack" / "pack.tar.gz").write_bytes(tarball({"pack/one.bin": MEMBERS["pack/one.bin"]}, level=1))
     with pytest.raises(ChecksumError, match="member pack/two.bin missing"):
         fetch_dataset(_pack("http://example.invalid/pack.tar.gz"), tmp_path / "out", data_dir=tmp_path / "data")
 

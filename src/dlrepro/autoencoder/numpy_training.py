@@ -18,13 +18,14 @@ import logging
 import math
 import os
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from dlrepro.io import atomic_path
 from dlrepro.autoencoder.numpy_model import LOSS_REDUCTIONS, NumpyAutoencoder, mse_loss
+from dlrepro.config_errors import check_known_keys
+from dlrepro.io import atomic_path
 
 __all__ = ["NumpyAEConfig", "NumpyAEResult", "NumpyCheckpointer", "to_unit_float", "fixed_digit_indices", "evaluate_mse", "train_numpy_autoencoder"]
 
@@ -44,10 +45,7 @@ class NumpyAEConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "NumpyAEConfig":
-        known = {f.name for f in fields(cls)}
-        for key in d:
-            if key not in known:
-                raise ValueError(f"Unknown config key for the NumPy autoencoder: {key!r} (known: {sorted(known)})")
+        check_known_keys(cls, d, "NumPy autoencoder")
         return cls(**d)
 
     def __post_init__(self):

@@ -7,7 +7,15 @@ from collections import defaultdict
 
 from dlrepro.claims import check_claims, pm_text
 from dlrepro.metrics import ci_verdict, has_interval, mean_ci
-from dlrepro.report import HOLDS, fmt, fmt_ci, holds_verdict, latex_escape, macro, tabular
+from dlrepro.report import (
+    HOLDS,
+    fmt,
+    fmt_ci,
+    holds_verdict,
+    latex_escape,
+    macro,
+    tabular,
+)
 
 __all__ = [
     "DATASET_NAMES",

@@ -13,9 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
+from dlrepro.autoencoder.numpy_training import (
+    NumpyAEConfig,
+    NumpyCheckpointer,
+    fixed_digit_indices,
+    to_unit_float,
+    train_numpy_autoencoder,
+)
 from dlrepro.data.prepare import load_cache
 from dlrepro.metrics import mean_image_mse, pca_mse, psnr
-from dlrepro.autoencoder.numpy_training import NumpyAEConfig, NumpyCheckpointer, fixed_digit_indices, to_unit_float, train_numpy_autoencoder
 
 __all__ = ["AutoencoderData", "load_autoencoder_data", "run_numpy_ae", "run_torch_ae", "remove_checkpoint", "fit_baselines"]
 
@@ -50,9 +56,9 @@ def run_torch_ae(
     With `checkpoint_path`, training saves its state there every epoch and resumes from it (see
     `dlrepro.checkpoint`); the caller removes the file (`remove_checkpoint`) after writing the outputs.
     """
+    from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder
     from dlrepro.checkpoint import Checkpointer  # torch loads only when needed
     from dlrepro.device import resolve_bf16
-    from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder
 
     config = TorchAEConfig.from_dict({**settings, "bf16": resolve_bf16(settings.get("bf16", False))})
     checkpoint = Checkpointer(checkpoint_path, _run_settings(data, name=name, settings=settings, code_size=code_size, seed=seed))

@@ -16,9 +16,15 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from dlrepro.autoencoder.models import (
+    BasicAutoencoder,
+    ConvAutoencoder,
+    VariationalAutoencoder,
+    parameter_count,
+    vae_loss,
+)
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
 from dlrepro.guards import FiniteGuard
-from dlrepro.autoencoder.models import BasicAutoencoder, ConvAutoencoder, VariationalAutoencoder, parameter_count, vae_loss
 
 __all__ = ["AE_MODELS", "TorchAEConfig", "corruption", "corrupt", "train_epoch", "evaluate_mse", "train_autoencoder"]
 

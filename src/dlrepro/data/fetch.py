@@ -36,9 +36,24 @@ from pathlib import Path
 
 from dlrepro.data.archives import safe_extract_tar
 from dlrepro.data.sources import DataFile, Dataset, get_dataset
-from dlrepro.data.storage import StorageError, storage_error
-from dlrepro.data.storage import _exclusive, _mkdir, _remove_stale_temps, _replace, _Sink, _temp_name
-from dlrepro.data.verify import BY_CONTENTS, Check, ChecksumError, CorruptFileError, check_file, hash_file
+from dlrepro.data.storage import (
+    StorageError,
+    _exclusive,
+    _mkdir,
+    _remove_stale_temps,
+    _replace,
+    _Sink,
+    _temp_name,
+    storage_error,
+)
+from dlrepro.data.verify import (
+    BY_CONTENTS,
+    Check,
+    ChecksumError,
+    CorruptFileError,
+    check_file,
+    hash_file,
+)
 
 __all__ = [
     "ChecksumError",

@@ -17,7 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from dlrepro.data.fetch import storage_error
-from dlrepro.data.formats import FormatError, read_cifar_batch, read_idx, read_text_lines
+from dlrepro.data.formats import (
+    FormatError,
+    read_cifar_batch,
+    read_idx,
+    read_text_lines,
+)
 
 __all__ = ["PREPARERS", "prepare", "load_cache", "decode_texts"]
 

@@ -13,7 +13,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dlrepro.gan.metrics import class_coverage, classify, feature_stats, frechet_distance, inception_score
+from dlrepro.gan.metrics import (
+    class_coverage,
+    classify,
+    feature_stats,
+    frechet_distance,
+    inception_score,
+)
 from dlrepro.gan.models import MnistClassifier
 
 __all__ = ["train_classifier", "reference_points"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch.optim.adam import adam as functional_adam
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
+from dlrepro.config_errors import check_known_keys
 from dlrepro.device import flush_denormals
 from dlrepro.gan.models import GAN, BiGAN, build_gan
 from dlrepro.guards import FiniteGuard
@@ -59,10 +60,7 @@ class GanConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "GanConfig":
-        known = {f.name for f in fields(cls)}
-        for key in d:
-            if key not in known:
-                raise ValueError(f"Unknown GAN config key: {key}")
+        check_known_keys(cls, d, "GAN")
         d = dict(d)
         if "betas" in d:
             d["betas"] = tuple(d["betas"])

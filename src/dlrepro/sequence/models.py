@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from dlrepro.config_errors import check_known_keys
+
 __all__ = ["SEQ_MODELS", "SeqModelConfig", "SequenceModel", "parameter_counts"]
 
 SEQ_MODELS = ("rnn", "lstm", "transformer")
@@ -42,9 +44,7 @@ class SeqModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "SeqModelConfig":
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"Unknown config key for the sequence models: {sorted(unknown)}")
+        check_known_keys(cls, d, "sequence models")
         return cls(**d)
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dlrepro.claims import claim_row, combine_verdicts, contract_rows
 from dlrepro.metrics import ci_verdict, has_interval, mean_ci, paired_by_seed
-from dlrepro.report import fmt, fmt_ci, fmt_pm, latex_escape, macro, settings_table, tabular
+from dlrepro.report import (
+    fmt,
+    fmt_ci,
+    fmt_pm,
+    latex_escape,
+    macro,
+    settings_table,
+    tabular,
+)
 from dlrepro.sequence.study import LABELS, RECURRENT
 
 __all__ = ["sequence_claims", "claims_json", "sequence_tex", "setting_rows"]

@@ -11,7 +11,13 @@ import logging
 import numpy as np
 
 from dlrepro.metrics import mean_ci
-from dlrepro.sequence.data import build_vocab, char_corpus, make_sentence_set, stratified_split, tokenize
+from dlrepro.sequence.data import (
+    build_vocab,
+    char_corpus,
+    make_sentence_set,
+    stratified_split,
+    tokenize,
+)
 
 __all__ = ["split_sentences", "run_sentiment", "run_char_lm", "run_throughput"]
 
@@ -178,7 +184,9 @@ def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dic
         "sentiment_source": sentiment[0].get("source", "rt_polarity"),
         "lm_steps": char_lm[0]["steps"], "lm_chars": {k: char_lm[0][k] for k in ("train_chars", "test_chars")},
     }  # fmt: skip
-    from dlrepro.sequence.report import sequence_claims  # the report module reads this one's labels
+    from dlrepro.sequence.report import (
+        sequence_claims,  # the report module reads this one's labels
+    )
 
     summary["claims"] = sequence_claims(summary)
     return summary

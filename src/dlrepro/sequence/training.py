@@ -18,6 +18,7 @@ import torch
 from torch.nn import functional as F
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
+from dlrepro.config_errors import check_known_keys
 from dlrepro.guards import FiniteGuard
 from dlrepro.sequence.data import PAD, CharCorpus, SentenceSet, bucketed_batches
 from dlrepro.sequence.models import SeqModelConfig, SequenceModel, parameter_counts
@@ -28,9 +29,7 @@ log = logging.getLogger(__name__)
 
 
 def _from_dict(cls, d: dict, what: str):
-    unknown = set(d) - set(cls.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"Unknown config key for the {what}: {sorted(unknown)}")
+    check_known_keys(cls, d, what)
     return cls(**d)
 
 

@@ -23,6 +23,7 @@ import torch
 from torch.nn import functional as F
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
+from dlrepro.config_errors import check_known_keys
 from dlrepro.guards import FiniteGuard
 from dlrepro.vision.data import (
     CIFAR10_MEAN,
@@ -64,9 +65,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"Unknown config key for vision training: {sorted(unknown)}")
+        check_known_keys(cls, d, "vision training")
         cfg = cls(**d)
         if cfg.optimizer not in ("adamw", "sgd"):
             raise ValueError(f"optimizer must be adamw or sgd, got {cfg.optimizer!r}")
