@@ -1,9 +1,12 @@
 """dlrepro: reproduce a deep-learning survey end to end from public data.
 
-The package holds everything that computes: data download and caching
-(`dlrepro.data`), models (`dlrepro.models`), training loops, metrics,
-plotting and report values. Importing it does nothing; the Snakemake
-workflow in `workflow/` calls it through thin scripts.
+The package holds everything that computes. Each study is a subpackage with the same
+core modules (models, training, study, report, plots): `dlrepro.autoencoder`,
+`dlrepro.gan`, `dlrepro.sequence`, `dlrepro.vision`. The shared modules serve all of
+them and name none: data download, verification and caching (`dlrepro.data`),
+metrics, report and claims formatting, plotting, checkpoints. Importing it does
+nothing; the Snakemake workflow in `workflow/` calls it through thin scripts
+(`workflow/scripts/<study>/<verb>.py`); docs/architecture.md has the map.
 """
 
 __version__ = "0.1.0"
