@@ -42,11 +42,16 @@ def test_bucketed_batches_cover_each_example_once_with_their_own_padded_length()
     assert [b.tolist() for b, _ in fixed] == [b.tolist() for b, _ in bucketed_batches(lengths, 16, None)]
 
 
-def test_char_corpus_maps_bytes_to_the_training_alphabet():
+def test_char_corpus_maps_characters_to_the_training_alphabet():
     text = np.frombuffer(b"abcabcabcz", dtype=np.uint8)
     c = char_corpus(text, test_fraction=0.2)
-    assert c.alphabet == b"abc" and c.train.tolist() == [1, 2, 3] * 2 + [1, 2]
-    assert c.test.tolist() == [3, 0], "a byte the training part never had maps to 0"
+    assert c.alphabet == "abc" and c.train.tolist() == [1, 2, 3] * 2 + [1, 2]
+    assert c.test.tolist() == [3, 0] and c.unknown_test_chars == 1, "a character the training part never had maps to 0"
+
+
+def test_char_corpus_counts_characters_not_bytes():
+    c = char_corpus("äöüäöüäöü€€", test_fraction=2 / 11)  # two-byte and three-byte characters
+    assert c.alphabet == "äöü" and len(c.train) == 9 and c.test.tolist() == [0, 0] and c.unknown_test_chars == 2
 
 
 def test_any_csv_with_text_and_label_columns(tmp_path):

@@ -55,3 +55,45 @@ def test_sentiment_task_on_any_csv_by_config_only(tmp_path):
     assert metrics["train_examples"] + metrics["val_examples"] + metrics["test_examples"] == 80
     assert metrics["data_status"] == "user CSV (reviews.csv)"
     assert not (work / "resources" / "rt_polarity").exists(), "a CSV source needs no download"
+
+
+@pytest.mark.e2e
+def test_char_lm_on_any_text_file_by_config_only(tmp_path):
+    path = tmp_path / "poems.txt"
+    verse = "Über die Brücke geht der Fluss, und die Möwe singt. "  # non-ASCII: characters, not bytes
+    path.write_text(verse * 80 + "Ω!", encoding="utf-8")  # Ω and ! occur only in the held-out tail
+    extra = tmp_path / "text.yaml"
+    extra.write_text(json.dumps({"sequence": {"char_lm": {"data": {"source": "file", "path": str(path)}}}}))
+    work = tmp_path / "work"
+    run = "results/sequence/char_lm/lstm/ctx16/seed0/"
+    snakemake(work, run + "metrics.json", "--cores", "2", "--show-failed-logs",
+              "--configfile", str(REPO / "config" / "tiny.yaml"), str(extra))  # fmt: skip
+    metrics = json.loads((work / run / "metrics.json").read_text())
+    assert metrics["data_status"] == "user file (poems.txt)" and metrics["source"] == "poems.txt"
+    assert metrics["train_chars"] + metrics["test_chars"] == len(path.read_text(encoding="utf-8"))
+    assert metrics["unknown_test_chars"] == 2 and metrics["alphabet_size"] == len(set(verse))
+    assert 0 < metrics["test_bpc"] < 10
+    assert not (work / "resources" / "tiny_shakespeare").exists(), "a text file source needs no download"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "does not exist"),
+        (b"", "has 0 characters"),
+        (b"abc\x00def" * 100, "NUL bytes"),
+        (b"\xff\xfe not utf-8" * 100, "not UTF-8"),
+        (b"short" * 10, "has 50 characters; the longest context (16) with test_fraction 0.2 needs at least 85"),
+    ],
+    ids=["missing", "empty", "binary", "latin", "too-short"],
+)
+def test_a_bad_text_file_stops_the_run_before_any_job_naming_key_and_file(tmp_path, content, message):
+    path = tmp_path / "corpus.txt"
+    if content is not None:
+        path.write_bytes(content)
+    extra = tmp_path / "text.yaml"
+    extra.write_text(json.dumps({"sequence": {"char_lm": {"data": {"source": "file", "path": str(path)}}}}))
+    work = tmp_path / "work"
+    result = snakemake(work, "-n", "--configfile", str(REPO / "config" / "tiny.yaml"), str(extra), check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and message in out and "sequence.char_lm.data.path" in out and str(path) in out, out[-2000:]

@@ -29,6 +29,19 @@ SEQ_CHAR_LM_RUN = (
     "results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/{name}"
 )
 SEQ_LONGEST = max(SEQ["char_lm"]["contexts"])
+# the character corpus: the Tiny Shakespeare cache and its provenance, or the configured text file,
+# checked here (before any job) so that a missing, binary or too-short file stops the run at once
+SEQ_LM_DATA = SEQ["char_lm"]["data"]
+if SEQ_LM_DATA["source"] == "file":
+    from dlrepro.sequence.data import read_text_corpus
+
+    read_text_corpus(SEQ_LM_DATA["path"], longest_context=SEQ_LONGEST, test_fraction=SEQ_LM_DATA["test_fraction"])
+    SEQ_LM_INPUTS = {"text": SEQ_LM_DATA["path"]}
+else:
+    SEQ_LM_INPUTS = {
+        "cache": "resources/tiny_shakespeare/tiny_shakespeare.npz",
+        "provenance": "resources/tiny_shakespeare/provenance.json",
+    }
 
 
 rule train_sequence_classifier:
@@ -60,8 +73,7 @@ rule train_sequence_classifier:
 
 rule train_char_language_model:
     input:
-        cache="resources/tiny_shakespeare/tiny_shakespeare.npz",
-        provenance="resources/tiny_shakespeare/provenance.json",
+        **SEQ_LM_INPUTS,
     output:
         metrics="results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/metrics.json",
         history="results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/history.csv",

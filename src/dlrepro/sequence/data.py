@@ -9,6 +9,7 @@ Task B (character LM) keeps the corpus as one id tensor; a batch is random windo
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import numpy as np
 
 __all__ = [
     "PAD", "UNK", "tokenize", "build_vocab", "encode", "stratified_split", "load_labelled_texts",
-    "SentenceSet", "make_sentence_set", "bucketed_batches", "CharCorpus", "char_corpus",
+    "SentenceSet", "make_sentence_set", "bucketed_batches", "CharCorpus", "char_corpus", "min_corpus_chars", "read_text_corpus",
 ]  # fmt: skip
 
 PAD, UNK = 0, 1  # reserved ids of every word vocabulary
@@ -124,14 +125,46 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Genera
 class CharCorpus:
     train: np.ndarray  # (n_train,) int64 ids
     test: np.ndarray  # (n_test,) int64 ids, the held-out tail of the corpus
-    alphabet: bytes  # id i is byte alphabet[i - 1]; id 0 is a byte the training part never had
+    alphabet: str  # id i is character alphabet[i - 1]; id 0 is the unknown symbol
+    unknown_test_chars: int = 0  # held-out characters the training part never had (scored as the unknown symbol)
 
 
-def char_corpus(text: np.ndarray, *, test_fraction: float) -> CharCorpus:
-    """Split the uint8 corpus into a training head and a held-out tail; bytes index the training alphabet."""
-    text = np.asarray(text, dtype=np.uint8)
-    cut = int(round(len(text) * (1.0 - test_fraction)))
-    alphabet = np.unique(text[:cut])
-    lookup = np.zeros(256, dtype=np.int64)
-    lookup[alphabet] = np.arange(1, len(alphabet) + 1)
-    return CharCorpus(lookup[text[:cut]], lookup[text[cut:]], alphabet.tobytes())
+def char_corpus(text: np.ndarray | str, *, test_fraction: float) -> CharCorpus:
+    """Split the corpus (UTF-8 bytes or a str) into a training head and a held-out tail, by characters;
+    the alphabet is the training part's characters, and every other character is one unknown symbol."""
+    if not isinstance(text, str):
+        text = np.asarray(text, dtype=np.uint8).tobytes().decode("utf-8")
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+    cut = int(round(len(codes) * (1.0 - test_fraction)))
+    alphabet = np.unique(codes[:cut])
+    at = np.minimum(np.searchsorted(alphabet, codes), len(alphabet) - 1)
+    ids = np.where(alphabet[at] == codes, at + 1, 0)  # sorted alphabet: id = rank + 1, unseen: 0
+    return CharCorpus(ids[:cut], ids[cut:], "".join(map(chr, alphabet)), int((ids[cut:] == 0).sum()))
+
+
+def min_corpus_chars(longest_context: int, test_fraction: float) -> int:
+    """The shortest corpus whose training head and held-out tail each hold one window of the longest context."""
+    need = longest_context + 1
+    return max(math.ceil(need / test_fraction), math.ceil(need / (1.0 - test_fraction)))
+
+
+def read_text_corpus(path: str | Path, *, longest_context: int, test_fraction: float, key: str = "sequence.char_lm.data.path") -> str:
+    """A user's UTF-8 text file as the character LM's corpus; a clear error (naming `key` and the file) for
+    a missing, empty, binary or too-short file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{key}: {path} does not exist or is not a file")
+    raw = path.read_bytes()
+    if b"\0" in raw:
+        raise ValueError(f"{key}: {path} holds NUL bytes: a binary file, not text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{key}: {path} is not UTF-8 text ({e})") from None
+    need = min_corpus_chars(longest_context, test_fraction)
+    if len(text) < need:
+        raise ValueError(
+            f"{key}: {path} has {len(text):,} characters; the longest context ({longest_context}) with "
+            f"test_fraction {test_fraction:g} needs at least {need:,}"
+        )
+    return text

@@ -55,7 +55,7 @@ def run_sentiment(texts, labels, classes, kind: str, settings: dict, *, seed: in
     return metrics, history
 
 
-def run_char_lm(text: np.ndarray, kind: str, settings: dict, *, context: int, seed: int, device: str = "cpu", checkpoint=None, stop_after=None):
+def run_char_lm(text: np.ndarray | str, kind: str, settings: dict, *, context: int, seed: int, device: str = "cpu", checkpoint=None, stop_after=None):
     """Task B for one model, context length and seed: (metrics, history, generated sample)."""
     import torch
 
@@ -72,9 +72,9 @@ def run_char_lm(text: np.ndarray, kind: str, settings: dict, *, context: int, se
     if metrics is None:
         return None, history, None
     s = settings["samples"]
-    prompt = bytes(corpus.alphabet[i - 1] for i in corpus.test[: s["prompt_chars"]] if i > 0)
+    prompt = "".join(corpus.alphabet[i - 1] for i in corpus.test[: s["prompt_chars"]] if i > 0)
     sample = generate(model, corpus, prompt=prompt, length=s["chars"], context=context, temperature=s["temperature"], seed=seed)
-    metrics["sample_prompt"] = prompt.decode("utf-8", errors="replace")
+    metrics.update(sample_prompt=prompt, alphabet_size=len(corpus.alphabet), unknown_test_chars=corpus.unknown_test_chars)
     ckpt.remove()
     return metrics, history, sample
 
@@ -182,6 +182,8 @@ def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dic
         "data_status": sorted(statuses),
         "sentiment_examples": {k: sentiment[0][k] for k in ("train_examples", "val_examples", "test_examples", "vocab_size", "n_classes")},
         "sentiment_source": sentiment[0].get("source", "rt_polarity"),
+        "lm_source": char_lm[0].get("source", "tinyshakespeare"),
+        "lm_unknown_test_chars": char_lm[0].get("unknown_test_chars", 0),
         "lm_steps": char_lm[0]["steps"], "lm_chars": {k: char_lm[0][k] for k in ("train_chars", "test_chars")},
     }  # fmt: skip
     from dlrepro.sequence.report import (

@@ -272,19 +272,18 @@ def train_char_lm(kind: str, corpus: CharCorpus, *, context: int, model_config: 
 
 
 @torch.no_grad()
-def generate(model, corpus: CharCorpus, *, prompt: bytes, length: int, context: int, temperature: float, seed: int) -> str:
+def generate(model, corpus: CharCorpus, *, prompt: str, length: int, context: int, temperature: float, seed: int) -> str:
     """Sample `length` characters after `prompt`, each conditioned on the last `context` characters."""
     model.eval()
     device = next(model.parameters()).device
-    lookup = {b: i + 1 for i, b in enumerate(corpus.alphabet)}
-    ids = [lookup.get(b, 0) for b in prompt]
+    lookup = {c: i + 1 for i, c in enumerate(corpus.alphabet)}
+    ids = [lookup.get(c, 0) for c in prompt]
     gen = torch.Generator(device=device).manual_seed(seed)
     for _ in range(length):
         x = torch.tensor([ids[-context:]], device=device)  # (1, <= context)
         probs = torch.softmax(model(x)[0, -1] / temperature, dim=-1)
         ids.append(int(torch.multinomial(probs, 1, generator=gen)))
-    out = bytes(corpus.alphabet[i - 1] if i > 0 else ord("?") for i in ids[len(prompt) :])
-    return out.decode("utf-8", errors="replace")
+    return "".join(corpus.alphabet[i - 1] if i > 0 else "?" for i in ids[len(prompt) :])
 
 
 # ---- Task C: throughput against sequence length ----------------------------------------------
