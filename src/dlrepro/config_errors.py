@@ -45,4 +45,4 @@ def check_known_keys(cls, d: dict, what: str) -> None:
     """Raise a ValueError naming the keys of `d` that the settings dataclass `cls` has no field for."""
     known = set(cls.__dataclass_fields__)
     if unknown := sorted(set(d) - known):
-        raise ValueError(f"Unknown config key for the {what}: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        raise ValueError(f"Unknown config key for the {what}: {', '.join(map(repr, unknown))} (known: {', '.join(sorted(known))})")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dlrepro.data import fetch
+from dlrepro.data import fetch, storage
 from dlrepro.data.fetch import DownloadError, StorageError, download_file, fetch_dataset
 from dlrepro.data.sources import DataFile, Dataset
 from tests.conftest import REPO, md5, sha256, tarball
@@ -102,7 +102,7 @@ class _FullDisk:
 def test_disk_full_during_download_stops_at_once_names_the_path_and_leaves_nothing(file_server, tmp_path, monkeypatch):
     url = file_server.route("/a/blob.gz", ("ok", PAYLOAD))
     mirror = file_server.route("/b/blob.gz", ("ok", PAYLOAD))
-    monkeypatch.setattr(fetch, "open", lambda path, mode: _FullDisk(path, mode, room=10_000), raising=False)
+    monkeypatch.setattr(storage, "open", lambda path, mode: _FullDisk(path, mode, room=10_000), raising=False)  # where the sink opens
     with pytest.raises(StorageError) as err:
         download_file(_file([url, mirror]), tmp_path / "blob.gz", retries=3, backoff=0)
     assert err.value.errno == errno.ENOSPC

@@ -189,7 +189,7 @@ def test_a_run_stopped_after_epoch_1_resumes_to_the_same_result(tmp_path, kind):
 
 
 def test_unknown_config_keys_fail_loudly():
-    with pytest.raises(ValueError, match="Unknown config key for the GAN: lr"):
+    with pytest.raises(ValueError, match="Unknown config key for the GAN: 'lr'"):
         GanConfig.from_dict({"lr": 1e-3})
     assert GanConfig.from_dict({"betas": [0.5, 0.9]}).betas == (0.5, 0.9)
 

@@ -49,3 +49,33 @@ def test_gan_claims_figures_and_report_values(gan_run):
     assert (gan_run / "results/gan/gan_evolution.gif").read_bytes().startswith(b"GIF8")
     values = (gan_run / "results/report/generated/gan_values.tex").read_text()
     assert "\\newcommand{\\ganVerdictResemble}" in values and "\\newcommand{\\ganFidGan}" in values
+
+
+@pytest.mark.e2e
+def test_gan_and_autoencoder_studies_on_fashion_mnist_in_one_command(tmp_path):
+    """The built-in Fashion-MNIST (here: small files in its IDX format, an offline copy) replaces MNIST in both
+    image studies; the GAN's metric classifier is trained on it, and the report says which data it was."""
+    from dlrepro.data.synthetic import write_mnist
+    from tests.conftest import REPO
+    from tests.workflow.conftest import snakemake
+
+    data = tmp_path / "data"
+    raw = write_mnist(data, n_train=256, n_test=128, seed=7)
+    raw.rename(data / "fashion_mnist")
+    config = tmp_path / "fashion.yaml"
+    config.write_text(json.dumps({
+        "seeds": [0], "gan": {"models": ["gan"], "data": {"dataset": "fashion_mnist"}},
+        "autoencoder": {"data": {"dataset": "fashion_mnist"}},
+    }))  # fmt: skip
+    work = tmp_path / "work"
+    targets = ["results/gan/claims.json", "results/report/generated/gan_values.tex", "results/report/figures/gan_coverage.pdf",
+               "results/autoencoder/claims.json"]  # fmt: skip
+    snakemake(work, *targets, "--cores", "2", "--show-failed-logs", "--configfile", str(REPO / "config" / "tiny.yaml"), str(config),
+              "--config", f"data_dir={data}", "data_checksums=warn")  # fmt: skip
+    assert not (work / "resources" / "mnist").exists(), "MNIST is neither fetched nor used"
+    assert json.loads((work / "results/gan/classifier/metrics.json").read_text())["dataset"] == "fashion_mnist"
+    assert json.loads((work / "results/gan/gan/seed0/metrics.json").read_text())["dataset"] == "fashion_mnist"
+    claims = {c["id"]: c for c in json.loads((work / "results/gan/claims.json").read_text())}
+    assert claims["gan-resemble"]["claim"] == "The GAN learns to generate new images that resemble Fashion-MNIST images."
+    assert "\\newcommand{\\ganDataset}{Fashion-MNIST}" in (work / "results/report/generated/gan_values.tex").read_text()
+    assert json.loads((work / "results/autoencoder/summary.json").read_text())["baselines"]["dataset"] == "fashion_mnist"

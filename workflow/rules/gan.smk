@@ -1,4 +1,4 @@
-# The gan study (§2): the paper's GAN, LSGAN and BiGAN on MNIST, scored in the feature space of a
+# The gan study (§2): the paper's GAN, LSGAN and BiGAN on MNIST (or gan.data.dataset), scored in the feature space of a
 # classifier the pipeline trains itself (FID, Inception Score, class coverage).
 
 
@@ -6,15 +6,21 @@ validate_config("gan", "../schemas/gan.schema.yaml")
 
 GAN = config["gan"]
 # the FID floor compares real images at the sample sizes of the scores: it needs that many training images
-_gan_train = GAN["data"]["train_examples"] or 60000  # 0: all of MNIST's
+_gan_train = GAN["data"]["train_examples"] or 60000  # 0: all of MNIST's (another set: checked when its classifier trains)
 for _key in ("samples_per_epoch", "final_samples"):
     if GAN["eval"][_key] > _gan_train:
         raise ValueError(
             f"gan.eval.{_key} ({GAN['eval'][_key]}) exceeds the training images the FID floor is "
             f"computed from (gan.data.train_examples: {_gan_train}); lower it or use more images"
         )
-GAN_CACHE = "resources/mnist/mnist.npz"
-GAN_PROVENANCE = "resources/mnist/provenance.json"
+GAN_DATASET = GAN["data"]["dataset"]
+if GAN_DATASET not in IDX_SETS:
+    raise ValueError(
+        f"gan.data.dataset={GAN_DATASET!r} is not an IDX image set; "
+        f"allowed: {', '.join(IDX_SETS)} (declare more under idx_datasets)"
+    )
+GAN_CACHE = f"resources/{GAN_DATASET}/{GAN_DATASET}.npz"
+GAN_PROVENANCE = f"resources/{GAN_DATASET}/provenance.json"
 # GPU jobs declare the `gpu` resource so profiles can run them one at a time
 GAN_GPU = {"gpu": 1} if GAN["device"] == "cuda" else {}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from dlrepro.claims import check_claims, pm_text
+from dlrepro.data.sources import IDX_IMAGE_SETS, TITLES
 from dlrepro.metrics import ci_verdict, has_interval, mean_ci
 from dlrepro.report import (
     HOLDS,
@@ -132,7 +133,7 @@ def autoencoder_setting_rows(setting: dict, baselines: dict) -> dict[str, str]:
     }
 
 
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+DATASET_NAMES = {k: TITLES[k] for k in IDX_IMAGE_SETS}
 
 
 MODEL_LABELS = {

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["DataFile", "Dataset", "DATASETS", "IDX_FILES", "IDX_IMAGE_SETS", "idx_image_dataset", "dataset_from_spec", "get_dataset"]
+__all__ = [
+    "DataFile", "Dataset", "DATASETS", "IDX_FILES", "IDX_IMAGE_SETS", "TITLES", "title",
+    "idx_image_dataset", "dataset_from_spec", "get_dataset",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,14 @@ DATASETS: dict[str, Dataset] = {
     d.name: d for d in (MNIST, FASHION_MNIST, CIFAR10, RT_POLARITY, TINY_SHAKESPEARE)
 }
 IDX_IMAGE_SETS = ("mnist", "fashion_mnist")  # the built-in sets in MNIST's layout
+# how the report names each built-in data set; a configured one goes by its key
+TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10",
+          "rt_polarity": "sentence polarity v1.0", "tiny_shakespeare": "Tiny Shakespeare"}  # fmt: skip
+
+
+def title(name: str) -> str:
+    """The data set's name as the report writes it."""
+    return TITLES.get(name, name)
 
 
 def dataset_from_spec(name: str, spec: dict) -> Dataset:

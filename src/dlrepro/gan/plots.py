@@ -76,15 +76,15 @@ def curves_with_bands(panels: dict[str, dict[str, tuple[np.ndarray, list[np.ndar
     return fig
 
 
-def coverage_bars(shares: dict[str, list[float]]) -> plt.Figure:
-    """Share of samples per digit class (label -> 10 shares), grouped bars; uniform = 0.1 dashed."""
+def coverage_bars(shares: dict[str, list[float]], *, dataset: str = "MNIST") -> plt.Figure:
+    """Share of samples per class (label -> 10 shares), grouped bars; uniform = 0.1 dashed."""
     fig, ax = plt.subplots(figsize=(7, 3.2))
     width = 0.8 / len(shares)
     for i, (label, share) in enumerate(shares.items()):
         ax.bar(np.arange(10) + (i - (len(shares) - 1) / 2) * width, share, width=width, label=label)
     ax.axhline(0.1, color="0.3", linestyle="--", linewidth=1, label="uniform")
     ax.set_xticks(range(10))
-    ax.set_xlabel("digit class (metric classifier's prediction)")
+    ax.set_xlabel(f"{'digit class' if dataset == 'MNIST' else dataset + ' class'} (metric classifier's prediction)")
     ax.set_ylabel("share of samples")
     ax.legend(fontsize=8, ncol=len(shares) + 1)
     fig.tight_layout()

@@ -11,6 +11,7 @@ from collections import defaultdict
 import numpy as np
 
 from dlrepro.claims import claim_row
+from dlrepro.data.sources import title
 from dlrepro.metrics import has_interval, mean_ci, paired_by_seed
 from dlrepro.report import fmt, fmt_ci, latex_escape, macro, settings_table, tabular
 
@@ -97,12 +98,16 @@ def summarize_gan(runs: list[dict], histories: dict[tuple[str, int], list[dict]]
         "samples_per_epoch": samples_per_epoch,
         "criteria": claims,
         "data_status": "unverified copy" if "unverified copy" in statuses else "verified",
+        "dataset": runs[0].get("dataset", "mnist") if runs else "mnist",
     }
 
 
 def gan_claims(summary: dict) -> list[dict]:
     """The claims of §2 this study tests, each with its criterion, measurement and computed verdict."""
     m, crit, out = summary["models"], summary["criteria"], []
+    dataset = summary.get("dataset", "mnist")
+    # the paper's claim is about MNIST digits; on another set it is read as "resemble that set's images"
+    images, classes = ("MNIST digits", "digit class") if dataset == "mnist" else (f"{title(dataset)} images", "class")
     ci = lambda s, d=3: fmt_ci(s, d).replace("$\\pm$", "+-")  # noqa: E731
     if "gan" in m:
         g = m["gan"]
@@ -111,10 +116,10 @@ def gan_claims(summary: dict) -> list[dict]:
             v = "not reproduced"
         out.append({
             "id": "gan-resemble", "section": "2.9",
-            "claim": "The GAN learns to generate new images that resemble MNIST digits.",
+            "claim": f"The GAN learns to generate new images that resemble {images}.",
             "metric": "share of the FID gap (untrained generator -> train-vs-test floor) closed after the last epoch, "
-                      "and the smallest share of any digit class among the final samples",
-            "criterion": f"gap closed >= {crit['gap_closed']:g} (lower 95% CI bound) and every digit class >= "
+                      f"and the smallest share of any {classes} among the final samples",
+            "criterion": f"gap closed >= {crit['gap_closed']:g} (lower 95% CI bound) and every {classes} >= "
                          f"{crit['min_class_share']:g} of the samples in every seed",
             "measured": f"gap closed {ci(g['gap_closed'])}; smallest class share {g['lowest_class_share']:.3f}; "
                         f"final FID {ci(g['fid'])} (floor {summary['classifier']['fid_floor'][str(g['final_samples'])]:.3f})",
@@ -164,7 +169,7 @@ def setting_rows(settings: dict, seeds: list[int], classifier: dict) -> dict[str
         "loss": f"BCE, generator {o['generator_loss'].replace('_', '-')}; LSGAN least squares",
         "optimiser": f"Adam, learning rate {o['learning_rate']:g}, betas {o['betas'][0]:g}/{o['betas'][1]:g}",
         "epochs / batch size": f"{o['epochs']} / {o['batch_size']}",
-        "images": "MNIST scaled to [0, 1]",
+        "images": f"{title(classifier.get('dataset', 'mnist'))} scaled to [0, 1]",
         "scored per epoch / at the end": f"{e['samples_per_epoch']} / {e['final_samples']} generated images",
         "metric classifier": f"CNN {c['channels'][0]}-{c['channels'][1]} channels, {c['hidden']} features, "
                              f"{c['epochs']} epochs{' (bf16 autocast)' if classifier.get('bf16', c.get('bf16') is True) else ''}; test accuracy {classifier['test_accuracy']:.4f}",
@@ -199,6 +204,7 @@ def _values(summary: dict, claims: list[dict], settings: dict, final_n: str | No
     values += macro("ganGapCriterion", f"{settings['claims']['gap_closed']:g}")
     values += macro("ganShareCriterion", f"{settings['claims']['min_class_share']:g}")
     values += macro("ganDataStatus", latex_escape(summary["data_status"]))
+    values += macro("ganDataset", latex_escape(title(summary.get("dataset", "mnist"))))
     per_model = {
         "Fid": lambda r: fmt_ci(r["fid"], 3), "Is": lambda r: fmt_ci(r["inception_score"], 3),
         "EpochOneFid": lambda r: fmt_ci(r["epoch1_fid"], 3), "Gap": lambda r: fmt_ci(r["gap_closed"], 3),

@@ -30,19 +30,20 @@ N_CLASSES = 10
 
 @dataclass
 class GanData:
+    dataset: str  # the IDX image set's name (mnist, fashion_mnist, ...)
     x_train: np.ndarray  # (N, 784) float32 in [0, 1]: the Sigmoid generator's range
     y_train: np.ndarray  # (N,) int64
     x_test: np.ndarray  # (M, 784) float32 in [0, 1]
     y_test: np.ndarray  # (M,) int64
 
 
-def load_gan_data(cache_path, *, train_examples: int, test_examples: int) -> GanData:
-    """The first `train_examples`/`test_examples` MNIST images (0 = all), flattened and scaled to [0, 1]."""
+def load_gan_data(cache_path, *, train_examples: int, test_examples: int, dataset: str = "mnist") -> GanData:
+    """The first `train_examples`/`test_examples` images of an IDX set (0 = all), flattened and scaled to [0, 1]."""
     cache = load_cache(cache_path)
     n_train = train_examples or len(cache["x_train"])
     n_test = test_examples or len(cache["x_test"])
     unit = lambda x: (x.reshape(len(x), -1).astype(np.float32) / 255.0)  # noqa: E731
-    return GanData(unit(cache["x_train"][:n_train]), cache["y_train"][:n_train].astype(np.int64),
+    return GanData(dataset, unit(cache["x_train"][:n_train]), cache["y_train"][:n_train].astype(np.int64),
                    unit(cache["x_test"][:n_test]), cache["y_test"][:n_test].astype(np.int64))  # fmt: skip
 
 
@@ -68,7 +69,7 @@ def run_classifier(data: GanData, settings: dict, *, sample_sizes: list[int], se
                                       batch_size=c["batch_size"], learning_rate=c["learning_rate"],
                                       channels=c["channels"], hidden=c["hidden"], seed=seed, bf16=resolve_bf16(c["bf16"]))  # fmt: skip
     refs, stats = reference_points(model, data.x_train, data.x_test, sample_sizes=sample_sizes)
-    metrics.update(refs, seed=seed, channels=list(c["channels"]), hidden=c["hidden"])
+    metrics.update(refs, seed=seed, channels=list(c["channels"]), hidden=c["hidden"], dataset=data.dataset)
     metrics["meets_min_accuracy"] = metrics["test_accuracy"] >= c["min_accuracy"]
     if not metrics["meets_min_accuracy"]:
         log.warning("classifier test accuracy %.4f is below the required %.4f", metrics["test_accuracy"], c["min_accuracy"])
@@ -125,7 +126,7 @@ def run_gan(data: GanData, kind: str, settings: dict, *, seed: int, classifier: 
     steps = (len(data.x_train) // config.batch_size) * config.epochs
     metrics = {
         "model": kind, "seed": seed, "config": asdict(config), "device": str(device),
-        "cuda_graph": bool(config.cuda_graph and device.type == "cuda"), "data_status": data_status,
+        "cuda_graph": bool(config.cuda_graph and device.type == "cuda"), "data_status": data_status, "dataset": data.dataset,
         "parameters": sum(p.numel() for p in model.parameters()), "train_examples": len(data.x_train),
         "train_seconds": train_seconds, "steps_per_second": steps / train_seconds if train_seconds > 0 else float("nan"),
         "final": {**final, "samples": config.final_samples},

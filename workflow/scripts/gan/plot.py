@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from dlrepro.data.sources import title
 from dlrepro.gan.plots import coverage_bars, curves_with_bands, evolution, grid_gif, reconstructions, sample_grid
 from dlrepro.gan.report import MODEL_LABELS
 from dlrepro.io import read_json, setup_logging
@@ -43,7 +44,7 @@ save(curves_with_bands({"FID (log scale)": panel("fid"), "Inception Score": pane
                        log_panels=("FID (log scale)",)), out.quality)  # fmt: skip
 shares = {MODEL_LABELS[m]: summary["models"][m]["class_share"] for m in p.models}  # the configured order
 shares["test set"] = cls["test_class_share"]
-save(coverage_bars(shares), out.coverage)
+save(coverage_bars(shares, dataset=title(summary.get("dataset", "mnist"))), out.coverage)
 if "bigan" in p.models:
     bigan = samples[("bigan", p.seeds[0])]
     save(reconstructions(bigan["originals"], bigan["reconstructions"]), out.reconstructions)
