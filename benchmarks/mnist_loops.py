@@ -31,9 +31,29 @@ import time
 from pathlib import Path
 
 MODELS = ("basic", "conv", "denoising_gaussian", "denoising_mask", "vae", "classifier")
+CLASSIFIER_BATCH, CLASSIFIER_LR = 64, 1e-3  # config/config.yaml's gan.classifier
+DEFAULT_CACHE = Path("resources/mnist/mnist.npz")
 
 
-def main():
+@dataclasses.dataclass
+class Bench:
+    """What every loop shares: the step counts, the training settings and the images."""
+
+    warmup: int
+    steps: int
+    ae: object  # TorchAEConfig: the package defaults (batch 128, Adam 1e-3, the config's noise levels, fp32)
+    ours_ae: object  # the same with ours' bf16 setting
+    classifier_bf16: bool
+    source: str | None  # where the images came from (None: synthetic)
+    raw: object  # (n, 28, 28) uint8 images, as the tutorial's Dataset holds them
+    labels: object  # (n,) int64
+    x: object  # ours: (n, 784) float tensor in [0, 1], as the pipeline holds the images
+    y: object  # (n,) int64 tensor
+    device: object  # torch.device
+
+
+def parse_args():
+    """The command line, and the models it names (a name not in MODELS is a usage error)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=100, help="timed steps per loop (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps before (default: %(default)s)")
@@ -49,41 +69,50 @@ def main():
     for m in models:
         if m not in MODELS:
             parser.error(f"unknown model {m!r}; choose from {', '.join(MODELS)}")
+    return args, models
 
+
+def load_images(source, n):
+    """The first `n` images and labels of `source` (npz cache, or an idx file with labels 0), else `n` synthetic ones."""
     import numpy as np
-    import torch
-    import torch.nn.functional as F
-    from PIL import Image
-    from torch.utils.data import DataLoader, Dataset
-    from torchvision import transforms
 
     from dlrepro.data.formats import read_idx
+
+    if source:
+        raw = np.load(source)["x_train"] if source.endswith(".npz") else read_idx(source)
+        labels = np.load(source)["y_train"] if source.endswith(".npz") else np.zeros(len(raw), np.int64)
+        return raw[:n], labels[:n].astype(np.int64)
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n)
+
+
+def setup(args):
+    """One torch thread, the training settings (resolving --classifier-bf16's default in `args`) and the images."""
+    import numpy as np
+    import torch
+
+    from dlrepro.autoencoder.training import TorchAEConfig
     from dlrepro.device import resolve_bf16
-    from dlrepro.gan.classifier import train_classifier
-    from dlrepro.gan.models import MnistClassifier
-    from dlrepro.autoencoder.models import VariationalAutoencoder, vae_loss
-    from dlrepro.autoencoder.training import TorchAEConfig, build_model, corrupt, corruption, train_epoch
 
     if args.classifier_bf16 is None:
         args.classifier_bf16 = resolve_bf16("auto")  # as config/config.yaml's gan.classifier.bf16
 
     torch.set_num_threads(1)
     ae = TorchAEConfig()  # the package defaults: batch 128, Adam 1e-3, the config's noise levels, fp32
-    ours_ae = dataclasses.replace(ae, bf16=args.ae_bf16)
-    classifier_batch, classifier_lr = 64, 1e-3  # config/config.yaml's gan.classifier
-    default_cache = Path("resources/mnist/mnist.npz")
-    source = args.mnist or (str(default_cache) if default_cache.exists() else None)
-    n = (args.warmup + args.steps) * max(ae.batch_size, classifier_batch)
-    if source:
-        raw = np.load(source)["x_train"] if source.endswith(".npz") else read_idx(source)
-        labels = np.load(source)["y_train"] if source.endswith(".npz") else np.zeros(len(raw), np.int64)
-        raw, labels = raw[:n], labels[:n].astype(np.int64)
-    else:
-        rng = np.random.default_rng(0)
-        raw, labels = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n)
+    source = args.mnist or (str(DEFAULT_CACHE) if DEFAULT_CACHE.exists() else None)
+    n = (args.warmup + args.steps) * max(ae.batch_size, CLASSIFIER_BATCH)
+    raw, labels = load_images(source, n)
     x = torch.from_numpy(raw.reshape(len(raw), 784).astype(np.float32) / 255)  # ours: one tensor, as the pipeline holds it
-    y = torch.from_numpy(labels)
-    device = torch.device("cpu")
+    return Bench(warmup=args.warmup, steps=args.steps, ae=ae, ours_ae=dataclasses.replace(ae, bf16=args.ae_bf16),
+                 classifier_bf16=args.classifier_bf16, source=source, raw=raw, labels=labels, x=x, y=torch.from_numpy(labels),
+                 device=torch.device("cpu"))  # fmt: skip
+
+
+def tutorial_dataset(raw, labels):
+    """The tutorial's Dataset over `raw` images and their `labels`."""
+    from PIL import Image
+    from torch.utils.data import Dataset
+    from torchvision import transforms
 
     class TutorialMNIST(Dataset):
         """Like torchvision.datasets.MNIST(transform=ToTensor()): a PIL image per item, converted per image."""
@@ -97,13 +126,34 @@ def main():
         def __getitem__(self, i):
             return self.to_tensor(Image.fromarray(raw[i], mode="L")).view(784), int(labels[i])
 
-    def fresh(name, config=ae):
-        torch.manual_seed(0)
-        model = MnistClassifier(channels=(32, 64), hidden=128) if name == "classifier" else build_model(name, code_size=64, config=config)
-        return model, torch.optim.Adam(model.parameters(), lr=classifier_lr if name == "classifier" else ae.learning_rate)
+    return TutorialMNIST()
 
-    def tutorial_step(name, model, opt, images, targets, gen):
-        """The tutorial's step on one batch (corruption drawn for the batch, as tutorials do); returns the loss."""
+
+def fresh(bench, name, config=None):
+    """Model `name` (seed 0) and its Adam optimiser; the autoencoders built with `config` (default: bench.ae)."""
+    import torch
+
+    from dlrepro.autoencoder.training import build_model
+    from dlrepro.gan.models import MnistClassifier
+
+    if config is None:
+        config = bench.ae
+    torch.manual_seed(0)
+    model = MnistClassifier(channels=(32, 64), hidden=128) if name == "classifier" else build_model(name, code_size=64, config=config)
+    return model, torch.optim.Adam(model.parameters(), lr=CLASSIFIER_LR if name == "classifier" else bench.ae.learning_rate)
+
+
+def make_tutorial_step(bench, name):
+    """The tutorial's step for model `name`: step(model, opt, images, targets, gen) trains on one batch
+    (corruption drawn for the batch, as tutorials do) and returns the loss."""
+    import torch.nn.functional as F
+
+    from dlrepro.autoencoder.models import VariationalAutoencoder, vae_loss
+    from dlrepro.autoencoder.training import corrupt, corruption
+
+    ae = bench.ae
+
+    def step(model, opt, images, targets, gen):
         if name == "classifier":
             loss = F.cross_entropy(model(images), targets)
         elif isinstance(model, VariationalAutoencoder):
@@ -115,56 +165,87 @@ def main():
         opt.step()
         return loss
 
-    def naive(name):
-        model, opt = fresh(name)
-        batch = classifier_batch if name == "classifier" else ae.batch_size
-        loader = DataLoader(TutorialMNIST(), batch_size=batch, shuffle=True, drop_last=True)
-        gen = torch.Generator().manual_seed(1)
-        model.train()
-        running, done = 0.0, 0
-        while True:
-            for images, targets in loader:
-                if done == args.warmup:
-                    tic = time.process_time()
-                loss = tutorial_step(name, model, opt, images.to(device), targets.to(device), gen)
-                running += loss.item()  # the tutorial's running loss: a host sync per step
-                done += 1
-                if done == args.warmup + args.steps:
-                    return args.steps / (time.process_time() - tic)
+    return step
 
-    def model_only(name):
-        model, opt = fresh(name)
-        batch = classifier_batch if name == "classifier" else ae.batch_size
-        images, targets = x[:batch].clone(), y[:batch].clone()
-        gen = torch.Generator().manual_seed(1)
-        model.train()
-        for i in range(args.warmup + args.steps):
-            if i == args.warmup:
+
+def naive(bench, name):
+    import torch
+    from torch.utils.data import DataLoader
+
+    model, opt = fresh(bench, name)
+    batch = CLASSIFIER_BATCH if name == "classifier" else bench.ae.batch_size
+    loader = DataLoader(tutorial_dataset(bench.raw, bench.labels), batch_size=batch, shuffle=True, drop_last=True)
+    gen = torch.Generator().manual_seed(1)
+    step = make_tutorial_step(bench, name)
+    model.train()
+    running, done = 0.0, 0
+    while True:
+        for images, targets in loader:
+            if done == bench.warmup:
                 tic = time.process_time()
-            tutorial_step(name, model, opt, images, targets, gen)
-        return args.steps / (time.process_time() - tic)
+            loss = step(model, opt, images.to(bench.device), targets.to(bench.device), gen)
+            running += loss.item()  # the tutorial's running loss: a host sync per step
+            done += 1
+            if done == bench.warmup + bench.steps:
+                return bench.steps / (time.process_time() - tic)
 
-    def ours(name):
-        if name == "classifier":  # the package's whole training call, timed on a second call (warm allocator)
-            kw = dict(epochs=1, batch_size=classifier_batch, learning_rate=classifier_lr, channels=[32, 64], hidden=128, seed=0,
-                      bf16=args.classifier_bf16)
-            small = x[:classifier_batch], y[:classifier_batch]
-            train_classifier(x[: args.warmup * classifier_batch].numpy(), y[: args.warmup * classifier_batch].numpy(), *small, **kw)
+
+def model_only(bench, name):
+    import torch
+
+    model, opt = fresh(bench, name)
+    batch = CLASSIFIER_BATCH if name == "classifier" else bench.ae.batch_size
+    images, targets = bench.x[:batch].clone(), bench.y[:batch].clone()
+    gen = torch.Generator().manual_seed(1)
+    step = make_tutorial_step(bench, name)
+    model.train()
+    for i in range(bench.warmup + bench.steps):
+        if i == bench.warmup:
             tic = time.process_time()
-            train_classifier(x[: args.steps * classifier_batch].numpy(), y[: args.steps * classifier_batch].numpy(), *small, **kw)
-            return args.steps / (time.process_time() - tic)
-        model, opt = fresh(name, ours_ae)
-        kw = dict(batch_size=ae.batch_size, optimizer=opt, generator=torch.Generator().manual_seed(1), noise=corruption(name, ae), bf16=ours_ae.bf16)
-        train_epoch(model, x[: args.warmup * ae.batch_size], **kw)
-        tic = time.process_time()
-        train_epoch(model, x[: args.steps * ae.batch_size], **kw)
-        return args.steps / (time.process_time() - tic)
+        step(model, opt, images, targets, gen)
+    return bench.steps / (time.process_time() - tic)
 
-    print(f"CPU, 1 thread, torch {torch.__version__}; images: {source or 'synthetic'}; {args.steps} timed steps after {args.warmup}; "
+
+def ours_classifier(bench):
+    """The package's whole training call, timed on a second call (warm allocator)."""
+    from dlrepro.gan.classifier import train_classifier
+
+    x, y, warmup, steps = bench.x, bench.y, bench.warmup, bench.steps
+    kw = dict(epochs=1, batch_size=CLASSIFIER_BATCH, learning_rate=CLASSIFIER_LR, channels=[32, 64], hidden=128, seed=0,
+              bf16=bench.classifier_bf16)
+    small = x[:CLASSIFIER_BATCH], y[:CLASSIFIER_BATCH]
+    train_classifier(x[: warmup * CLASSIFIER_BATCH].numpy(), y[: warmup * CLASSIFIER_BATCH].numpy(), *small, **kw)
+    tic = time.process_time()
+    train_classifier(x[: steps * CLASSIFIER_BATCH].numpy(), y[: steps * CLASSIFIER_BATCH].numpy(), *small, **kw)
+    return steps / (time.process_time() - tic)
+
+
+def ours(bench, name):
+    import torch
+
+    from dlrepro.autoencoder.training import corruption, train_epoch
+
+    if name == "classifier":
+        return ours_classifier(bench)
+    ae, ours_ae = bench.ae, bench.ours_ae
+    model, opt = fresh(bench, name, ours_ae)
+    kw = dict(batch_size=ae.batch_size, optimizer=opt, generator=torch.Generator().manual_seed(1), noise=corruption(name, ae), bf16=ours_ae.bf16)
+    train_epoch(model, bench.x[: bench.warmup * ae.batch_size], **kw)
+    tic = time.process_time()
+    train_epoch(model, bench.x[: bench.steps * ae.batch_size], **kw)
+    return bench.steps / (time.process_time() - tic)
+
+
+def main():
+    args, models = parse_args()
+    bench = setup(args)
+    import torch
+
+    print(f"CPU, 1 thread, torch {torch.__version__}; images: {bench.source or 'synthetic'}; {args.steps} timed steps after {args.warmup}; "
           f"autoencoders bf16: {args.ae_bf16}; classifier bf16: {args.classifier_bf16}")
     print(f"{'model':<20} {'ours steps/s':>13} {'naive steps/s':>14} {'ratio':>7} {'model only':>11} {'ceiling':>8}")
     for name in models:
-        a, b, c = ours(name), naive(name), model_only(name)
+        a, b, c = ours(bench, name), naive(bench, name), model_only(bench, name)
         print(f"{name:<20} {a:13.1f} {b:14.1f} {a / b:6.2f}x {c:11.1f} {c / b:7.2f}x", flush=True)
 
 

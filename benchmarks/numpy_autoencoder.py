@@ -18,27 +18,17 @@ import argparse
 import time
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=100, help="timed steps per variant (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default: %(default)s)")
     parser.add_argument("--glibc-defaults", action="store_true", help="keep glibc's malloc thresholds (the pipeline's jobs do not)")
-    args = parser.parse_args()
-    from dlrepro.blas import blas_description, configure_blas
-    from dlrepro.malloc import malloc_description, tune_malloc
+    return parser.parse_args()
 
-    configure_blas(args.threads)  # before NumPy loads its BLAS, as the pipeline's NumPy jobs do
-    if not args.glibc_defaults:
-        tune_malloc()  # what the workflow's jobs start with (set_job_environment)
 
-    import numpy as np
-    import torch
-
+def make_ours_step():
+    """dlrepro's NumPy training step, on a fresh model (seed 0)."""
     from dlrepro.autoencoder.numpy_model import NumpyAutoencoder, mse_loss
-
-    torch.set_num_threads(args.threads)
-    rng = np.random.default_rng(0)
-    batches = [rng.random((1024, 784), dtype=np.float32) for _ in range(8)]
 
     model = NumpyAutoencoder(seed=0)
 
@@ -46,6 +36,15 @@ def main():
         _, grad = mse_loss(model(x), x, "sum")
         model.backward(grad)
         model.sgd_step(1e-4)
+
+    return ours
+
+
+def make_naive_step():
+    """The same step written the usual way, on a fresh model with the same weights (seed 0)."""
+    import numpy as np
+
+    from dlrepro.autoencoder.numpy_model import NumpyAutoencoder
 
     naive_model = NumpyAutoencoder(seed=0)
     w1, b1 = naive_model.layers[0].weight, naive_model.layers[0].bias
@@ -66,32 +65,71 @@ def main():
         for p, gp in ((w1, gw1), (b1, gb1), (w2, gw2), (b2, gb2)):
             p -= np.float32(1e-4) * gp
 
+    return naive
+
+
+def make_torch_step():
+    """The same model and plain SGD step in PyTorch (autograd)."""
+    import torch
+
     net = torch.nn.Sequential(
         torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 784), torch.nn.Sigmoid()
     )  # fmt: skip
     opt = torch.optim.SGD(net.parameters(), lr=1e-4)
-    tbatches = [torch.from_numpy(b) for b in batches]
 
-    def torch_step(x):
+    def step(x):
         opt.zero_grad(set_to_none=True)
         loss = torch.nn.functional.mse_loss(net(x), x, reduction="sum")
         loss.backward()
         opt.step()
 
-    results = {}
-    for name, step, data in (("ours", ours, batches), ("naive", naive, batches), ("torch", torch_step, tbatches)):
-        for i in range(5):  # warm-up
-            step(data[i % len(data)])
-        t = time.perf_counter()
-        for i in range(args.steps):
-            step(data[i % len(data)])
-        results[name] = args.steps / (time.perf_counter() - t)
+    return step
+
+
+def steps_per_second(step, data, steps):
+    """5 untimed warm-up steps, then `steps` timed ones, cycling through the batches in `data`."""
+    for i in range(5):  # warm-up
+        step(data[i % len(data)])
+    t = time.perf_counter()
+    for i in range(steps):
+        step(data[i % len(data)])
+    return steps / (time.perf_counter() - t)
+
+
+def report(args, results):
+    from dlrepro.blas import blas_description
+    from dlrepro.malloc import malloc_description
+
     print(f"threads={args.threads}, batch 1024, {args.steps} steps each; NumPy's BLAS: {blas_description()}")
     print(f"malloc: {malloc_description()}")
     for name, rate in results.items():
         print(f"  {name:6s} {rate:8.1f} steps/s")
     print(f"ours / naive : {results['ours'] / results['naive']:.2f}x")
     print(f"torch / ours : {results['torch'] / results['ours']:.2f}x (target <= 1.2)")
+
+
+def main():
+    args = parse_args()
+    from dlrepro.blas import configure_blas
+    from dlrepro.malloc import tune_malloc
+
+    configure_blas(args.threads)  # before NumPy loads its BLAS, as the pipeline's NumPy jobs do
+    if not args.glibc_defaults:
+        tune_malloc()  # what the workflow's jobs start with (set_job_environment)
+
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    batches = [rng.random((1024, 784), dtype=np.float32) for _ in range(8)]
+    ours, naive, torch_step = make_ours_step(), make_naive_step(), make_torch_step()
+    tbatches = [torch.from_numpy(b) for b in batches]
+
+    results = {}
+    for name, step, data in (("ours", ours, batches), ("naive", naive, batches), ("torch", torch_step, tbatches)):
+        results[name] = steps_per_second(step, data, args.steps)
+    report(args, results)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,8 @@ def distortion(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return rmse, 20 * np.log10(255 / rmse) if rmse > 0 else float("inf")
 
 
-def main() -> None:
+def parse_args() -> tuple[argparse.Namespace, dict]:
+    """The command line, and the vision settings it selects (the config's, with its overrides applied)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--config", type=Path, default=REPO / "config" / "full.yaml")
@@ -77,6 +78,11 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 <= args.jpeg_quality <= 100:
         parser.error(f"--jpeg-quality {args.jpeg_quality}: use 1-100 (Pillow's scale), or 0 for no extra pass")
+    return args, vision_settings(args, parser)
+
+
+def vision_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
+    """The config's `vision` block with `--set`, `--epochs` and `--no-compile` applied (a bad `--set` is a usage error)."""
     settings = copy.deepcopy(yaml.safe_load(args.config.read_text())["vision"])
     for item in args.set:
         key, _, value = item.partition("=")
@@ -88,35 +94,50 @@ def main() -> None:
         settings["train"]["epochs"] = args.epochs
     if args.no_compile or args.device == "cpu":
         settings["fast"]["compile"] = False
+    return settings
+
+
+def jpeg_pass(data: dict, quality: int) -> dict:
+    """Replaces the training and test images in `data` by their JPEG round trip at `quality`, prints the
+    distortion, and returns it: {"x_train": (rmse, psnr), "x_test": (rmse, psnr)}."""
+    jpeg = {}
+    tic = time.perf_counter()
+    for part in ("x_train", "x_test"):
+        again = jpeg_roundtrip(data[part], quality)
+        jpeg[part] = distortion(data[part], again)
+        data[part] = again
+    rmse, psnr = jpeg["x_train"]
+    print(f"JPEG quality {quality} pass: training images RMSE {rmse:.2f}/255, PSNR {psnr:.1f} dB; test images RMSE "
+          f"{jpeg['x_test'][0]:.2f}/255 ({time.perf_counter() - tic:.1f} s)", flush=True)
+    return jpeg
+
+
+def run_one(data: dict, kind: str, settings: dict, args: argparse.Namespace, jpeg: dict) -> dict:
+    """Trains and scores model `kind`, prints its accuracy, throughput and where the wall time went, and
+    returns the run's record for the JSON."""
+    start = time.perf_counter()
+    metrics, history, _ = run_vision(data, kind, settings, seed=args.seed, fraction=args.fraction, device=args.device)
+    wall = time.perf_counter() - start
+    images = settings["train"]["epochs"] * len(data["x_train"])
+    final_loss = history[-1]["train_loss"]
+    print(f"{args.label + ' ' if args.label else ''}{kind}: test accuracy {metrics['test_accuracy']:.4f}; last epoch's training loss {final_loss:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
+          f"{images / wall:,.0f} training img/s overall; parameters {metrics.get('parameters')}", flush=True)
+    print(f"  where the wall time went: training {metrics['train_seconds']:.1f} s (first epoch {history[0]['train_seconds']:.1f} s, "
+          f"compiling included), setup {metrics['setup_seconds']:.1f} s, per-epoch scoring {metrics['eval_seconds']:.1f} s, "
+          f"final scoring + FLOPs + figures {metrics['finish_seconds']:.1f} s, outside train_classifier "
+          f"{wall - metrics['train_seconds'] - metrics['setup_seconds'] - metrics['eval_seconds'] - metrics['checkpoint_seconds'] - metrics['finish_seconds']:.1f} s", flush=True)
+    return {"kind": kind, "label": args.label, "overrides": args.set, "wall_seconds": wall, "final_train_loss": final_loss,
+            "jpeg_quality": args.jpeg_quality, "jpeg_rmse_train": jpeg.get("x_train", (0.0,))[0], **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}}
+
+
+def main() -> None:
+    args, settings = parse_args()
     data = load_vision_data(args.cache, fraction=args.fraction, seed=args.seed,
                             train_examples=args.train_examples, test_examples=args.test_examples)  # fmt: skip
-    jpeg = {}
-    if args.jpeg_quality:
-        tic = time.perf_counter()
-        for part in ("x_train", "x_test"):
-            again = jpeg_roundtrip(data[part], args.jpeg_quality)
-            jpeg[part] = distortion(data[part], again)
-            data[part] = again
-        rmse, psnr = jpeg["x_train"]
-        print(f"JPEG quality {args.jpeg_quality} pass: training images RMSE {rmse:.2f}/255, PSNR {psnr:.1f} dB; test images RMSE "
-              f"{jpeg['x_test'][0]:.2f}/255 ({time.perf_counter() - tic:.1f} s)", flush=True)
+    jpeg = jpeg_pass(data, args.jpeg_quality) if args.jpeg_quality else {}
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
     print(f"device {name}; torch {torch.__version__}; {len(data['x_train'])} training images; epochs {settings['train']['epochs']}", flush=True)
-    results = []
-    for kind in args.models:
-        start = time.perf_counter()
-        metrics, history, _ = run_vision(data, kind, settings, seed=args.seed, fraction=args.fraction, device=args.device)
-        wall = time.perf_counter() - start
-        images = settings["train"]["epochs"] * len(data["x_train"])
-        final_loss = history[-1]["train_loss"]
-        print(f"{args.label + ' ' if args.label else ''}{kind}: test accuracy {metrics['test_accuracy']:.4f}; last epoch's training loss {final_loss:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
-              f"{images / wall:,.0f} training img/s overall; parameters {metrics.get('parameters')}", flush=True)
-        print(f"  where the wall time went: training {metrics['train_seconds']:.1f} s (first epoch {history[0]['train_seconds']:.1f} s, "
-              f"compiling included), setup {metrics['setup_seconds']:.1f} s, per-epoch scoring {metrics['eval_seconds']:.1f} s, "
-              f"final scoring + FLOPs + figures {metrics['finish_seconds']:.1f} s, outside train_classifier "
-              f"{wall - metrics['train_seconds'] - metrics['setup_seconds'] - metrics['eval_seconds'] - metrics['checkpoint_seconds'] - metrics['finish_seconds']:.1f} s", flush=True)
-        results.append({"kind": kind, "label": args.label, "overrides": args.set, "wall_seconds": wall, "final_train_loss": final_loss,
-                        "jpeg_quality": args.jpeg_quality, "jpeg_rmse_train": jpeg.get("x_train", (0.0,))[0], **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}})
+    results = [run_one(data, kind, settings, args, jpeg) for kind in args.models]
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
 

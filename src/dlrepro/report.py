@@ -85,7 +85,7 @@ def provenance_tex(records: list[dict]) -> str:
     """A table of the data sets used: source, mode, checksum status (and why a copy is unverified)."""
     lines = []
     for rec in records:
-        n_bad = sum(f["status"] != "verified" for f in rec["files"])
+        n_bad = sum(f["status"] == "unverified copy" for f in rec["files"])
         n_contents = sum(f.get("verified_by") == "contents" for f in rec["files"])
         why = f" ({n_bad} of {len(rec['files'])} files differ from the published checksums)" if n_bad else ""
         if n_contents:  # recompressed copies whose decompressed data are the published bytes

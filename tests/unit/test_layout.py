@@ -89,7 +89,7 @@ def test_workflow_scripts_live_in_their_study_folder():
 
 
 def _sources():
-    return sorted([*PACKAGE.rglob("*.py"), *(ROOT / "workflow").rglob("*.py")])
+    return sorted([*PACKAGE.rglob("*.py"), *(ROOT / "workflow").rglob("*.py"), *(ROOT / "benchmarks").rglob("*.py")])
 
 
 def test_no_source_file_is_longer_than_400_lines():

@@ -33,3 +33,59 @@ def test_vision_study_on_the_tiny_config(tiny_run):
     for target in TARGETS[1:]:
         assert (work / target).read_bytes()[:4] == b"%PDF"
     assert list((work / "benchmarks-out/train_image_classifier").rglob("*.tsv"))
+
+
+def _vision_on(tmp_path, data_config: dict, *config_args: str):
+    from tests.conftest import REPO
+    from tests.workflow.conftest import snakemake
+
+    extra = tmp_path / "vision.yaml"
+    extra.write_text(json.dumps({"seeds": [0], "vision": {"data": data_config}}))
+    work = tmp_path / "work"
+    targets = [*TARGETS, "results/report/generated/vision_values.tex"]
+    snakemake(work, *targets, "--cores", "2", "--show-failed-logs", "--configfile", str(REPO / "config" / "tiny.yaml"), str(extra),
+              *config_args)  # fmt: skip
+    return work
+
+
+@pytest.mark.e2e
+def test_vision_study_on_cifar100_by_config_only(tmp_path):
+    from dlrepro.data.synthetic import write_cifar100
+
+    write_cifar100(tmp_path / "data", n_train=400, n_test=100, seed=1)  # the real layout, the archive's members extracted
+    work = _vision_on(tmp_path, {"dataset": "cifar100"}, "--config", f"data_dir={tmp_path / 'data'}", "data_checksums=warn")
+    metrics = json.loads((work / "results/vision/vit/frac100/seed0/metrics.json").read_text())
+    assert metrics["dataset"] == "cifar100" and metrics["n_classes"] == 100
+    arrays = np.load(work / "results/vision/cnn/frac100/seed0/arrays.npz")
+    assert arrays["confusion"].shape == (100, 100), "100-class heads"
+    claims = json.loads((work / "results/vision/claims.json").read_text())
+    assert "on CIFAR-100" in claims[0]["metric"]
+    assert "\\newcommand{\\visDataset}{CIFAR-100}" in (work / "results/report/generated/vision_values.tex").read_text()
+    assert not (work / "resources" / "cifar10").exists(), "CIFAR-10 is neither fetched nor used"
+
+
+@pytest.mark.e2e
+def test_vision_study_on_an_image_folder_by_config_only(tmp_path):
+    from dlrepro.data.synthetic import write_image_folder
+
+    root = write_image_folder(tmp_path / "pets", classes=("cat", "dog", "owl"), n_train=20, n_test=6)
+    work = _vision_on(tmp_path, {"dataset": "folder", "folder": {"train": str(root / "train"), "test": str(root / "test")}})
+    metrics = json.loads((work / "results/vision/cnn/frac100/seed0/metrics.json").read_text())
+    assert metrics["dataset"] == "folder" and metrics["n_classes"] == 3 and metrics["train_examples"] == 60
+    assert metrics["data_status"] == "user folder (train)"
+    prov = json.loads((work / "resources/image_folder/provenance.json").read_text())
+    assert prov["files"][0]["classes"] == ["cat", "dog", "owl"] and len(prov["files"][0]["manifest_sha256"]) == 64
+    arrays = np.load(work / "results/vision/vit/frac100/seed0/arrays.npz")
+    assert arrays["class_names"].tolist() == ["cat", "dog", "owl"] and arrays["confusion"].shape == (3, 3)
+    values = (work / "results/report/generated/vision_values.tex").read_text()
+    assert "no checksum is published" in values and "\\newcommand{\\visDataset}{an image folder}" in values
+
+
+def test_an_incomplete_folder_config_stops_before_any_job(tmp_path):
+    from tests.conftest import REPO
+    from tests.workflow.conftest import snakemake
+
+    extra = tmp_path / "vision.yaml"
+    extra.write_text(json.dumps({"vision": {"data": {"dataset": "folder", "folder": {"train": "somewhere"}}}}))
+    done = snakemake(tmp_path / "work", "-n", "--configfile", str(REPO / "config" / "tiny.yaml"), str(extra), check=False)
+    assert done.returncode != 0 and "vision.data.folder.train and vision.data.folder.test" in done.stdout + done.stderr

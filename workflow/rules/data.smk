@@ -38,6 +38,22 @@ rule download_cifar10:
         "../scripts/data/download.py"
 
 
+rule download_cifar100:
+    output:
+        batches=directory("resources/cifar100/cifar-100-python"),
+        provenance="resources/cifar100/provenance.json",
+    log:
+        "logs/download_cifar100/download.log",
+    conda:
+        "../../envs/numpy.yaml"
+    params:
+        dataset="cifar100",
+        spec=None,
+        fetch=fetch_params(),
+    script:
+        "../scripts/data/download.py"
+
+
 rule download_rt_polarity:
     output:
         positive="resources/rt_polarity/rt-polarity.pos",

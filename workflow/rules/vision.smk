@@ -1,4 +1,5 @@
-# The vision study (§3.3-3.4): a ResNet-style CNN and a ViT trained from scratch on CIFAR-10, on
+# The vision study (§3.3-3.4): a ResNet-style CNN and a ViT trained from scratch on CIFAR-10 (or
+# vision.data.dataset: cifar100, folder), on
 # class-balanced subsets of the training set (the performance trend), with computed verdicts.
 
 
@@ -19,12 +20,35 @@ wildcard_constraints:
 
 # one file per model, training fraction and seed
 VIS_RUN = "results/vision/{vis_model}/frac{vis_frac}/seed{seed}/{name}"
+# the images: CIFAR-10 (the paper's reading), CIFAR-100 (fine labels) or a folder in ImageFolder layout
+VIS_DATASET = VIS["data"]["dataset"]
+if VIS_DATASET == "folder" and not (VIS["data"]["folder"]["train"] and VIS["data"]["folder"]["test"]):
+    raise ValueError("vision.data.dataset=folder needs vision.data.folder.train and vision.data.folder.test")
+VIS_CACHE = "image_folder" if VIS_DATASET == "folder" else VIS_DATASET
+
+
+# a user's image folder (vision.data.dataset: folder): no download, resized into a CIFAR-shaped cache
+rule prepare_image_folder:
+    input:
+        train=VIS["data"]["folder"]["train"] or [],
+        test=VIS["data"]["folder"]["test"] or [],
+    output:
+        cache="resources/image_folder/image_folder.npz",
+        provenance="resources/image_folder/provenance.json",
+    log:
+        "logs/prepare_image_folder/prepare.log",
+    conda:
+        "../../envs/numpy.yaml"
+    script:
+        "../scripts/data/prepare_folder.py"
+
+
 
 
 rule train_image_classifier:
     input:
-        cache="resources/cifar10/cifar10.npz",
-        provenance="resources/cifar10/provenance.json",
+        cache=f"resources/{VIS_CACHE}/{VIS_CACHE}.npz",
+        provenance=f"resources/{VIS_CACHE}/provenance.json",
     output:
         metrics="results/vision/{vis_model}/frac{vis_frac}/seed{seed}/metrics.json",
         history="results/vision/{vis_model}/frac{vis_frac}/seed{seed}/history.csv",

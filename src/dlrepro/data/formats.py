@@ -1,4 +1,4 @@
-"""Readers and writers of the raw formats: IDX (MNIST), CIFAR-10 python pickles, plain text.
+"""Readers and writers of the raw formats: IDX (MNIST), CIFAR-10/100 python pickles, plain text.
 
 The CIFAR reader uses a restricted unpickler that can only rebuild dicts, lists, strings, bytes and
 NumPy arrays, so even a tampered batch file cannot run code when it is loaded.
@@ -20,6 +20,7 @@ __all__ = [
     "FormatError",
     "read_idx",
     "write_idx",
+    "read_pickle_dict",
     "read_cifar_batch",
     "write_cifar_batch",
     "read_text_lines",
@@ -97,33 +98,40 @@ class _RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load global {module}.{name} from a data file")
 
 
-def read_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Read one CIFAR-10 python batch: images (N, 3, 32, 32) uint8 and labels (N,) uint8."""
+def read_pickle_dict(path: str | os.PathLike, what: str) -> dict:
+    """A CIFAR python pickle as a dict with str keys (restricted unpickling: no code runs)."""
     with open(path, "rb") as f:
         try:
             d = _RestrictedUnpickler(f, encoding="latin1").load()
         except (pickle.UnpicklingError, EOFError, ValueError) as e:
-            raise FormatError(f"{path}: not a CIFAR-10 batch ({e})") from e
+            raise FormatError(f"{path}: not a {what} ({e})") from e
     if not isinstance(d, dict):
-        raise FormatError(f"{path}: not a CIFAR-10 batch (top-level object is {type(d).__name__})")
-    d = {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
-    if "data" not in d or "labels" not in d:
-        raise FormatError(f"{path}: CIFAR-10 batch lacks 'data' or 'labels' (keys: {sorted(d)})")
+        raise FormatError(f"{path}: not a {what} (top-level object is {type(d).__name__})")
+    return {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
+
+
+def read_cifar_batch(path: str | os.PathLike, *, label_key: str = "labels", n_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Read one CIFAR python batch: images (N, 3, 32, 32) uint8 and labels (N,) uint8. CIFAR-10 stores its
+    labels under "labels"; CIFAR-100 under "fine_labels" (0..99) and "coarse_labels" (0..19)."""
+    name = "CIFAR-10" if n_classes == 10 else f"CIFAR-{n_classes}"
+    d = read_pickle_dict(path, f"{name} batch")
+    if "data" not in d or label_key not in d:
+        raise FormatError(f"{path}: {name} batch lacks 'data' or '{label_key}' (keys: {sorted(d)})")
     data = np.asarray(d["data"])
-    labels = np.asarray(d["labels"])
+    labels = np.asarray(d[label_key])
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise FormatError(f"{path}: CIFAR-10 'data' must be uint8 (N, 3072), got {data.dtype} {data.shape}")
-    if labels.shape != (data.shape[0],) or labels.min(initial=0) < 0 or labels.max(initial=0) > 9:
-        raise FormatError(f"{path}: CIFAR-10 'labels' must be N={data.shape[0]} values in 0..9")
+        raise FormatError(f"{path}: {name} 'data' must be uint8 (N, 3072), got {data.dtype} {data.shape}")
+    if labels.shape != (data.shape[0],) or labels.min(initial=0) < 0 or labels.max(initial=0) > n_classes - 1:
+        raise FormatError(f"{path}: {name} '{label_key}' must be N={data.shape[0]} values in 0..{n_classes - 1}")
     return data.reshape(-1, 3, 32, 32), labels.astype(np.uint8)
 
 
-def write_cifar_batch(path: str | os.PathLike, images: np.ndarray, labels, batch_label: str = "batch") -> None:
-    """Write images (N, 3, 32, 32) uint8 and labels as a CIFAR-10 python batch."""
+def write_cifar_batch(path: str | os.PathLike, images: np.ndarray, labels, batch_label: str = "batch", *, label_key: str = "labels") -> None:
+    """Write images (N, 3, 32, 32) uint8 and labels as a CIFAR python batch (labels under `label_key`)."""
     images = np.asarray(images, dtype=np.uint8)
     d = {
         "batch_label": batch_label,
-        "labels": [int(x) for x in labels],
+        label_key: [int(x) for x in labels],
         "data": images.reshape(len(images), -1),
         "filenames": [f"{batch_label}_{i:05d}.png" for i in range(len(images))],
     }

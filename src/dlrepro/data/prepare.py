@@ -4,6 +4,8 @@
 |-------------------|-----------------------------------------------------------------------|
 | mnist             | x_train (60000, 28, 28), y_train, x_test (10000, 28, 28), y_test      |
 | cifar10           | x_train (50000, 3, 32, 32), y_train, x_test (10000, 3, 32, 32), y_test|
+| cifar100          | as cifar10 (labels 0..99, the fine classes), and class_names          |
+| image folder      | as cifar10 (resized to 32x32, classes from folder names), class_names  |
 | rt_polarity       | text (UTF-8 bytes of all snippets), offsets (N+1,), labels (1 = positive)|
 | tiny_shakespeare  | text (UTF-8 bytes)                                                    |
 """
@@ -21,10 +23,11 @@ from dlrepro.data.formats import (
     FormatError,
     read_cifar_batch,
     read_idx,
+    read_pickle_dict,
     read_text_lines,
 )
 
-__all__ = ["PREPARERS", "prepare", "load_cache", "decode_texts"]
+__all__ = ["PREPARERS", "prepare", "write_cache", "load_cache", "decode_texts"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,17 @@ def prepare_cifar10(raw_dir: Path) -> dict[str, np.ndarray]:
         "x_test": x_test,
         "y_test": y_test,
     }
+
+
+def prepare_cifar100(raw_dir: Path) -> dict[str, np.ndarray]:
+    """CIFAR-100 with its 100 fine labels, and their names from `meta`."""
+    folder = raw_dir / "cifar-100-python"
+    x_train, y_train = read_cifar_batch(folder / "train", label_key="fine_labels", n_classes=100)
+    x_test, y_test = read_cifar_batch(folder / "test", label_key="fine_labels", n_classes=100)
+    names = read_pickle_dict(folder / "meta", "CIFAR-100 meta file").get("fine_label_names")
+    if not isinstance(names, list) or len(names) != 100:
+        raise FormatError(f"{folder / 'meta'}: CIFAR-100 meta file lacks the 100 'fine_label_names'")
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test, "class_names": np.array(names)}
 
 
 def _pack_texts(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -98,17 +112,14 @@ PREPARERS = {
     "idx_images": prepare_mnist,  # any image set in MNIST's layout (MNIST, Fashion-MNIST, ...)
     "mnist": prepare_mnist,
     "cifar10": prepare_cifar10,
+    "cifar100": prepare_cifar100,
     "rt_polarity": prepare_rt_polarity,
     "tiny_shakespeare": prepare_tiny_shakespeare,
 }
 
 
-def prepare(name: str, raw_dir: str | os.PathLike, out_path: str | os.PathLike, *, kind: str | None = None) -> dict[str, tuple]:
-    """Build the cache of data set `name` (of format `kind`, default: its name) from its raw folder."""
-    kind = kind or name
-    if kind not in PREPARERS:
-        raise ValueError(f"no preparer for data set {name!r} (format {kind!r}); known: {', '.join(sorted(PREPARERS))}")
-    arrays = PREPARERS[kind](Path(raw_dir))
+def write_cache(arrays: dict[str, np.ndarray], out_path: str | os.PathLike) -> None:
+    """Write a cache atomically: a temporary name beside it, renamed once complete."""
     out_path = Path(out_path)
     tmp = out_path.with_name(f".{out_path.stem}.{os.getpid()}.tmp.npz")
     try:
@@ -118,6 +129,15 @@ def prepare(name: str, raw_dir: str | os.PathLike, out_path: str | os.PathLike, 
         raise storage_error(out_path, e) from e
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def prepare(name: str, raw_dir: str | os.PathLike, out_path: str | os.PathLike, *, kind: str | None = None) -> dict[str, tuple]:
+    """Build the cache of data set `name` (of format `kind`, default: its name) from its raw folder."""
+    kind = kind or name
+    if kind not in PREPARERS:
+        raise ValueError(f"no preparer for data set {name!r} (format {kind!r}); known: {', '.join(sorted(PREPARERS))}")
+    arrays = PREPARERS[kind](Path(raw_dir))
+    write_cache(arrays, out_path)
     shapes = {k: v.shape for k, v in arrays.items()}
     log.info("%s cache written to %s: %s", name, out_path, shapes)
     return shapes

@@ -193,6 +193,33 @@ CIFAR10 = Dataset(
     ),
 )
 
+_CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+
+
+def _cifar100_member(name: str, md5: str) -> DataFile:
+    return DataFile(name=name, urls=(_CIFAR100_URL,), offline_path=f"cifar100/cifar-100-python/{name}", md5=md5)
+
+
+CIFAR100 = Dataset(
+    name="cifar100",
+    description="CIFAR-100 (Krizhevsky 2009), python version, 100 fine classes",
+    files=(
+        DataFile(
+            name="cifar-100-python.tar.gz",
+            urls=(_CIFAR100_URL,),
+            offline_path="cifar100/cifar-100-python.tar.gz",
+            md5="eb9058c3a382ffc7106e4002c42a8d85",  # as published and recorded by torchvision's CIFAR100
+        ),
+    ),
+    extract_dir="cifar-100-python",
+    # member md5s as recorded by torchvision's CIFAR100 dataset class
+    members=(
+        _cifar100_member("train", "16019d7e3df5f24257cddd939b257f8d"),
+        _cifar100_member("test", "f0ef6b0ae62326f3e7ffdfab6717acfc"),
+        _cifar100_member("meta", "7973b15100ade9c7d40fb424638fde48"),
+    ),
+)
+
 _RT_MIRROR = (
     "https://raw.githubusercontent.com/dennybritz/cnn-text-classification-tf/"
     "master/data/rt-polaritydata/"
@@ -241,11 +268,11 @@ TINY_SHAKESPEARE = Dataset(
 )
 
 DATASETS: dict[str, Dataset] = {
-    d.name: d for d in (MNIST, FASHION_MNIST, CIFAR10, RT_POLARITY, TINY_SHAKESPEARE)
+    d.name: d for d in (MNIST, FASHION_MNIST, CIFAR10, CIFAR100, RT_POLARITY, TINY_SHAKESPEARE)
 }
 IDX_IMAGE_SETS = ("mnist", "fashion_mnist")  # the built-in sets in MNIST's layout
 # how the report names each built-in data set; a configured one goes by its key
-TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10",
+TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "folder": "an image folder",
           "rt_polarity": "sentence polarity v1.0", "tiny_shakespeare": "Tiny Shakespeare"}  # fmt: skip
 
 

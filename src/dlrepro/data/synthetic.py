@@ -18,7 +18,7 @@ from dlrepro.data.formats import write_cifar_batch, write_idx
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
-__all__ = ["synthetic_digits", "write_mnist", "write_cifar10", "write_text", "write_offline_dir"]
+__all__ = ["synthetic_digits", "write_mnist", "write_cifar10", "write_cifar100", "write_image_folder", "write_text", "write_offline_dir"]
 
 
 def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -67,6 +67,41 @@ def write_cifar10(root: str | os.PathLike, n_per_batch: int = 50, seed: int = 0)
     return out
 
 
+def write_cifar100(root: str | os.PathLike, n_train: int = 300, n_test: int = 100, seed: int = 0) -> Path:
+    """CIFAR-100's python layout (train, test, meta; fine and coarse labels), small and class-coloured."""
+    out = Path(root) / "cifar100" / "cifar-100-python"
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for name, n in (("train", n_train), ("test", n_test)):
+        fine = rng.integers(0, 100, size=n)
+        base = (fine[:, None] * 2.5).astype(np.float32)
+        images = np.clip(base[:, :, None, None] + rng.normal(0, 20, (n, 3, 32, 32)), 0, 255).astype(np.uint8)
+        d = {"filenames": [f"{name}_{i:05d}.png" for i in range(n)], "batch_label": name, "fine_labels": [int(x) for x in fine],
+             "coarse_labels": [int(x) // 5 for x in fine], "data": images.reshape(n, -1)}  # fmt: skip
+        with open(out / name, "wb") as f:
+            pickle.dump(d, f, protocol=2)
+    meta = {"fine_label_names": [f"class_{i:02d}" for i in range(100)], "coarse_label_names": [f"group_{i:02d}" for i in range(20)]}
+    with open(out / "meta", "wb") as f:
+        pickle.dump(meta, f, protocol=2)
+    return out
+
+
+def write_image_folder(root: str | os.PathLike, classes=("cat", "dog", "owl"), n_train: int = 12, n_test: int = 4, seed: int = 0) -> Path:
+    """An ImageFolder tree (train/<class>/*.png, test/<class>/*.png) of 40x30 images, one colour per class."""
+    from PIL import Image
+
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    for split, n in (("train", n_train), ("test", n_test)):
+        for k, name in enumerate(classes):
+            (root / split / name).mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                colour = np.array([60 * k, 255 - 60 * k, 120], dtype=np.float32)
+                pixels = np.clip(colour + rng.normal(0, 25, (30, 40, 3)), 0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(root / split / name / f"{i:03d}.png")
+    return root
+
+
 _WORDS_POS = "a moving , funny and beautifully acted film that delights".split()
 _WORDS_NEG = "a dull , lifeless and badly written mess that bores".split()
 
@@ -90,5 +125,6 @@ def write_offline_dir(root: str | os.PathLike, seed: int = 0) -> Path:
     root = Path(root)
     write_mnist(root, seed=seed)
     write_cifar10(root, seed=seed)
+    write_cifar100(root, seed=seed)
     write_text(root, seed=seed)
     return root

@@ -35,6 +35,7 @@ __all__ = [
     "hash_file",
     "gzip_content_sha256",
     "check_file",
+    "combined_status",
 ]
 
 BY_FILE = "file checksum"
@@ -112,6 +113,17 @@ def _tar_members_problem(path: str | os.PathLike, members: dict[str, DataFile]) 
         elif bad := mismatch(member.checksums, seen[name]):
             problems.append(f"member {name}: {bad}")
     return "; ".join(problems) or None
+
+
+def combined_status(statuses) -> str:
+    """One data status for results that rest on several runs: "verified" if all are, "unverified copy" if
+    any is, else the other status they carry (e.g. "user folder (name)", which has no published checksum)."""
+    statuses = set(statuses) or {"verified"}
+    if statuses == {"verified"}:
+        return "verified"
+    if "unverified copy" in statuses:
+        return "unverified copy"
+    return sorted(statuses - {"verified"})[0]
 
 
 def check_file(

@@ -12,6 +12,7 @@ from collections import defaultdict
 import numpy as np
 
 from dlrepro.data.prepare import load_cache
+from dlrepro.data.verify import combined_status
 from dlrepro.metrics import mean_ci
 
 __all__ = ["load_vision_data", "run_vision", "summarize_vision", "slope"]
@@ -19,9 +20,14 @@ __all__ = ["load_vision_data", "run_vision", "summarize_vision", "slope"]
 MODEL_NAMES = {"cnn": "CNN (ResNet)", "vit": "ViT"}
 
 
-def load_vision_data(cache_path, *, fraction: float, seed: int, train_examples: int = 0, test_examples: int = 0) -> dict:
-    """A class-balanced seeded `fraction` of the first `train_examples` training images (0 = all), and the test set."""
-    from dlrepro.vision.data import balanced_subset  # torch loads only when needed
+def load_vision_data(cache_path, *, fraction: float, seed: int, train_examples: int = 0, test_examples: int = 0,
+                     dataset: str = "cifar10") -> dict:  # fmt: skip
+    """A class-balanced seeded `fraction` of the first `train_examples` training images (0 = all), and the test set.
+
+    CIFAR-10 is normalised with its published channel statistics; any other set with those of its own
+    training images (computed over the first `train_examples`, before the fraction is drawn).
+    """
+    from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD, balanced_subset  # torch loads only when needed
 
     cache = load_cache(cache_path)
     x, y = cache["x_train"], cache["y_train"]
@@ -29,7 +35,16 @@ def load_vision_data(cache_path, *, fraction: float, seed: int, train_examples: 
         x, y = x[:train_examples], y[:train_examples]
     idx = balanced_subset(y, fraction, seed)
     n_test = test_examples or len(cache["x_test"])
-    return {"x_train": x[idx], "y_train": y[idx], "x_test": cache["x_test"][:n_test], "y_test": cache["y_test"][:n_test]}
+    n_classes = len(cache["class_names"]) if "class_names" in cache else 10
+    data = {"x_train": x[idx], "y_train": y[idx], "x_test": cache["x_test"][:n_test], "y_test": cache["y_test"][:n_test],
+            "dataset": dataset, "n_classes": n_classes, "mean": CIFAR10_MEAN, "std": CIFAR10_STD}  # fmt: skip
+    if "class_names" in cache:
+        data["class_names"] = cache["class_names"]
+    if dataset != "cifar10":
+        pixels = x.transpose(1, 0, 2, 3).reshape(3, -1)
+        data["mean"] = tuple(float(v) for v in pixels.mean(axis=1, dtype=np.float64) / 255)
+        data["std"] = tuple(float(v) for v in pixels.std(axis=1, dtype=np.float64) / 255)
+    return data
 
 
 def model_settings(settings: dict, kind: str) -> tuple[dict, dict]:
@@ -51,13 +66,18 @@ def run_vision(data: dict, kind: str, settings: dict, *, seed: int, fraction: fl
     from dlrepro.vision.training import TrainConfig, train_classifier
 
     arch, optim = model_settings(settings, kind)
+    if "n_classes" in data:  # the data set's classes size the heads (CIFAR-10: 10, CIFAR-100: 100, a folder: its own)
+        arch["num_classes"] = data["n_classes"]
     fast = {**settings["fast"], "bf16": resolve_bf16(settings["fast"].get("bf16", False), device)}  # `auto`: where it pays
     cfg = TrainConfig.from_dict({**settings["train"], **fast, "optimizer": optim.pop("optimizer")})
     out = train_classifier(kind, arch, cfg, data, seed=seed, device=device, checkpoint=checkpoint, stop_after_epoch=stop_after_epoch, **optim)
     if out is None:
         return None
     metrics, history, arrays = out
-    metrics.update(fraction=fraction, data_status=data_status, optimizer=cfg.optimizer, bf16=cfg.bf16, **optim)
+    if "class_names" in data:
+        arrays["class_names"] = np.asarray(data["class_names"])
+    metrics.update(fraction=fraction, data_status=data_status, optimizer=cfg.optimizer, bf16=cfg.bf16, **optim,
+                   dataset=data.get("dataset", "cifar10"), n_classes=data.get("n_classes", 10))  # fmt: skip
     return metrics, history, arrays
 
 
@@ -94,7 +114,8 @@ def summarize_vision(runs: list[dict]) -> dict:
     acc = {(r["model"], r["fraction"], r["seed"]): r["test_accuracy"] for r in runs}
     seeds = sorted({r["seed"] for r in runs})
     summary = {"models": models, "fractions": fractions, "table": table, "gap": {}, "trend": None,
-               "data_status": "unverified copy" if any(r.get("data_status") == "unverified copy" for r in runs) else "verified",
+               "data_status": combined_status(r.get("data_status", "verified") for r in runs),
+               "dataset": runs[0].get("dataset", "cifar10"), "n_classes": runs[0].get("n_classes", 10),
                "device": sorted({r["device"] for r in runs}), "test_examples": max(r["test_examples"] for r in runs),
                "bf16": _recorded_bf16(runs)}  # fmt: skip
     if models != ["cnn", "vit"]:

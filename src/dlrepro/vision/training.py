@@ -133,7 +133,8 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     gen = torch.Generator(device=store).manual_seed(seed + 1)
     mix_rng = np.random.default_rng(seed + 2)  # MixUp/CutMix draws, on the host: no device sync
     x_train, y_train, x_test, y_test = _tensors(data, store)
-    mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (CIFAR10_MEAN, CIFAR10_STD))
+    channel_stats = (data.get("mean", CIFAR10_MEAN), data.get("std", CIFAR10_STD))  # of the data set's training images
+    mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in channel_stats)
     model, forward, cfg_run = _build(kind, arch, cfg, device)
     optimizer = make_optimizer(model, cfg, learning_rate=learning_rate, weight_decay=weight_decay)
     n = len(x_train)

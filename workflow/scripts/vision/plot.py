@@ -3,7 +3,7 @@
 import numpy as np
 
 from dlrepro.io import read_json, setup_logging
-from dlrepro.vision.plots import attention_figure, confusion_figure, trend_figure
+from dlrepro.vision.plots import CLASSES, attention_figure, confusion_figure, trend_figure
 from dlrepro.vision.study import MODEL_NAMES
 
 setup_logging(snakemake.log[0])
@@ -14,8 +14,9 @@ trend_figure(summary, runs).savefig(snakemake.output.trend)
 # confusion matrices summed over the seeds at the largest fraction; attention of the first ViT seed
 arrays = {path: np.load(path) for path in snakemake.input.arrays}
 matrices = {MODEL_NAMES[m]: sum(a["confusion"] for p, a in arrays.items() if f"/{m}/" in p) for m in ("cnn", "vit")}
-confusion_figure(matrices).savefig(snakemake.output.confusion)
 vit = next(a for p, a in arrays.items() if "/vit/" in p)
-attention_figure(vit["attention_images"], vit["attention_maps"], vit["attention_labels"], vit["attention_predictions"]).savefig(
+names = tuple(vit["class_names"]) if "class_names" in vit else CLASSES  # CIFAR-10's when the run stored none
+confusion_figure(matrices, names).savefig(snakemake.output.confusion)
+attention_figure(vit["attention_images"], vit["attention_maps"], vit["attention_labels"], vit["attention_predictions"], names).savefig(
     snakemake.output.attention
 )

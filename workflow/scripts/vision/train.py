@@ -1,4 +1,4 @@
-"""Train one image classifier (CNN or ViT) on one class-balanced fraction of CIFAR-10 for one seed."""
+"""Train one image classifier (CNN or ViT) on one class-balanced fraction of the vision data set for one seed."""
 
 from pathlib import Path
 
@@ -17,7 +17,9 @@ seed, fraction, device = int(wc.seed), p.fraction, pick_device(p.device)
 log_header(model=wc.vis_model, fraction=fraction, seed=seed, torch=torch.__version__, device=str(device),
            threads=snakemake.threads, **p.settings, **p.data)  # fmt: skip
 
-data = load_vision_data(snakemake.input.cache, fraction=fraction, seed=seed, **p.data)
+d = p.data
+data = load_vision_data(snakemake.input.cache, fraction=fraction, seed=seed, train_examples=d["train_examples"],
+                        test_examples=d["test_examples"], dataset=d["dataset"])  # fmt: skip
 status = read_json(snakemake.input.provenance)["status"]
 checkpoint = Checkpointer(Path(snakemake.output.metrics).parent / ".checkpoint.pt",
                           {"model": wc.vis_model, "fraction": fraction, "seed": seed, "device": str(device), **p.settings, **p.data})  # fmt: skip
