@@ -6,7 +6,9 @@ validate_config("gan", "../schemas/gan.schema.yaml")
 
 GAN = config["gan"]
 # the FID floor compares real images at the sample sizes of the scores: it needs that many training images
-_gan_train = GAN["data"]["train_examples"] or 60000  # 0: all of MNIST's (another set: checked when its classifier trains)
+_gan_train = (
+    GAN["data"]["train_examples"] or 60000
+)  # 0: all of MNIST's (another set: checked when its classifier trains)
 for _key in ("samples_per_epoch", "final_samples"):
     if GAN["eval"][_key] > _gan_train:
         raise ValueError(

@@ -11,7 +11,10 @@ STUDY_LABELS = {
     "report": "report",
 }
 RULE_STUDIES = {
-    r.name: STUDY_LABELS.get(os.path.splitext(os.path.basename(r.snakefile))[0], "other") for r in workflow.rules
+    r.name: STUDY_LABELS.get(
+        os.path.splitext(os.path.basename(r.snakefile))[0], "other"
+    )
+    for r in workflow.rules
 }
 
 

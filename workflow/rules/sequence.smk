@@ -35,7 +35,11 @@ SEQ_LM_DATA = SEQ["char_lm"]["data"]
 if SEQ_LM_DATA["source"] == "file":
     from dlrepro.sequence.data import read_text_corpus
 
-    read_text_corpus(SEQ_LM_DATA["path"], longest_context=SEQ_LONGEST, test_fraction=SEQ_LM_DATA["test_fraction"])
+    read_text_corpus(
+        SEQ_LM_DATA["path"],
+        longest_context=SEQ_LONGEST,
+        test_fraction=SEQ_LM_DATA["test_fraction"],
+    )
     SEQ_LM_INPUTS = {"text": SEQ_LM_DATA["path"]}
 else:
     SEQ_LM_INPUTS = {

@@ -22,8 +22,12 @@ wildcard_constraints:
 VIS_RUN = "results/vision/{vis_model}/frac{vis_frac}/seed{seed}/{name}"
 # the images: CIFAR-10 (the paper's reading), CIFAR-100 (fine labels) or a folder in ImageFolder layout
 VIS_DATASET = VIS["data"]["dataset"]
-if VIS_DATASET == "folder" and not (VIS["data"]["folder"]["train"] and VIS["data"]["folder"]["test"]):
-    raise ValueError("vision.data.dataset=folder needs vision.data.folder.train and vision.data.folder.test")
+if VIS_DATASET == "folder" and not (
+    VIS["data"]["folder"]["train"] and VIS["data"]["folder"]["test"]
+):
+    raise ValueError(
+        "vision.data.dataset=folder needs vision.data.folder.train and vision.data.folder.test"
+    )
 VIS_CACHE = "image_folder" if VIS_DATASET == "folder" else VIS_DATASET
 
 
@@ -41,8 +45,6 @@ rule prepare_image_folder:
         "../../envs/numpy.yaml"
     script:
         "../scripts/data/prepare_folder.py"
-
-
 
 
 rule train_image_classifier:
