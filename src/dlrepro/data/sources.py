@@ -156,68 +156,52 @@ FASHION_MNIST = idx_image_dataset(
 )  # fmt: skip
 
 
-_CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-
-
-def _cifar_member(name: str, md5: str) -> DataFile:
-    return DataFile(
+def cifar_dataset(name: str, *, description: str, archive: str, md5: str, extract_dir: str, members: dict[str, str],
+                  sha256: str | None = None) -> Dataset:  # fmt: skip
+    """A CIFAR python tarball from the official site, and its members' md5s (for offline extracted copies
+    and for verifying a recompressed tarball by its contents)."""
+    url = f"https://www.cs.toronto.edu/~kriz/{archive}"
+    return Dataset(
         name=name,
-        urls=(_CIFAR_URL,),  # members come inside the archive
-        offline_path=f"cifar10/cifar-10-batches-py/{name}",
-        md5=md5,
+        description=description,
+        files=(DataFile(name=archive, urls=(url,), offline_path=f"{name}/{archive}", md5=md5, sha256=sha256),),
+        extract_dir=extract_dir,
+        # members come inside the archive: their "URL" is the archive's
+        members=tuple(DataFile(name=m, urls=(url,), offline_path=f"{name}/{extract_dir}/{m}", md5=h) for m, h in members.items()),
     )
 
 
-CIFAR10 = Dataset(
-    name="cifar10",
+CIFAR10 = cifar_dataset(
+    "cifar10",
     description="CIFAR-10 (Krizhevsky 2009), python version",
-    files=(
-        DataFile(
-            name="cifar-10-python.tar.gz",
-            urls=(_CIFAR_URL,),
-            offline_path="cifar10/cifar-10-python.tar.gz",
-            md5="c58f30108f718f92721af3b95e74349a",
-            sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-        ),
-    ),
+    archive="cifar-10-python.tar.gz",
+    md5="c58f30108f718f92721af3b95e74349a",
+    sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
     extract_dir="cifar-10-batches-py",
     # member md5s as recorded by torchvision's CIFAR10 dataset class
-    members=(
-        _cifar_member("data_batch_1", "c99cafc152244af753f735de768cd75f"),
-        _cifar_member("data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"),
-        _cifar_member("data_batch_3", "54ebc095f3ab1f0389bbae665268c751"),
-        _cifar_member("data_batch_4", "634d18415352ddfa80567beed471001a"),
-        _cifar_member("data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"),
-        _cifar_member("test_batch", "40351d587109b95175f43aff81a1287e"),
-        _cifar_member("batches.meta", "5ff9c542aee3614f3951f8cda6e48888"),
-    ),
+    members={
+        "data_batch_1": "c99cafc152244af753f735de768cd75f",
+        "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+        "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+        "data_batch_4": "634d18415352ddfa80567beed471001a",
+        "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+        "test_batch": "40351d587109b95175f43aff81a1287e",
+        "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
+    },
 )
 
-_CIFAR100_URL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
-
-
-def _cifar100_member(name: str, md5: str) -> DataFile:
-    return DataFile(name=name, urls=(_CIFAR100_URL,), offline_path=f"cifar100/cifar-100-python/{name}", md5=md5)
-
-
-CIFAR100 = Dataset(
-    name="cifar100",
+CIFAR100 = cifar_dataset(
+    "cifar100",
     description="CIFAR-100 (Krizhevsky 2009), python version, 100 fine classes",
-    files=(
-        DataFile(
-            name="cifar-100-python.tar.gz",
-            urls=(_CIFAR100_URL,),
-            offline_path="cifar100/cifar-100-python.tar.gz",
-            md5="eb9058c3a382ffc7106e4002c42a8d85",  # as published and recorded by torchvision's CIFAR100
-        ),
-    ),
+    archive="cifar-100-python.tar.gz",
+    md5="eb9058c3a382ffc7106e4002c42a8d85",  # as published and recorded by torchvision's CIFAR100
     extract_dir="cifar-100-python",
     # member md5s as recorded by torchvision's CIFAR100 dataset class
-    members=(
-        _cifar100_member("train", "16019d7e3df5f24257cddd939b257f8d"),
-        _cifar100_member("test", "f0ef6b0ae62326f3e7ffdfab6717acfc"),
-        _cifar100_member("meta", "7973b15100ade9c7d40fb424638fde48"),
-    ),
+    members={
+        "train": "16019d7e3df5f24257cddd939b257f8d",
+        "test": "f0ef6b0ae62326f3e7ffdfab6717acfc",
+        "meta": "7973b15100ade9c7d40fb424638fde48",
+    },
 )
 
 _RT_MIRROR = (

@@ -154,32 +154,33 @@ def _against_each(diffs: dict, threshold: float = 0.0) -> str:
     return combine_verdicts(ci_verdict(d, threshold) for d in diffs.values())
 
 
+def _outperform(claim_id: str, task: str, metric: str, diffs: dict, label: str, unit: str = "") -> dict:
+    """A claim that the Transformer beats both recurrent models on a task; `diffs` maps each recurrent model to
+    its paired difference (oriented so that above 0 favours the Transformer), `label` names one ("... {m} ...")."""
+    return claim_row(
+        claim_id, "3.2",
+        f"Transformers outperform RNNs (vanilla RNN, LSTM) on text: {task}.",
+        metric,
+        f"the 95% CI of the difference {_AGAINST_BOTH}",
+        "; ".join(f"{label.format(m=m)}: {_pm(d)}{unit}" for m, d in diffs.items()) or "not run",
+        _against_each(diffs), values=diffs,
+    )  # fmt: skip
+
+
 def _outperform_sentiment(sent: dict, data: str) -> dict:
     """(1) Task A: test accuracy of the Transformer minus each recurrent model, paired by seed."""
     tr = sent.get("transformer")
     diffs = {m: paired_by_seed(tr["accuracy_by_seed"], sent[m]["accuracy_by_seed"]) for m in _recurrent(sent)} if tr else {}
-    return claim_row(
-        "seq-outperform-sentiment", "3.2",
-        "Transformers outperform RNNs (vanilla RNN, LSTM) on text: sentence sentiment classification.",
-        f"test accuracy on {data}, Transformer minus each recurrent model, paired by seed",
-        f"the 95% CI of the difference {_AGAINST_BOTH}",
-        "; ".join(f"transformer - {m}: {_pm(d)}" for m, d in diffs.items()) or "not run",
-        _against_each(diffs), values=diffs,
-    )  # fmt: skip
+    metric = f"test accuracy on {data}, Transformer minus each recurrent model, paired by seed"
+    return _outperform("seq-outperform-sentiment", "sentence sentiment classification", metric, diffs, "transformer - {m}")
 
 
 def _outperform_charlm(lm: dict, longest: str, data: str) -> dict:
     """(2) Task B: held-out bpc of each recurrent model minus the Transformer's at the longest context."""
     tr = lm.get("transformer")
     diffs = {m: paired_by_seed(lm[m]["bpc_by_seed"][longest], tr["bpc_by_seed"][longest]) for m in _recurrent(lm)} if tr else {}
-    return claim_row(
-        "seq-outperform-charlm", "3.2",
-        "Transformers outperform RNNs (vanilla RNN, LSTM) on text: character-level language modelling.",
-        f"held-out bits per character on {data} at context {longest}, each recurrent model minus the Transformer, paired by seed",
-        f"the 95% CI of the difference {_AGAINST_BOTH}",
-        "; ".join(f"{m} - transformer: {_pm(d)} bpc" for m, d in diffs.items()) or "not run",
-        _against_each(diffs), values=diffs,
-    )  # fmt: skip
+    metric = f"held-out bits per character on {data} at context {longest}, each recurrent model minus the Transformer, paired by seed"
+    return _outperform("seq-outperform-charlm", "character-level language modelling", metric, diffs, "{m} - transformer", " bpc")
 
 
 def _longer_context(lm: dict, shortest: str, longest: str, data: str) -> dict:
