@@ -126,14 +126,17 @@ def read_cifar_batch(path: str | os.PathLike, *, label_key: str = "labels", n_cl
     return data.reshape(-1, 3, 32, 32), labels.astype(np.uint8)
 
 
-def write_cifar_batch(path: str | os.PathLike, images: np.ndarray, labels, batch_label: str = "batch", *, label_key: str = "labels") -> None:
-    """Write images (N, 3, 32, 32) uint8 and labels as a CIFAR python batch (labels under `label_key`)."""
+def write_cifar_batch(path: str | os.PathLike, images: np.ndarray, labels, batch_label: str = "batch", *, label_key: str = "labels",
+                      extra: dict | None = None) -> None:  # fmt: skip
+    """Write images (N, 3, 32, 32) uint8 and labels as a CIFAR python batch (labels under `label_key`,
+    `extra` entries beside them, e.g. CIFAR-100's coarse_labels)."""
     images = np.asarray(images, dtype=np.uint8)
     d = {
         "batch_label": batch_label,
         label_key: [int(x) for x in labels],
         "data": images.reshape(len(images), -1),
         "filenames": [f"{batch_label}_{i:05d}.png" for i in range(len(images))],
+        **(extra or {}),
     }
     with open(path, "wb") as f:
         pickle.dump(d, f, protocol=2)

@@ -76,10 +76,8 @@ def write_cifar100(root: str | os.PathLike, n_train: int = 300, n_test: int = 10
         fine = rng.integers(0, 100, size=n)
         base = (fine[:, None] * 2.5).astype(np.float32)
         images = np.clip(base[:, :, None, None] + rng.normal(0, 20, (n, 3, 32, 32)), 0, 255).astype(np.uint8)
-        d = {"filenames": [f"{name}_{i:05d}.png" for i in range(n)], "batch_label": name, "fine_labels": [int(x) for x in fine],
-             "coarse_labels": [int(x) // 5 for x in fine], "data": images.reshape(n, -1)}  # fmt: skip
-        with open(out / name, "wb") as f:
-            pickle.dump(d, f, protocol=2)
+        write_cifar_batch(out / name, images, fine, batch_label=name, label_key="fine_labels",
+                          extra={"coarse_labels": [int(x) // 5 for x in fine]})  # fmt: skip
     meta = {"fine_label_names": [f"class_{i:02d}" for i in range(100)], "coarse_label_names": [f"group_{i:02d}" for i in range(20)]}
     with open(out / "meta", "wb") as f:
         pickle.dump(meta, f, protocol=2)

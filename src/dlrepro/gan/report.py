@@ -12,6 +12,7 @@ import numpy as np
 
 from dlrepro.claims import claim_row
 from dlrepro.data.sources import title
+from dlrepro.data.verify import combined_status
 from dlrepro.metrics import has_interval, mean_ci, paired_by_seed
 from dlrepro.report import fmt, fmt_ci, latex_escape, macro, settings_table, tabular
 
@@ -90,14 +91,13 @@ def summarize_gan(runs: list[dict], histories: dict[tuple[str, int], list[dict]]
         models["lsgan"]["instability_vs_gan"] = paired_by_seed(
             {s: v["instability"] for s, v in per_seed["lsgan"].items()}, {s: v["instability"] for s, v in per_seed["gan"].items()}
         )
-    statuses = {r.get("data_status", "verified") for r in runs}
     return {
         "models": models,
         "classifier": classifier,
         "floor_epoch": floor_epoch,
         "samples_per_epoch": samples_per_epoch,
         "criteria": claims,
-        "data_status": "unverified copy" if "unverified copy" in statuses else "verified",
+        "data_status": combined_status(r.get("data_status", "verified") for r in runs),
         "dataset": runs[0].get("dataset", "mnist") if runs else "mnist",
     }
 

@@ -41,9 +41,9 @@ def load_vision_data(cache_path, *, fraction: float, seed: int, train_examples: 
     if "class_names" in cache:
         data["class_names"] = cache["class_names"]
     if dataset != "cifar10":
-        pixels = x.transpose(1, 0, 2, 3).reshape(3, -1)
-        data["mean"] = tuple(float(v) for v in pixels.mean(axis=1, dtype=np.float64) / 255)
-        data["std"] = tuple(float(v) for v in pixels.std(axis=1, dtype=np.float64) / 255)
+        channels = [x[:, c] for c in range(3)]  # one channel's float64 temporaries at a time, not the whole set's
+        data["mean"] = tuple(float(ch.mean(dtype=np.float64)) / 255 for ch in channels)
+        data["std"] = tuple(float(ch.std(dtype=np.float64)) / 255 for ch in channels)
     return data
 
 
