@@ -50,15 +50,21 @@ for _name, _spec in config["idx_datasets"].items():
     IDX_SETS[_name] = _spec
 ALL_DATASETS = [*DATASETS, *IDX_SETS]
 
+
+def idx_set_files(key, name):
+    """The cache and provenance of the IDX image set `name` chosen by config key `key` (refused before any
+    job if it is not one)."""
+    if name not in IDX_SETS:
+        raise ValueError(
+            f"{key}={name!r} is not an IDX image set; "
+            f"allowed: {', '.join(IDX_SETS)} (declare more under idx_datasets)"
+        )
+    return f"resources/{name}/{name}.npz", f"resources/{name}/provenance.json"
+
+
 AE = config["autoencoder"]
 AE_DATASET = AE["data"]["dataset"]
-if AE_DATASET not in IDX_SETS:
-    raise ValueError(
-        f"autoencoder.data.dataset={AE_DATASET!r} is not an IDX image set; "
-        f"allowed: {', '.join(IDX_SETS)} (declare more under idx_datasets)"
-    )
-AE_CACHE = f"resources/{AE_DATASET}/{AE_DATASET}.npz"
-AE_PROVENANCE = f"resources/{AE_DATASET}/provenance.json"
+AE_CACHE, AE_PROVENANCE = idx_set_files("autoencoder.data.dataset", AE_DATASET)
 if AE["numpy_ae"]["loss_reduction"] not in AE["numpy_ae"]["loss_reductions"]:
     raise ValueError(
         f"autoencoder.numpy_ae.loss_reduction={AE['numpy_ae']['loss_reduction']!r} must be one of "

@@ -15,14 +15,7 @@ for _key in ("samples_per_epoch", "final_samples"):
             f"gan.eval.{_key} ({GAN['eval'][_key]}) exceeds the training images the FID floor is "
             f"computed from (gan.data.train_examples: {_gan_train}); lower it or use more images"
         )
-GAN_DATASET = GAN["data"]["dataset"]
-if GAN_DATASET not in IDX_SETS:
-    raise ValueError(
-        f"gan.data.dataset={GAN_DATASET!r} is not an IDX image set; "
-        f"allowed: {', '.join(IDX_SETS)} (declare more under idx_datasets)"
-    )
-GAN_CACHE = f"resources/{GAN_DATASET}/{GAN_DATASET}.npz"
-GAN_PROVENANCE = f"resources/{GAN_DATASET}/provenance.json"
+GAN_CACHE, GAN_PROVENANCE = idx_set_files("gan.data.dataset", GAN["data"]["dataset"])
 # GPU jobs declare the `gpu` resource so profiles can run them one at a time
 GAN_GPU = {"gpu": 1} if GAN["device"] == "cuda" else {}
 
