@@ -11,7 +11,7 @@ matplotlib.rcParams.update({"pdf.fonttype": 42, "ps.fonttype": 42})
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["image_rows", "image_grid", "plt"]
+__all__ = ["image_rows", "image_grid", "ladder_figure", "plt"]
 
 
 def _as_images(x: np.ndarray) -> np.ndarray:
@@ -52,4 +52,50 @@ def image_grid(images: np.ndarray, *, columns: int = 8, size: float = 0.6) -> pl
         if i < len(imgs):
             ax.imshow(imgs[i], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01, wspace=0.05, hspace=0.05)
+    return fig
+
+
+def _ladder_panel(ax, trend: dict, title: str, ylabel: str) -> None:
+    series = trend.get("by_baseline") or {trend.get("against", ""): trend}
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, t) in enumerate(series.items()):
+        budgets = t["budgets"]
+        stats = [t["gap_by_budget"][str(b)] for b in budgets]
+        y = np.array([s["mean"] for s in stats]) * t["scale"]
+        err = np.array([s["ci95"] if np.isfinite(s["ci95"]) else 0.0 for s in stats]) * t["scale"]
+        shift = 1.0 + 0.04 * (i - (len(series) - 1) / 2)  # side by side, so the intervals do not overlap
+        ax.errorbar(np.array(budgets) * shift, y, yerr=err, fmt="o-", capsize=4, ms=5, color=cycle[i % len(cycle)],
+                    label=f"vs {name}" if name else None)  # fmt: skip
+    ax.axhline(0.0, color="0.3", lw=0.8)
+    ax.set_xscale("log", base=2)
+    budgets = trend["budgets"]
+    ax.set_xticks(budgets, [f"x{b:g}" for b in budgets])
+    ax.minorticks_off()
+    ax.set_title(title, fontsize=9)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.grid(alpha=0.3)
+    if len(series) > 1 or next(iter(series)):
+        ax.legend(fontsize=7, frameon=False)
+
+
+def ladder_figure(panels: list[tuple[str, str, dict]], *, xlabel: str = "compute budget (x base schedule, log scale)") -> plt.Figure:
+    """Gap against compute: one panel per comparison, (title, y label, trend) each, the trend from
+    `dlrepro.ladder.budget_trend` (its `by_baseline` series drawn side by side where it has them):
+    the mean paired gap with its 95% CI over seeds at every budget, a log x axis and a zero line
+    (above 0 favours the claim)."""
+    panels = [p for p in panels if p[2] is not None]
+    if not panels:
+        fig, ax = plt.subplots(figsize=(4.0, 1.2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "one budget only: no ladder to draw", ha="center", va="center")
+        return fig
+    cols = min(len(panels), 2)
+    rows = int(np.ceil(len(panels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.6 * rows), squeeze=False)
+    for ax, (title, ylabel, trend) in zip(axes.flat, panels):
+        _ladder_panel(ax, trend, title, ylabel)
+        ax.set_xlabel(xlabel, fontsize=8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.tight_layout()
     return fig

@@ -157,7 +157,7 @@ def _seq_summary(acc):
     """A minimal summary for sequence_claims; `acc` maps each model to its three per-seed test accuracies."""
     sent, lm, grid = {}, {}, {}
     for m, bpc, step in (("rnn", 2.6, 0.4), ("lstm", 2.4, 0.2), ("transformer", 2.0, 0.1)):
-        sent[m] = {"accuracy_by_seed": dict(zip(SEEDS, acc[m])), "time_to_target_by_seed": dict(zip(SEEDS, (10.0, 11.0, 12.5))),
+        sent[m] = {"accuracy_by_seed": dict(zip(SEEDS, acc[m])), "steps_to_target_by_seed": dict(zip(SEEDS, (10, 11, 12))),
                    "reached_by_seed": {s: True for s in SEEDS}, "reached_target": 3, "seeds": [0, 1, 2]}  # fmt: skip
         by = {"64": dict(zip(SEEDS, (bpc + 0.3, bpc + 0.31, bpc + 0.29))), "256": dict(zip(SEEDS, (bpc, bpc + 0.01, bpc - 0.01)))}
         lm[m] = {"bpc_by_seed": by, "improvement_by_seed": {s: by["64"][s] - by["256"][s] for s in SEEDS}, "improvement": mean_ci([0.3, 0.3, 0.3])}

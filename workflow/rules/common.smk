@@ -13,6 +13,7 @@ sys.path.insert(0, _SRC)
 from dlrepro.config_errors import validation_summary
 from dlrepro.data.sources import DATASETS, IDX_FILES, IDX_IMAGE_SETS
 from dlrepro.environ import prepend_pythonpath, resolve_data_dir, use_matplotlibrc
+from dlrepro.ladder import budget_name
 from dlrepro.malloc import set_job_environment
 
 prepend_pythonpath(_SRC)

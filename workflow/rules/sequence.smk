@@ -24,10 +24,13 @@ SEQ_SENTIMENT_INPUTS = (
     }
 )
 # one path pattern per task; `{name}` is the file of a run
-SEQ_SENTIMENT_RUN = "results/sequence/sentiment/{seq_model}/seed{seed}/{name}"
-SEQ_CHAR_LM_RUN = (
-    "results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/{name}"
+SEQ_SENTIMENT_RUN = (
+    "results/sequence/sentiment/{seq_model}/budget{seq_budget}/seed{seed}/{name}"
 )
+SEQ_CHAR_LM_RUN = "results/sequence/char_lm/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}/{name}"
+# the compute ladder: multiples of each task's base schedule, one wildcard value each ("1", "2", "4")
+SEQ_BUDGETS = {budget_name(b): float(b) for b in SEQ["budgets"]}
+SEQ_TOP = budget_name(max(SEQ["budgets"]))
 SEQ_LONGEST = max(SEQ["char_lm"]["contexts"])
 # the character corpus: the Tiny Shakespeare cache and its provenance, or the configured text file,
 # checked here (before any job) so that a missing, binary or too-short file stops the run at once
@@ -52,14 +55,15 @@ rule train_sequence_classifier:
     input:
         **SEQ_SENTIMENT_INPUTS,
     output:
-        metrics="results/sequence/sentiment/{seq_model}/seed{seed}/metrics.json",
-        history="results/sequence/sentiment/{seq_model}/seed{seed}/history.csv",
+        metrics="results/sequence/sentiment/{seq_model}/budget{seq_budget}/seed{seed}/metrics.json",
+        history="results/sequence/sentiment/{seq_model}/budget{seq_budget}/seed{seed}/history.csv",
     log:
-        "logs/train_sequence_classifier/{seq_model}/seed{seed}.log",
+        "logs/train_sequence_classifier/{seq_model}/budget{seq_budget}/seed{seed}.log",
     benchmark:
-        "benchmarks-out/train_sequence_classifier/{seq_model}/seed{seed}.tsv"
+        "benchmarks-out/train_sequence_classifier/{seq_model}/budget{seq_budget}/seed{seed}.tsv"
     wildcard_constraints:
         seq_model="|".join(SEQ_MODELS),
+        seq_budget="|".join(k.replace(".", r"\.") for k in SEQ_BUDGETS),
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -71,6 +75,7 @@ rule train_sequence_classifier:
         sentiment=SEQ["sentiment"],
         model=SEQ["model"],
         device=SEQ["device"],
+        budget=lambda wildcards: SEQ_BUDGETS[wildcards.seq_budget],
     script:
         "../scripts/sequence/train_classifier.py"
 
@@ -79,16 +84,17 @@ rule train_char_language_model:
     input:
         **SEQ_LM_INPUTS,
     output:
-        metrics="results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/metrics.json",
-        history="results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/history.csv",
-        sample="results/sequence/char_lm/{seq_model}/ctx{seq_context}/seed{seed}/sample.txt",
+        metrics="results/sequence/char_lm/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}/metrics.json",
+        history="results/sequence/char_lm/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}/history.csv",
+        sample="results/sequence/char_lm/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}/sample.txt",
     log:
-        "logs/train_char_language_model/{seq_model}/ctx{seq_context}/seed{seed}.log",
+        "logs/train_char_language_model/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}.log",
     benchmark:
-        "benchmarks-out/train_char_language_model/{seq_model}/ctx{seq_context}/seed{seed}.tsv"
+        "benchmarks-out/train_char_language_model/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}.tsv"
     wildcard_constraints:
         seq_model="|".join(SEQ_MODELS),
         seq_context=r"\d+",
+        seq_budget="|".join(k.replace(".", r"\.") for k in SEQ_BUDGETS),
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -100,6 +106,7 @@ rule train_char_language_model:
         char_lm=SEQ["char_lm"],
         model=SEQ["model"],
         device=SEQ["device"],
+        budget=lambda wildcards: SEQ_BUDGETS[wildcards.seq_budget],
     script:
         "../scripts/sequence/train_char_lm.py"
 
@@ -130,15 +137,24 @@ rule measure_sequence_throughput:
 rule summarize_sequence:
     input:
         sentiment=expand(
-            SEQ_SENTIMENT_RUN, seq_model=SEQ_MODELS, seed=SEEDS, name="metrics.json"
+            SEQ_SENTIMENT_RUN,
+            seq_model=SEQ_MODELS,
+            seq_budget=SEQ_BUDGETS,
+            seed=SEEDS,
+            name="metrics.json",
         ),
         sentiment_histories=expand(
-            SEQ_SENTIMENT_RUN, seq_model=SEQ_MODELS, seed=SEEDS, name="history.csv"
+            SEQ_SENTIMENT_RUN,
+            seq_model=SEQ_MODELS,
+            seq_budget=SEQ_BUDGETS,
+            seed=SEEDS,
+            name="history.csv",
         ),
         char_lm=expand(
             SEQ_CHAR_LM_RUN,
             seq_model=SEQ_MODELS,
             seq_context=SEQ["char_lm"]["contexts"],
+            seq_budget=SEQ_BUDGETS,
             seed=SEEDS,
             name="metrics.json",
         ),
@@ -146,6 +162,7 @@ rule summarize_sequence:
             SEQ_CHAR_LM_RUN,
             seq_model=SEQ_MODELS,
             seq_context=SEQ["char_lm"]["contexts"],
+            seq_budget=SEQ_BUDGETS,
             seed=SEEDS,
             name="history.csv",
         ),
@@ -159,6 +176,7 @@ rule summarize_sequence:
         "../../envs/numpy.yaml"
     params:
         target_accuracy=SEQ["sentiment"]["target_accuracy"],
+        model=SEQ["model"],
     script:
         "../scripts/sequence/summarize.py"
 
@@ -167,12 +185,17 @@ rule plot_sequence:
     input:
         summary=rules.summarize_sequence.output.summary,
         sentiment_histories=expand(
-            SEQ_SENTIMENT_RUN, seq_model=SEQ_MODELS, seed=SEEDS, name="history.csv"
+            SEQ_SENTIMENT_RUN,
+            seq_model=SEQ_MODELS,
+            seq_budget=SEQ_BUDGETS,
+            seed=SEEDS,
+            name="history.csv",
         ),
         char_lm_histories=expand(
             SEQ_CHAR_LM_RUN,
             seq_model=SEQ_MODELS,
             seq_context=SEQ["char_lm"]["contexts"],
+            seq_budget=SEQ_BUDGETS,
             seed=SEEDS,
             name="history.csv",
         ),
@@ -197,6 +220,11 @@ rule plot_sequence:
             caption="../report/captions/seq_learning_curves.rst",
             category="Sequence models (paper sections 3.1-3.2)",
         ),
+        ladder=report(
+            "results/report/figures/seq_ladder.pdf",
+            caption="../report/captions/seq_ladder.rst",
+            category="Sequence models (paper sections 3.1-3.2)",
+        ),
     log:
         "logs/plot_sequence/plot.log",
     conda:
@@ -215,6 +243,7 @@ rule write_sequence_report_values:
             SEQ_CHAR_LM_RUN,
             seq_model=SEQ_MODELS,
             seq_context=SEQ_LONGEST,
+            seq_budget=SEQ_TOP,
             seed=SEEDS[0],
             name="sample.txt",
         ),
@@ -222,6 +251,7 @@ rule write_sequence_report_values:
             SEQ_CHAR_LM_RUN,
             seq_model=SEQ_MODELS,
             seq_context=SEQ_LONGEST,
+            seq_budget=SEQ_TOP,
             seed=SEEDS[0],
             name="metrics.json",
         ),

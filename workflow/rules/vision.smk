@@ -10,16 +10,22 @@ VIS_MODELS = ["cnn", "vit"]
 # a fraction's name in paths: percent of the training set (0.1 -> "10", 0.125 -> "12.5")
 VIS_FRACS = {f"{100 * f:g}": f for f in VIS["fractions"]}
 VIS_FULL = f"{100 * max(VIS['fractions']):g}"
+# the compute ladder: multiples of train.epochs, at every fraction ("1", "2", "4")
+VIS_BUDGETS = {budget_name(b): float(b) for b in VIS["budgets"]}
+VIS_TOP = budget_name(max(VIS["budgets"]))
 VIS_GPU = 1 if VIS["device"] == "cuda" else 0
 
 
 wildcard_constraints:
     vis_model="|".join(VIS_MODELS),
     vis_frac="|".join(k.replace(".", r"\.") for k in VIS_FRACS),
+    vis_budget="|".join(k.replace(".", r"\.") for k in VIS_BUDGETS),
 
 
 # one file per model, training fraction and seed
-VIS_RUN = "results/vision/{vis_model}/frac{vis_frac}/seed{seed}/{name}"
+VIS_RUN = (
+    "results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/{name}"
+)
 # the images: CIFAR-10 (the paper's reading), CIFAR-100 (fine labels) or a folder in ImageFolder layout
 VIS_DATASET = VIS["data"]["dataset"]
 if VIS_DATASET == "folder" and not (
@@ -52,13 +58,13 @@ rule train_image_classifier:
         cache=f"resources/{VIS_CACHE}/{VIS_CACHE}.npz",
         provenance=f"resources/{VIS_CACHE}/provenance.json",
     output:
-        metrics="results/vision/{vis_model}/frac{vis_frac}/seed{seed}/metrics.json",
-        history="results/vision/{vis_model}/frac{vis_frac}/seed{seed}/history.csv",
-        arrays="results/vision/{vis_model}/frac{vis_frac}/seed{seed}/arrays.npz",
+        metrics="results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/metrics.json",
+        history="results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/history.csv",
+        arrays="results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/arrays.npz",
     log:
-        "logs/train_image_classifier/{vis_model}/frac{vis_frac}/seed{seed}.log",
+        "logs/train_image_classifier/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}.log",
     benchmark:
-        "benchmarks-out/train_image_classifier/{vis_model}/frac{vis_frac}/seed{seed}.tsv"
+        "benchmarks-out/train_image_classifier/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -71,6 +77,7 @@ rule train_image_classifier:
         data=VIS["data"],
         device=VIS["device"],
         fraction=lambda wildcards: VIS_FRACS[wildcards.vis_frac],
+        budget=lambda wildcards: VIS_BUDGETS[wildcards.vis_budget],
     script:
         "../scripts/vision/train.py"
 
@@ -81,6 +88,7 @@ rule summarize_vision:
             VIS_RUN,
             vis_model=VIS_MODELS,
             vis_frac=VIS_FRACS,
+            vis_budget=VIS_BUDGETS,
             seed=SEEDS,
             name="metrics.json",
         ),
@@ -105,10 +113,12 @@ rule summarize_vision:
 rule plot_vision:
     input:
         summary=rules.summarize_vision.output.summary,
+        claims=rules.summarize_vision.output.claims,
         runs=expand(
             VIS_RUN,
             vis_model=VIS_MODELS,
             vis_frac=VIS_FRACS,
+            vis_budget=VIS_BUDGETS,
             seed=SEEDS,
             name="metrics.json",
         ),
@@ -116,6 +126,7 @@ rule plot_vision:
             VIS_RUN,
             vis_model=VIS_MODELS,
             vis_frac=VIS_FULL,
+            vis_budget=VIS_TOP,
             seed=SEEDS,
             name="arrays.npz",
         ),
@@ -133,6 +144,11 @@ rule plot_vision:
         attention=report(
             "results/report/figures/vision_attention.pdf",
             caption="../report/captions/vision_attention.rst",
+            category="CNN vs ViT (paper sections 3.3-3.4)",
+        ),
+        ladder=report(
+            "results/report/figures/vision_ladder.pdf",
+            caption="../report/captions/vision_ladder.rst",
             category="CNN vs ViT (paper sections 3.3-3.4)",
         ),
     log:

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 from dlrepro.config_errors import check_known_keys
 
-__all__ = ["SEQ_MODELS", "SeqModelConfig", "SequenceModel", "parameter_counts"]
+__all__ = ["SEQ_MODELS", "SeqModelConfig", "SequenceModel", "parameter_counts", "sequential_steps"]
 
 SEQ_MODELS = ("rnn", "lstm", "transformer")
 
@@ -46,6 +46,21 @@ class SeqModelConfig:
     def from_dict(cls, d: dict) -> "SeqModelConfig":
         check_known_keys(cls, d, "sequence models")
         return cls(**d)
+
+
+def sequential_steps(kind: str, config: SeqModelConfig, length: int) -> int:
+    """Dependent steps on the critical path of one forward pass over `length` positions, counted from the
+    architecture: a recurrent layer must finish position t before t + 1, and layer l + 1 can start at
+    position t once layer l has finished it, so a stack of n layers needs length + n - 1 dependent cell
+    updates (the best a recurrent stack can do); a Transformer block computes every position at once
+    (attention, then feed-forward: 2 dependent steps per block, whatever the length)."""
+    if kind == "rnn":
+        return length + config.rnn_layers - 1
+    if kind == "lstm":
+        return length + config.lstm_layers - 1
+    if kind == "transformer":
+        return 2 * config.transformer_layers
+    raise ValueError(f"unknown sequence model {kind!r}; expected one of {', '.join(SEQ_MODELS)}")
 
 
 def sinusoids(length: int, width: int, device=None) -> torch.Tensor:

@@ -10,6 +10,7 @@ import logging
 
 import numpy as np
 
+from dlrepro.ladder import budget_name
 from dlrepro.metrics import mean_ci
 from dlrepro.sequence.data import (
     build_vocab,
@@ -97,12 +98,13 @@ RECURRENT = ("rnn", "lstm")
 LABELS = {"rnn": "vanilla RNN (tanh)", "lstm": "LSTM", "transformer": "Transformer (pre-norm)"}
 
 
-def time_to_target(history: list[dict], target: float) -> tuple[float, bool]:
-    """Training seconds until the validation accuracy first reaches `target`; (total seconds, False) if never."""
+def steps_to_target(history: list[dict], target: float) -> tuple[int, int, bool]:
+    """Optimizer steps and training tokens until the validation accuracy first reaches `target` (evaluated
+    after every epoch); (all steps, all tokens, False) if it never does."""
     for row in history:
         if row["val_accuracy"] >= target:
-            return float(row["seconds"]), True
-    return float(history[-1]["seconds"]), False
+            return int(row["step"]), int(row["tokens"]), True
+    return int(history[-1]["step"]), int(history[-1]["tokens"]), False
 
 
 def _ordered(models) -> list[str]:
@@ -138,27 +140,33 @@ def _throughput_grid(throughput: dict) -> dict:
     return {"device": throughput["device"], "lengths": lengths, "models": grid, "crossover": crossover}
 
 
-def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dict], throughput: dict, *, target_accuracy: float,
-                       lm_histories: dict | None = None) -> dict:  # fmt: skip
-    """Means and 95% CIs over seeds per model, the bpc curve, the throughput grid, and the claims.
+def _budget(run: dict) -> str:
+    return budget_name(run.get("budget", 1.0))
 
-    `histories` maps (model, seed) to the sentiment run's per-epoch rows, `lm_histories` (model,
-    context, seed) to the language model's per-evaluation rows (for how many were still improving).
-    """
+
+def _sentiment_stats(sentiment: list[dict], histories: dict, target_accuracy: float) -> dict:
+    """Per model at one budget: means and CIs over seeds, and the per-seed values the claims pair."""
     stat = lambda rs, k: mean_ci(r[k] for r in rs)  # noqa: E731
     sent = {}
     for m in _ordered(r["model"] for r in sentiment):
         runs = sorted((r for r in sentiment if r["model"] == m), key=lambda r: r["seed"])
-        timed = [time_to_target(histories[(m, r["seed"])], target_accuracy) for r in runs]
+        reach = [steps_to_target(histories[(m, _budget(r), r["seed"])], target_accuracy) for r in runs]
         sent[m] = {k: stat(runs, k) for k in ("test_accuracy", "val_accuracy", "best_epoch", "seconds_to_best", "epochs_run", "seconds")}
         sent[m].update(
-            time_to_target=mean_ci(t for t, _ in timed), reached_target=sum(ok for _, ok in timed),
-            time_to_target_by_seed={str(r["seed"]): t for r, (t, _) in zip(runs, timed)},
-            reached_by_seed={str(r["seed"]): ok for r, (_, ok) in zip(runs, timed)},
+            steps_to_target=mean_ci(n for n, _, _ in reach), tokens_to_target=mean_ci(t for _, t, _ in reach),
+            reached_target=sum(ok for _, _, ok in reach),
+            steps_to_target_by_seed={str(r["seed"]): n for r, (n, _, _) in zip(runs, reach)},
+            reached_by_seed={str(r["seed"]): ok for r, (_, _, ok) in zip(runs, reach)},
             accuracy_by_seed={str(r["seed"]): r["test_accuracy"] for r in runs},
-            seeds=[r["seed"] for r in runs], parameters=runs[0]["parameters"],
-            still_improving=sum(r["best_epoch"] == r["epochs_run"] for r in runs),  # early stopping never triggered
+            seeds=[r["seed"] for r in runs], parameters=runs[0]["parameters"], steps=runs[0].get("steps"),
+            still_improving=sum(r["best_epoch"] == r["epochs_run"] for r in runs),  # best validation at the last epoch
         )  # fmt: skip
+    return sent
+
+
+def _lm_stats(char_lm: list[dict]) -> tuple[list[int], dict]:
+    """The contexts, and per model at one budget: bpc by context and seed, and the gain from the shortest to the longest."""
+    stat = lambda rs, k: mean_ci(r[k] for r in rs)  # noqa: E731
     contexts = sorted({r["context"] for r in char_lm})
     lm = {}
     for m in _ordered(r["model"] for r in char_lm):
@@ -167,24 +175,59 @@ def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dic
         lm[m] = {
             "contexts": {str(c): {k: stat([r for r in runs if r["context"] == c], k) for k in ("test_bpc", "seconds")} for c in contexts},
             "bpc_by_seed": {str(c): {str(s): v for (cc, s), v in by.items() if cc == c} for c in contexts},
-            "parameters": runs[0]["parameters"],
-        }
+            "parameters": runs[0]["parameters"], "steps": runs[0]["steps"],
+        }  # fmt: skip
         seeds = sorted({s for c, s in by if (contexts[0], s) in by and (contexts[-1], s) in by})
         lm[m]["improvement"] = mean_ci(by[(contexts[0], s)] - by[(contexts[-1], s)] for s in seeds) if seeds else None
         lm[m]["improvement_by_seed"] = {str(s): by[(contexts[0], s)] - by[(contexts[-1], s)] for s in seeds}
+    return contexts, lm
+
+
+def _sequential(throughput: dict, model_settings: dict | None) -> dict:
+    """Counted dependent steps per forward pass, by model and measured length (`models.sequential_steps`)."""
+    from dlrepro.sequence.models import SeqModelConfig, sequential_steps
+
+    config = SeqModelConfig.from_dict(model_settings) if model_settings else SeqModelConfig()
+    lengths = sorted({row["length"] for row in throughput["rows"]})
+    kinds = _ordered(row["model"] for row in throughput["rows"])
+    return {m: {str(n): sequential_steps(m, config, n) for n in lengths} for m in kinds}
+
+
+def _ladder(runs: list[dict]) -> list[str]:
+    return [budget_name(b) for b in sorted({float(r.get("budget", 1.0)) for r in runs})]
+
+
+def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dict], throughput: dict, *, target_accuracy: float,
+                       lm_histories: dict | None = None, model_settings: dict | None = None) -> dict:  # fmt: skip
+    """Means and 95% CIs over seeds per model and budget, the bpc curve, the throughput grid, and the claims.
+
+    Every run carries its `budget` (1 where absent). `histories` maps (model, budget name, seed) to the
+    sentiment run's per-epoch rows, `lm_histories` (model, context, budget name, seed) to the language
+    model's per-evaluation rows (for how many were still improving at the largest budget). The tables
+    read the largest budget; `sentiment_ladder` and `char_lm_ladder` hold every budget for the trends.
+    """
+    sent_budgets, lm_budgets = _ladder(sentiment), _ladder(char_lm)
+    sent_ladder = {b: _sentiment_stats([r for r in sentiment if _budget(r) == b], histories, target_accuracy) for b in sent_budgets}
+    lm_ladder = {b: _lm_stats([r for r in char_lm if _budget(r) == b])[1] for b in lm_budgets}
+    sent, top_lm = sent_ladder[sent_budgets[-1]], lm_budgets[-1]
+    contexts, lm = _lm_stats([r for r in char_lm if _budget(r) == top_lm])
+    top_histories = {k: h for k, h in (lm_histories or {}).items() if k[2] == top_lm}
     statuses = {r.get("data_status", "verified") for r in [*sentiment, *char_lm]}
     summary = {
-        "sentiment": sent, "target_accuracy": target_accuracy,
-        "char_lm": {"contexts": contexts, "models": lm,
-                    "still_falling": sum(map(lm_still_falling, lm_histories.values())) if lm_histories else None,
-                    "runs": len(char_lm)},
+        "sentiment": sent, "target_accuracy": target_accuracy, "sentiment_ladder": sent_ladder, "lm_ladder": lm_ladder,
+        "char_lm": {"contexts": contexts, "models": lm, "budget": top_lm,
+                    "still_falling": sum(map(lm_still_falling, top_histories.values())) if top_histories else None,
+                    "still_falling_runs": sorted("/".join(map(str, k[:2])) for k, h in top_histories.items() if lm_still_falling(h)),
+                    "runs": sum(_budget(r) == top_lm for r in char_lm)},
+        "sentiment_budget": sent_budgets[-1],
         "throughput": _throughput_grid(throughput),
+        "sequential_steps": _sequential(throughput, model_settings),
         "data_status": sorted(statuses),
         "sentiment_examples": {k: sentiment[0][k] for k in ("train_examples", "val_examples", "test_examples", "vocab_size", "n_classes")},
         "sentiment_source": sentiment[0].get("source", "rt_polarity"),
         "lm_source": char_lm[0].get("source", "tinyshakespeare"),
         "lm_unknown_test_chars": char_lm[0].get("unknown_test_chars", 0),
-        "lm_steps": char_lm[0]["steps"], "lm_chars": {k: char_lm[0][k] for k in ("train_chars", "test_chars")},
+        "lm_steps": lm[next(iter(lm))]["steps"], "lm_chars": {k: char_lm[0][k] for k in ("train_chars", "test_chars")},
     }  # fmt: skip
     from dlrepro.sequence.report import (
         sequence_claims,  # the report module reads this one's labels

@@ -52,10 +52,9 @@ def clock(device: torch.device):
 
 @dataclass(frozen=True)
 class ClassifierConfig:
-    max_epochs: int = 10  # upper bound on passes over the training part
-    patience: int = 3  # stop after this many epochs without a better validation accuracy
+    epochs: int = 8  # passes over the training part (the base schedule, times the run's budget)
     batch_size: int = 64  # sentences per Adam step
-    learning_rate: float = 2e-3  # Adam step size
+    learning_rate: float = 2e-3  # peak Adam step size, cosine-decayed to 0 over the run's own steps
     dropout: float = 0.2  # dropout of the models on this task
     clip_norm: float = 1.0  # gradient-norm clipping
 
@@ -79,13 +78,22 @@ def accuracy(model, s: SentenceSet, ids, labels, batch_size: int = 512) -> float
     return float(correct) / len(s.labels)
 
 
-def classifier_epoch(model, s: SentenceSet, ids, labels, *, optimizer, batch_size, clip_norm, rng, guard=None) -> float:
+def cosine_rate(peak: float, step: int, total: int) -> float:
+    """The step size of optimizer step `step` (0-based) of `total`: a cosine from `peak` to 0."""
+    return peak * 0.5 * (1.0 + math.cos(math.pi * step / max(1, total)))
+
+
+def classifier_epoch(model, s: SentenceSet, ids, labels, *, optimizer, batch_size, clip_norm, rng, guard=None, rate=None) -> float:
     """One pass over `s` in bucketed batches; returns the mean training loss. `guard` (a FiniteGuard)
-    records the first step whose loss is not finite, without a host sync."""
+    records the first step whose loss is not finite, without a host sync; `rate(k)` gives the step
+    size of this epoch's k-th step (None: the optimizer's own)."""
     model.train()
     total = torch.zeros((), device=ids.device)
     batches = bucketed_batches(s.lengths, batch_size, rng)
-    for idx, length in batches:
+    for k, (idx, length) in enumerate(batches):
+        if rate is not None:
+            for group in optimizer.param_groups:
+                group["lr"] = rate(k)
         i = torch.from_numpy(idx).to(ids.device, non_blocking=True)
         x = ids[i, :length]  # (B, L): this batch's padded length only
         loss = F.cross_entropy(model(x, x != PAD), labels[i])
@@ -102,7 +110,8 @@ def classifier_epoch(model, s: SentenceSet, ids, labels, *, optimizer, batch_siz
 def train_classifier(kind: str, train: SentenceSet, val: SentenceSet, test: SentenceSet, *, vocab_size: int, n_classes: int,
                      model_config: SeqModelConfig, config: ClassifierConfig, seed: int, device: torch.device,
                      checkpointer: Checkpointer | None = None, stop_after: int | None = None):  # fmt: skip
-    """Train with early stopping on validation accuracy; the test accuracy is the one at the best epoch.
+    """Train for `config.epochs` under a cosine schedule over all of the run's steps; the test accuracy
+    is the one at the epoch of the best validation accuracy (model selection, not early stopping).
 
     Returns (metrics, history rows). `stop_after` ends the run after that many epochs of this call
     (as a kill would; for tests of resuming), returning (None, history).
@@ -124,19 +133,21 @@ def train_classifier(kind: str, train: SentenceSet, val: SentenceSet, test: Sent
     log.info("%s classifier: %s parameters, %d classes, vocabulary %d", kind, counts, n_classes, vocab_size)
     elapsed, now = (history[-1]["seconds"] if history else 0.0), clock(device)
     guard = FiniteGuard(what=f"{kind} classifier")
-    for epoch in range(start_epoch, config.max_epochs + 1):
-        best = max(history, key=lambda r: r["val_accuracy"]) if history else None
-        if best is not None and epoch - best["epoch"] > config.patience:
-            break
+    per_epoch = len(bucketed_batches(train.lengths, config.batch_size, None))
+    total_steps = per_epoch * config.epochs
+    real_tokens = int(np.minimum(train.lengths, train.ids.shape[1]).sum())  # non-pad tokens per pass
+    for epoch in range(start_epoch, config.epochs + 1):
         tic = now()
         rng = np.random.default_rng([seed, epoch])
+        done = (epoch - 1) * per_epoch
         loss = classifier_epoch(model, *data["train"], optimizer=optimizer, batch_size=config.batch_size, clip_norm=config.clip_norm, rng=rng,
-                                guard=guard)  # fmt: skip
+                                guard=guard, rate=lambda k: cosine_rate(config.learning_rate, done + k, total_steps))  # fmt: skip
         guard.check(epoch)  # names the epoch and step of a NaN/inf loss
         val_acc = accuracy(model, *data["val"])
         _sync(device)
         elapsed += now() - tic  # training + validation time, evaluation on the test part excluded
-        row = {"epoch": epoch, "train_loss": loss, "val_accuracy": val_acc, "test_accuracy": accuracy(model, *data["test"]), "seconds": elapsed}
+        row = {"epoch": epoch, "step": epoch * per_epoch, "tokens": epoch * real_tokens, "train_loss": loss, "val_accuracy": val_acc,
+               "test_accuracy": accuracy(model, *data["test"]), "seconds": elapsed}  # fmt: skip
         history.append(row)
         log.info("epoch %3d  train_loss %.4f  val_acc %.4f  test_acc %.4f  %6.1f s", epoch, loss, val_acc, row["test_accuracy"], elapsed)
         checkpointer.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
@@ -146,7 +157,7 @@ def train_classifier(kind: str, train: SentenceSet, val: SentenceSet, test: Sent
     best = max(history, key=lambda r: r["val_accuracy"])  # the first epoch reaching the maximum
     metrics = {
         "model": kind, "seed": seed, "test_accuracy": best["test_accuracy"], "val_accuracy": best["val_accuracy"],
-        "best_epoch": best["epoch"], "seconds_to_best": best["seconds"], "epochs_run": history[-1]["epoch"],
+        "best_epoch": best["epoch"], "seconds_to_best": best["seconds"], "epochs_run": history[-1]["epoch"], "steps": total_steps,
         "seconds": history[-1]["seconds"], "parameters": counts, "vocab_size": vocab_size, "n_classes": n_classes,
         "train_examples": len(train.labels), "val_examples": len(val.labels), "test_examples": len(test.labels),
         "device": device.type,

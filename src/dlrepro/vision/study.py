@@ -13,6 +13,7 @@ import numpy as np
 
 from dlrepro.data.prepare import load_cache
 from dlrepro.data.verify import combined_status
+from dlrepro.ladder import budget_name
 from dlrepro.metrics import mean_ci
 
 __all__ = ["load_vision_data", "run_vision", "summarize_vision", "slope"]
@@ -93,9 +94,24 @@ def _recorded_bf16(runs: list[dict]):
     return None if not used else used.pop() if len(used) == 1 else "mixed"
 
 
+def _budget(run: dict) -> str:
+    return budget_name(run.get("budget", 1.0))
+
+
 def summarize_vision(runs: list[dict]) -> dict:
+    """The summary at the largest budget of the compute ladder (`_summarize_budget`), and under
+    `ladder` every budget's per-seed gaps at the full fraction and per-seed data-trend slopes, from
+    which the claims' trends along the budgets are computed. A run without `budget` counts as x1."""
+    budgets = [budget_name(b) for b in sorted({float(r.get("budget", 1.0)) for r in runs})]
+    per = {b: _summarize_budget([r for r in runs if _budget(r) == b]) for b in budgets}
+    summary = dict(per[budgets[-1]], budget=budgets[-1], budgets=budgets)
+    summary["ladder"] = {b: {k: p[k] for k in ("gap_by_seed", "slope_by_seed") if k in p} for b, p in per.items()}
+    return summary
+
+
+def _summarize_budget(runs: list[dict]) -> dict:
     """Accuracy, cost and speed per model and fraction (mean and 95% CI over seeds), the paired
-    ViT-minus-CNN gap per fraction, and its trend with the training-set size."""
+    ViT-minus-CNN gap per fraction, and its trend with the training-set size, for the runs of one budget."""
     groups = defaultdict(list)
     for r in runs:
         groups[(r["model"], r["fraction"])].append(r)
@@ -123,9 +139,11 @@ def summarize_vision(runs: list[dict]) -> dict:
     gaps = {f: {s: acc[("vit", f, s)] - acc[("cnn", f, s)] for s in seeds if ("vit", f, s) in acc and ("cnn", f, s) in acc} for f in fractions}
     summary["gap"] = {str(f): mean_ci(g.values()) for f, g in gaps.items() if g}
     full = max(fractions)
+    summary["gap_by_seed"] = {str(s): g for s, g in gaps[full].items()}
     if len(fractions) >= 2:
         both = [s for s in seeds if all(s in gaps[f] for f in fractions)]
         slopes = [slope(np.log10(fractions), [gaps[f][s] for f in fractions]) for s in both]
+        summary["slope_by_seed"] = {str(s): v for s, v in zip(both, slopes)}
         smallest = min(fractions)
         summary["trend"] = {
             "slope_per_decade": mean_ci(slopes),  # gap change per tenfold more training data

@@ -3,13 +3,19 @@
 import numpy as np
 
 from dlrepro.io import read_json, setup_logging
+from dlrepro.ladder import budget_name
+from dlrepro.plotting import ladder_figure
 from dlrepro.vision.plots import CLASSES, attention_figure, confusion_figure, trend_figure
 from dlrepro.vision.study import MODEL_NAMES
 
 setup_logging(snakemake.log[0])
 summary = read_json(snakemake.input.summary)
-runs = [read_json(p) for p in snakemake.input.runs]
+runs = [r for r in map(read_json, snakemake.input.runs) if budget_name(r.get("budget", 1.0)) == summary["budget"]]  # the largest budget
 trend_figure(summary, runs).savefig(snakemake.output.trend)
+claims = {c["id"]: c.get("trend") for c in read_json(snakemake.input.claims)}
+ladder_figure([("ViT - CNN, full training set", "test accuracy (points)", claims.get("vision-vit-outperforms-cnn")),
+               ("slope of ViT - CNN over log10(data)", "points per tenfold data", claims.get("vision-advantage-grows-with-data"))]).savefig(
+    snakemake.output.ladder)  # fmt: skip
 
 # confusion matrices summed over the seeds at the largest fraction; attention of the first ViT seed
 arrays = {path: np.load(path) for path in snakemake.input.arrays}
