@@ -214,3 +214,21 @@ def test_a_nan_loss_stops_training_naming_the_epoch_and_step():
     with pytest.raises(NonFiniteLossError, match=r"cnn: loss became nan at epoch 1, step 2 "):
         # SGD accepts a NaN learning rate: the first step makes every weight NaN, the second loss is NaN
         train_classifier("cnn", {**ARCH["cnn"], "num_classes": 4}, cfg, _data(), learning_rate=float("nan"), weight_decay=0.0, seed=0)
+
+
+def test_the_ladder_gives_each_claim_a_trend_and_the_verdict_reads_the_largest_budget():
+    # the ViT trails by 10 points at x1, 6 at x2 and 2 at x4 on the full set (2 points per doubling, closing)
+    runs = []
+    for budget, behind in ((1.0, -0.10), (2.0, -0.06), (4.0, -0.02)):
+        runs += [r | {"budget": budget} for r in _runs(lambda f, b=behind: b + 0.01 * np.log10(f))]
+    summary = summarize_vision(runs)
+    assert summary["budget"] == "4" and summary["budgets"] == ["1", "2", "4"]
+    assert summary["gap"]["1.0"]["mean"] == pytest.approx(-0.02 + 0.0005 / 3, abs=1e-9), "the tables read x4"
+    claims = {c["id"]: c for c in vision_claims(summary)}
+    trend = claims["vision-vit-outperforms-cnn"]["trend"]
+    assert trend["slope_per_doubling"]["mean"] == pytest.approx(0.04)
+    assert trend["direction"] == "closing" and "closes by 4.0" in trend["words"]
+    slope = claims["vision-advantage-grows-with-data"]["trend"]
+    assert slope["direction"] == "flat", "the data slope is the same at every budget"
+    single = summarize_vision(_runs(lambda f: 0.0))
+    assert "trend" not in {k for c in vision_claims(single) for k in c}, "one budget: no trend"

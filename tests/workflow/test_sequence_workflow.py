@@ -28,10 +28,13 @@ def test_sequence_study_on_the_tiny_config(tiny_run):
     values = (work / "results/report/generated/seq_values.tex").read_text()
     assert "\\newcommand{\\seqVerdictSentiment}" in values and "\\newcommand{\\seqAccTransformer}{0." in values
     assert "\\begin{verbatim}" in (work / "results/report/generated/seq_samples.tex").read_text()
-    for figure in ("seq_accuracy", "seq_bpc_context", "seq_throughput", "seq_learning_curves"):
+    assert all(c["trend"]["budgets"] == [1.0, 2.0, 4.0] for c in claims if c["id"] != "seq-parallel"), "a trend along the tiny ladder"
+    assert claims[3]["trend"]["axis"] == "the sequence length"
+    assert summary["lm_steps"] == 32 and sorted(summary["lm_ladder"]) == ["1", "2", "4"], "the tables read x4 of 8 steps"
+    for figure in ("seq_accuracy", "seq_bpc_context", "seq_throughput", "seq_learning_curves", "seq_ladder"):
         assert (work / "results/report/figures" / f"{figure}.pdf").stat().st_size > 1000
     assert not list((work / "results/sequence").rglob(".checkpoint.pt")), "checkpoints are removed after the outputs are written"
-    assert (work / "logs/train_sequence_classifier/lstm/seed0.log").read_text().count("val_acc") >= 1
+    assert (work / "logs/train_sequence_classifier/lstm/budget4/seed0.log").read_text().count("val_acc") >= 1
     assert list((work / "benchmarks-out/train_char_language_model").rglob("*.tsv"))
 
 
@@ -48,9 +51,9 @@ def test_sentiment_task_on_any_csv_by_config_only(tmp_path):
     extra.write_text(json.dumps({"sequence": {"sentiment": {"data": {"source": "csv",
                      "csv": {"path": str(path), "text_column": "review", "label_column": "verdict"}}}}}))  # fmt: skip
     work = tmp_path / "work"
-    snakemake(work, "results/sequence/sentiment/transformer/seed0/metrics.json", "--cores", "2", "--show-failed-logs",
+    snakemake(work, "results/sequence/sentiment/transformer/budget1/seed0/metrics.json", "--cores", "2", "--show-failed-logs",
               "--configfile", str(REPO / "config" / "tiny.yaml"), str(extra))  # fmt: skip
-    metrics = json.loads((work / "results/sequence/sentiment/transformer/seed0/metrics.json").read_text())
+    metrics = json.loads((work / "results/sequence/sentiment/transformer/budget1/seed0/metrics.json").read_text())
     assert metrics["classes"] == ["thumbs down", "thumbs up"] and metrics["source"] == "csv"
     assert metrics["train_examples"] + metrics["val_examples"] + metrics["test_examples"] == 80
     assert metrics["data_status"] == "user CSV (reviews.csv)"
@@ -65,7 +68,7 @@ def test_char_lm_on_any_text_file_by_config_only(tmp_path):
     extra = tmp_path / "text.yaml"
     extra.write_text(json.dumps({"sequence": {"char_lm": {"data": {"source": "file", "path": str(path)}}}}))
     work = tmp_path / "work"
-    run = "results/sequence/char_lm/lstm/ctx16/seed0/"
+    run = "results/sequence/char_lm/lstm/ctx16/budget2/seed0/"
     snakemake(work, run + "metrics.json", "--cores", "2", "--show-failed-logs",
               "--configfile", str(REPO / "config" / "tiny.yaml"), str(extra))  # fmt: skip
     metrics = json.loads((work / run / "metrics.json").read_text())

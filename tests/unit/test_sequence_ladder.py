@@ -1,0 +1,108 @@
+"""The sequence study's claims on the tiny config's settings, along its compute ladder: two runs on the same
+seeds give the same verdicts and trends, and no verdict moves when every measured second does."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from dlrepro.ladder import budget_name, scaled
+from dlrepro.sequence.report import sequence_claims
+from dlrepro.sequence.study import run_char_lm, run_sentiment, run_throughput, summarize_sequence
+from tests.conftest import REPO
+
+torch.set_num_threads(1)
+TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+SEQ, SEEDS = TINY["sequence"], TINY["seeds"]
+# three recurrent/attention models even though the tiny workflow trains two: every claim pairs against both RNNs
+MODELS = ["rnn", "lstm", "transformer"]
+
+
+def _texts():
+    rng = np.random.default_rng(0)
+    pos, neg = "good fun great moving fine".split(), "bad dull awful boring poor".split()
+    texts = [" ".join(rng.choice(pos if i % 2 else neg, size=6)) for i in range(80)]
+    return texts, np.array([i % 2 for i in range(80)]), ["negative", "positive"]
+
+
+def _budgeted(block: dict, key: str, budget: float) -> dict:
+    return {**block, "optim": {**block["optim"], key: scaled(block["optim"][key], budget)}}
+
+
+def _study() -> dict:
+    """Every model, budget and seed of both tasks, as the workflow's jobs run them, then the summary."""
+    texts, labels, classes = _texts()
+    corpus = np.frombuffer(b"to be or not to be, that is the question: whether 'tis nobler. " * 40, dtype=np.uint8)
+    sentiment, histories, char_lm, lm_histories = [], {}, [], {}
+    settings = {k: v for k, v in SEQ["sentiment"].items() if k != "target_accuracy"} | {"model": SEQ["model"]}
+    lm_settings = {k: v for k, v in SEQ["char_lm"].items() if k != "contexts"} | {"model": SEQ["model"]}
+    for budget in SEQ["budgets"]:
+        for m in MODELS:
+            for seed in SEEDS:
+                metrics, history = run_sentiment(texts, labels, classes, m, _budgeted(settings, "epochs", budget), seed=seed)
+                sentiment.append(metrics | {"budget": budget})
+                histories[(m, budget_name(budget), seed)] = history
+                for context in SEQ["char_lm"]["contexts"]:
+                    metrics, history, _ = run_char_lm(corpus, m, _budgeted(lm_settings, "steps", budget), context=context, seed=seed)
+                    char_lm.append(metrics | {"budget": budget})
+                    lm_histories[(m, context, budget_name(budget), seed)] = history
+    throughput = {"device": "cpu", "rows": run_throughput(SEQ["throughput"], SEQ["model"], kinds=MODELS)}
+    return dict(sentiment=sentiment, histories=histories, char_lm=char_lm, lm_histories=lm_histories, throughput=throughput)
+
+
+def _claims(study: dict) -> dict:
+    summary = summarize_sequence(study["sentiment"], study["histories"], study["char_lm"], study["throughput"],
+                                 target_accuracy=SEQ["sentiment"]["target_accuracy"], lm_histories=study["lm_histories"],
+                                 model_settings=SEQ["model"])  # fmt: skip
+    return {c["id"]: (c["verdict"], c.get("trend", {}).get("direction")) for c in summary["claims"]}
+
+
+def _retimed(study: dict, factor: float) -> dict:
+    """The same runs with every measured second scaled by `factor` (a slower or faster machine)."""
+    out = copy.deepcopy(study)
+    for r in [*out["sentiment"], *out["char_lm"]]:
+        for k in ("seconds", "seconds_to_best"):
+            if k in r:
+                r[k] *= factor
+    for rows in [*out["histories"].values(), *out["lm_histories"].values()]:
+        for row in rows:
+            row["seconds"] *= factor
+    for row in out["throughput"]["rows"]:
+        row["step_seconds_all"] = [t * factor * (1 + 0.5 * (row["model"] == "transformer")) for t in row["step_seconds_all"]]
+        row["step_seconds"] *= factor
+        row["tokens_per_second"] /= factor
+    return out
+
+
+@pytest.fixture(scope="module")
+def two_runs():
+    return _study(), _study()
+
+
+def test_two_runs_on_the_same_seeds_give_the_same_verdicts_and_trends(two_runs):
+    first, second = (_claims(s) for s in two_runs)
+    assert first == second
+    assert set(first) == {"seq-outperform-sentiment", "seq-outperform-charlm", "seq-longer-context", "seq-parallel", "seq-train-efficiently"}
+    assert all(direction is not None for _, direction in first.values()), "every comparison row has a trend"
+
+
+def test_no_verdict_depends_on_wall_time(two_runs):
+    study = two_runs[0]
+    base = _claims(study)
+    for factor in (0.1, 7.0):
+        assert _claims(_retimed(study, factor)) == base, f"timings scaled by {factor} moved a verdict"
+
+
+def test_claims_read_the_largest_budget_and_trend_over_all(two_runs):
+    summary = summarize_sequence(two_runs[0]["sentiment"], two_runs[0]["histories"], two_runs[0]["char_lm"], two_runs[0]["throughput"],
+                                 target_accuracy=SEQ["sentiment"]["target_accuracy"], model_settings=SEQ["model"])  # fmt: skip
+    top = budget_name(max(SEQ["budgets"]))
+    assert summary["sentiment_budget"] == top and summary["char_lm"]["budget"] == top
+    assert summary["lm_steps"] == scaled(SEQ["char_lm"]["optim"]["steps"], max(SEQ["budgets"]))
+    assert sorted(summary["sentiment_ladder"], key=float) == [budget_name(b) for b in sorted(SEQ["budgets"])]
+    rows = {c["id"]: c for c in sequence_claims(summary)}
+    trend = rows["seq-outperform-sentiment"]["trend"]
+    assert trend["budgets"] == [float(b) for b in sorted(SEQ["budgets"])] and trend["against"] in ("rnn", "lstm")
+    assert rows["seq-parallel"]["trend"]["axis"] == "the sequence length"
