@@ -23,6 +23,7 @@ __all__ = [
     "pm_text",
     "claims_table_tex",
     "claims_values_tex",
+    "claims_csv_rows",
 ]
 
 FIELDS = ("id", "section", "claim", "metric", "criterion", "measured", "verdict")
@@ -62,6 +63,18 @@ def combine_verdicts(verdicts) -> str:
 def contract_rows(rows: list[dict]) -> list[dict]:
     """The rows as a claims.json holds them: the contract's keys in its order, then the optional ones present."""
     return [{k: row[k] for k in FIELDS} | {k: row[k] for k in OPTIONAL if row.get(k) is not None} for row in rows]
+
+
+def claims_csv_rows(rows: list[dict]) -> list[dict]:
+    """Flat rows for claims.csv: the contract's keys, then the trend's words, slope per doubling, its CI
+    and direction (empty where a row has no trend)."""
+    out = []
+    for row in rows:
+        t = row.get("trend") or {}
+        slope = t.get("slope_per_doubling", {})
+        out.append({**{k: row[k] for k in FIELDS}, "trend": t.get("words", ""), "trend_slope": slope.get("mean", ""),
+                    "trend_ci95": slope.get("ci95", ""), "trend_direction": t.get("direction", "")})  # fmt: skip
+    return out
 
 
 def check_claims(rows: list[dict], source: str = "claims") -> list[dict]:

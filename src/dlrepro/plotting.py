@@ -69,7 +69,7 @@ def _ladder_panel(ax, trend: dict, title: str, ylabel: str) -> None:
     ax.axhline(0.0, color="0.3", lw=0.8)
     ax.set_xscale("log", base=2)
     budgets = trend["budgets"]
-    ax.set_xticks(budgets, [f"x{b:g}" for b in budgets])
+    ax.set_xticks(budgets, [f"x{b:g}" if trend.get("axis", "compute") == "compute" else f"{b:g}" for b in budgets])
     ax.minorticks_off()
     ax.set_title(title, fontsize=9)
     ax.set_ylabel(ylabel, fontsize=8)

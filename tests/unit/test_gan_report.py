@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 
 from dlrepro.gan.report import gan_claims, gan_tex, instability, summarize_gan, verdict
@@ -116,3 +117,30 @@ def test_evolution_panels_are_titled_by_epoch_or_by_model_name():
     fig = evolution({"GAN (the paper's)": grid, "LSGAN": grid}, panel_title="{}")
     assert [ax.get_title() for ax in fig.axes] == ["GAN (the paper's)", "LSGAN"]
     plt.close(fig)
+
+
+def test_the_stability_ladder_reads_the_same_runs_after_fewer_epochs():
+    from dlrepro.gan.report import ladder_epochs
+
+    assert ladder_epochs(10, [0.25, 0.5, 1.0]) == [3, 5, 10], "rounded up, at least 3 epochs (two differences in the second half)"
+    assert ladder_epochs(2, [0.25, 0.5, 1.0]) == [2], "a run too short for a ladder"
+    # the GAN swings by log 2 every epoch, LSGAN by log 1.1 up to epoch 5 and then not at all: the gap narrows
+    gan = lambda s: [100.0] + [20.0 * (2.0 if e % 2 else 1.0) + s for e in range(10)]  # noqa: E731
+    lsgan = lambda s: [100.0] + [20.0 * (1.1 if e % 2 else 1.0) + s / 10 for e in range(5)] + [22.0] * 5  # noqa: E731
+    runs, histories = [], {}
+    for seed in range(3):
+        for kind, fids in (("gan", gan(seed)), ("lsgan", lsgan(seed))):
+            run, history = _run(kind, seed, fids, [0.1] * 10)
+            runs.append(run)
+            histories[(kind, seed)] = history
+    classifier = {"fid_floor": {"100": 1.0, "1000": 0.5}, "test_accuracy": 0.992}
+    summary = summarize_gan(runs, histories, classifier, samples_per_epoch=100, claims=CLAIMS, budgets=[0.25, 0.5, 1.0])
+    trend = summary["instability_trend"]
+    assert summary["ladder_epochs"] == [3, 5, 10] and trend["budgets"] == [3.0, 5.0, 10.0]
+    for k in (3, 5, 10):  # each point is the instability criterion applied to the first k epochs
+        seed0 = instability(gan(0)[1 : k + 1]) - instability(lsgan(0)[1 : k + 1])
+        assert trend["gap_by_budget"][f"{float(k)}"]["mean"] == pytest.approx(
+            np.mean([instability(gan(s)[1 : k + 1]) - instability(lsgan(s)[1 : k + 1]) for s in range(3)]))
+        assert seed0 > 0, "LSGAN is the more stable at every budget"
+    stability = {c["id"]: c for c in gan_claims(summary)}["lsgan-stability"]
+    assert stability["verdict"] == "reproduced" and stability["trend"]["axis"] == "training epochs"

@@ -122,6 +122,11 @@ rule plot_gan:
             caption="../report/captions/gan_evolution.rst",
             category="GANs (paper section 2)",
         ),
+        ladder=report(
+            "results/report/figures/gan_ladder.pdf",
+            caption="../report/captions/gan_ladder.rst",
+            category="GANs (paper section 2)",
+        ),
         variants=report(
             "results/report/figures/gan_variants.pdf",
             caption="../report/captions/gan_variants.rst",

@@ -6,6 +6,7 @@ config's `gan.claims` block); no number is typed into the report.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from dlrepro.claims import claim_row
 from dlrepro.data.sources import title
 from dlrepro.data.verify import combined_status
+from dlrepro.ladder import budget_trend
 from dlrepro.metrics import has_interval, mean_ci, paired_by_seed
 from dlrepro.report import fmt, fmt_ci, latex_escape, macro, settings_table, tabular
 
@@ -42,9 +44,35 @@ def instability(fids: list[float]) -> float:
     return float(np.abs(np.diff(half)).mean()) if len(half) > 1 else float("nan")
 
 
+def ladder_epochs(epochs: int, budgets) -> list[int]:
+    """The epochs at which the ladder reads a run: each budget's share of `epochs`, rounded up, at least 3
+    (instability needs two differences of log FID in the second half), at most `epochs`."""
+    return sorted({min(epochs, max(3, math.ceil(epochs * float(b)))) for b in budgets})
+
+
+def _instability_trend(per_seed: dict, histories: dict, at: list[int]) -> dict | None:
+    """LSGAN's stability gain (GAN minus LSGAN instability, above 0 favours the claim) along the epochs `at`,
+    each read from the first k epochs of the one run: with a constant step size (no schedule) a run
+    stopped at epoch k is the run of budget k."""
+    seeds = sorted(set(per_seed.get("gan", {})) & set(per_seed.get("lsgan", {})))
+    if len(at) < 2 or not seeds:
+        return None
+    fids = {(m, s): [row["fid"] for row in histories[(m, s)]] for m in ("gan", "lsgan") for s in seeds}
+    gaps = {k: {str(s): instability(fids[("gan", s)][1 : k + 1]) - instability(fids[("lsgan", s)][1 : k + 1]) for s in seeds} for k in at}
+    return budget_trend(gaps, unit="", axis="training epochs")
+
+
+def _ladder(per_seed: dict, histories: dict, budgets) -> dict:
+    """The epochs the ladder reads and LSGAN's stability trend along them."""
+    epochs = min((len(h) - 1 for h in histories.values()), default=0)  # rows: before training, then one per epoch
+    at = ladder_epochs(epochs, budgets) if epochs else []
+    return {"ladder_epochs": at, "instability_trend": _instability_trend(per_seed, histories, at)}
+
+
 def summarize_gan(runs: list[dict], histories: dict[tuple[str, int], list[dict]], classifier: dict, *,
-                  samples_per_epoch: int, claims: dict) -> dict:  # fmt: skip
-    """Per model: final metrics, the first epoch's, progress and timing (mean and 95% CI over seeds)."""
+                  samples_per_epoch: int, claims: dict, budgets=(1.0,)) -> dict:  # fmt: skip
+    """Per model: final metrics, the first epoch's, progress and timing (mean and 95% CI over seeds), and
+    LSGAN's stability gain along the compute ladder (`budgets`: shares of the epochs)."""
     grouped = defaultdict(list)
     for r in runs:
         grouped[r["model"]].append(r)
@@ -93,6 +121,7 @@ def summarize_gan(runs: list[dict], histories: dict[tuple[str, int], list[dict]]
         )
     return {
         "models": models,
+        **_ladder(per_seed, histories, budgets),
         "classifier": classifier,
         "floor_epoch": floor_epoch,
         "samples_per_epoch": samples_per_epoch,
@@ -142,7 +171,7 @@ def gan_claims(summary: dict) -> list[dict]:
                       "LSGAN minus GAN, paired by seed",
             "criterion": "the difference's 95% CI lies below 0",
             "measured": f"{ci(d)} (GAN {ci(m['gan']['instability'])}, LSGAN {ci(m['lsgan']['instability'])})",
-            "verdict": verdict(d, 0.0, above=False),
+            "verdict": verdict(d, 0.0, above=False), "trend": summary.get("instability_trend"),
         })  # fmt: skip
     if "bigan" in m:
         b = m["bigan"]
@@ -222,6 +251,9 @@ def _values(summary: dict, claims: list[dict], settings: dict, final_n: str | No
     values += macro("ganReconMse", fmt_ci(b["reconstruction_mse"], 3) if b else "--")
     diff = models.get("lsgan", {}).get("instability_vs_gan")
     values += macro("ganInstabilityDiff", fmt_ci(diff, 3) if diff else "--")
+    trend = next((c.get("trend") for c in claims if c["id"] == "lsgan-stability"), None)
+    values += macro("ganStabilityTrend", latex_escape(trend["words"]).replace("+-", "$\\pm$") if trend else "no trend (fewer than two ladder epochs)")
+    values += macro("ganLadderEpochs", ", ".join(map(str, summary.get("ladder_epochs", []))) or "--")
     ids = {"gan-resemble": "Resemble", "gan-improves": "Improves", "lsgan-stability": "Stability", "bigan-encoder": "Encoder"}
     for claim in claims:
         values += macro(f"ganVerdict{ids[claim['id']]}", claim["verdict"])

@@ -7,7 +7,7 @@ from dlrepro.data.sources import title
 from dlrepro.gan.plots import coverage_bars, curves_with_bands, evolution, grid_gif, reconstructions, sample_grid
 from dlrepro.gan.report import MODEL_LABELS
 from dlrepro.io import read_json, setup_logging
-from dlrepro.plotting import plt
+from dlrepro.plotting import ladder_figure, plt
 
 setup_logging(snakemake.log[0])
 p, out = snakemake.params, snakemake.output
@@ -30,6 +30,8 @@ save(evolution({e: grids[e] for e in picks}, title=MODEL_LABELS[first[0]]), out.
 variants = {f"{MODEL_LABELS[m]}": samples[(m, p.seeds[0])]["grids"][p.epochs] for m in p.models}
 save(evolution(variants, panel_title="{}"), out.variants)
 grid_gif(grids, out.gif)
+save(ladder_figure([("LSGAN stability: GAN - LSGAN", "instability (|change of log FID|)", summary.get("instability_trend"))],
+                   xlabel="training epochs read (log scale)"), out.ladder)  # fmt: skip
 
 
 def panel(column, skip_first=False):

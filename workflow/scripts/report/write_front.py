@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from dlrepro.appendix import compute_summary, compute_table_tex, config_hash, config_yaml, environment_tex, read_benchmarks
-from dlrepro.claims import check_claims, claims_table_tex, claims_values_tex
+from dlrepro.claims import check_claims, claims_csv_rows, claims_table_tex, claims_values_tex
 from dlrepro.io import read_json, setup_logging, write_csv, write_json
 from dlrepro.report import provenance_tex
 
@@ -12,7 +12,7 @@ out, params = snakemake.output, snakemake.params
 rows = [row for path in snakemake.input.claims for row in check_claims(read_json(path), path)]
 Path(out.claims_table).write_text(claims_table_tex(rows))
 Path(out.claims_values).write_text(claims_values_tex(rows))
-write_csv(out.claims_csv, rows)
+write_csv(out.claims_csv, claims_csv_rows(rows))
 Path(out.provenance).write_text(provenance_tex([read_json(p) for p in snakemake.input.provenance]))
 
 env = read_json(snakemake.input.environment)
