@@ -232,3 +232,12 @@ def test_the_ladder_gives_each_claim_a_trend_and_the_verdict_reads_the_largest_b
     assert slope["direction"] == "flat", "the data slope is the same at every budget"
     single = summarize_vision(_runs(lambda f: 0.0))
     assert "trend" not in {k for c in vision_claims(single) for k in c}, "one budget: no trend"
+
+
+def test_a_fractional_budget_ends_the_last_pass_early_and_the_schedule_spans_the_run():
+    from dlrepro.vision.training import _schedule
+
+    assert _schedule(1000, TrainConfig(epochs=0.5, batch_size=100, warmup_fraction=0.2)) == (1000, 100, 10, 5, 1, 1)
+    assert _schedule(1000, TrainConfig(epochs=2.5, batch_size=100, warmup_fraction=0.2)) == (1000, 100, 10, 25, 5, 3)
+    assert _schedule(1050, TrainConfig(epochs=1, batch_size=100))[2:4] == (10, 10), "the incomplete batch is dropped"
+    assert _schedule(100, TrainConfig(epochs=0.001, batch_size=100))[3] == 1, "at least one step"

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 class TrainConfig:
     """The recipe both models share (their own learning rate and weight decay are arguments)."""
 
-    epochs: int = 10  # passes over the (subset of the) training set
+    epochs: float = 10  # passes over the (subset of the) training set; a fraction ends the last pass early
     batch_size: int = 256  # images per optimizer step
     optimizer: str = "adamw"  # adamw | sgd (SGD with Nesterov momentum)
     momentum: float = 0.9  # SGD momentum (adamw: beta1)
@@ -137,10 +137,7 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     mean, std = (torch.tensor(v, device=device).view(1, 3, 1, 1) for v in channel_stats)
     model, forward, cfg_run = _build(kind, arch, cfg, device)
     optimizer = make_optimizer(model, cfg, learning_rate=learning_rate, weight_decay=weight_decay)
-    n = len(x_train)
-    batch = min(cfg.batch_size, n)
-    steps_per_epoch = n // batch  # the last incomplete batch is dropped: static shapes for compile
-    total, warmup = cfg.epochs * steps_per_epoch, round(cfg.warmup_fraction * cfg.epochs * steps_per_epoch)
+    n, batch, steps_per_epoch, total, warmup, passes = _schedule(len(x_train), cfg)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total=total, warmup=warmup, schedule=cfg.schedule))
     n_eval = cfg.eval_examples or len(x_test)
     parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "generator": gen, "mix_rng": mix_rng}
@@ -150,11 +147,12 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     overhead = {"setup_seconds": time.perf_counter() - setup_tic, "eval_seconds": 0.0, "checkpoint_seconds": 0.0}
     log.info("%s: %d parameters, %d training images, %d steps of %d", kind, parameter_count(model), n, total, batch)
     guard = FiniteGuard(what=kind, device=device)  # NaN/inf losses recorded on the device, checked once per epoch
-    for epoch in range(start_epoch, cfg.epochs + 1):
+    for epoch in range(start_epoch, passes + 1):
         model.train()
         tic = time.perf_counter()
-        train_loss = _train_epoch(forward, optimizer, scheduler, guard, x_train, y_train, gen=gen, mix_rng=mix_rng,
-                                  batch=batch, steps=steps_per_epoch, cfg=cfg, cfg_run=cfg_run, mean=mean, std=std)  # fmt: skip
+        train_loss = _train_epoch(forward, optimizer, scheduler, guard, x_train, y_train, gen=gen, mix_rng=mix_rng, batch=batch,
+                                  steps=min(steps_per_epoch, total - (epoch - 1) * steps_per_epoch),  # the last pass may be partial
+                                  cfg=cfg, cfg_run=cfg_run, mean=mean, std=std)  # fmt: skip
         train_seconds += time.perf_counter() - tic
         guard.check(epoch)  # names the epoch and step of a NaN/inf loss
         tic = time.perf_counter()
@@ -163,7 +161,7 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
         history.append({"epoch": epoch, "train_loss": train_loss, "eval_accuracy": eval_acc,
                         "lr": scheduler.get_last_lr()[0], "train_seconds": train_seconds})  # fmt: skip
         log.info("epoch %3d  train_loss %.4f  eval_acc(%d) %.4f  %7.1f s", epoch, train_loss, n_eval, eval_acc, train_seconds)
-        stopping = stop_after_epoch is not None and epoch >= stop_after_epoch and epoch < cfg.epochs
+        stopping = stop_after_epoch is not None and epoch >= stop_after_epoch and epoch < passes
         if checkpoint.due(cfg.checkpoint_every_s) or stopping:
             tic = time.perf_counter()
             _save(checkpoint, parts, epoch=epoch, history=history, train_seconds=train_seconds)
@@ -226,6 +224,15 @@ def _save(checkpoint: Checkpointer, parts: dict, *, epoch: int, history: list[di
                      "scheduler": parts["scheduler"].state_dict(), "rng": rng_state(), "generator": parts["generator"].get_state(),
                      "mix_rng": parts["mix_rng"].bit_generator.state, "epoch": epoch, "history": history,
                      "train_seconds": train_seconds}, where=f"epoch {epoch}")  # fmt: skip
+
+
+def _schedule(n: int, cfg: TrainConfig) -> tuple[int, int, int, int, int, int]:
+    """Images, batch, steps per pass (the last incomplete batch dropped: static shapes for compile), the
+    run's steps (`epochs` passes, a fraction ending the last early), warm-up steps, and passes."""
+    batch = min(cfg.batch_size, n)
+    steps_per_epoch = n // batch
+    total = max(1, round(cfg.epochs * steps_per_epoch))  # the run's own length: warm-up and decay span it
+    return n, batch, steps_per_epoch, total, round(cfg.warmup_fraction * total), math.ceil(total / steps_per_epoch)
 
 
 def _train_epoch(forward, optimizer, scheduler, guard, x_train, y_train, *, gen, mix_rng, batch: int, steps: int,

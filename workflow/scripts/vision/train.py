@@ -7,7 +7,6 @@ import torch
 
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.device import pick_device, set_threads
-from dlrepro.ladder import scaled
 from dlrepro.io import log_header, read_json, setup_logging, write_csv, write_json
 from dlrepro.vision.study import load_vision_data, run_vision
 
@@ -15,7 +14,7 @@ setup_logging(snakemake.log[0])
 set_threads(snakemake.threads)
 wc, p = snakemake.wildcards, snakemake.params
 seed, fraction, device = int(wc.seed), p.fraction, pick_device(p.device)
-settings = {**p.settings, "train": {**p.settings["train"], "epochs": scaled(p.settings["train"]["epochs"], p.budget)}}  # this budget's epochs
+settings = {**p.settings, "train": {**p.settings["train"], "epochs": p.settings["train"]["epochs"] * p.budget}}  # this budget's epochs (may be fractional)
 log_header(model=wc.vis_model, fraction=fraction, budget=p.budget, seed=seed, torch=torch.__version__, device=str(device),
            threads=snakemake.threads, **settings, **p.data)  # fmt: skip
 
