@@ -1,6 +1,7 @@
 """The report as a reader gets it: numbers in the PDF equal the results, fonts embedded, rebuilds
 reproducible, the HTML report complete, and single figures rebuildable by name."""
 
+import csv
 import json
 import shutil
 import subprocess
@@ -42,6 +43,13 @@ def test_key_numbers_in_the_pdf_equal_the_results(tiny_run):
     assert implied == 1, "the vision study's trend row is the one claim the paper implies without stating it"
     are = "is" if reproduced == 1 else "are"
     assert f"Of the {len(claims)} claims we test (one of them implied by the paper rather than stated), {reproduced} {are} reproduced" in text
+    trends = [row["trend"]["words"] for row in claims if "trend" in row]
+    assert len(trends) >= 7, "every sequence and vision comparison row carries its trend along the ladder"
+    flat = " ".join(text.split())
+    assert all(" ".join(w.split("+-")[0].split()[:4]) in flat for w in trends), "each trend is printed in the claims table"
+    with open(work / "results/report/claims.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["id"] for r in rows if r["trend_direction"]} == {row["id"] for row in claims if "trend" in row}
     env = json.loads((work / "results/report/environment.json").read_text())
     assert env["date"] in text and env["git_commit"] in text
     # tiny.yaml's report_notice, on the title page and above the claims table
