@@ -42,6 +42,8 @@ rule train_gan_classifier:
         "logs/train_gan_classifier/classifier.log",
     benchmark:
         "benchmarks-out/train_gan_classifier/classifier.tsv"
+    # first in the queue: nine GAN runs wait for it, so on a few cores it is the run's critical path
+    priority: 10
     conda:
         "../../envs/torch.yaml"
     threads: 1
