@@ -121,7 +121,8 @@ def trend_words(trend: dict | None) -> str:
         sign = "+" if s["mean"] >= 0 else "-"
         return f"no clear trend along the budgets (slope {sign}{amount}{unit} {per})"
     verb = "closes" if trend["direction"] == "closing" else "widens"
-    return f"the gap {verb} by {amount}{unit} {per}"
+    side = "towards the claim" if s["mean"] > 0 else "away from the claim"  # gaps are oriented: above 0 favours it
+    return f"the gap {verb} by {amount}{unit} {per}, {side}"
 
 
 def binding_trend(trends: dict) -> dict | None:

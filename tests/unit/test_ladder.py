@@ -38,7 +38,7 @@ def test_trend_against_a_hand_computed_case():
     assert t["gap_by_budget"]["4.0"]["mean"] == pytest.approx(-0.04)
     assert t["budgets"] == [1.0, 2.0, 4.0] and t["seeds"] == ["0", "1", "2"]
     assert t["direction"] == "closing", "behind at x4 and rising: the gap closes"
-    assert t["words"] == "the gap closes by 3.00 +- 1.24 points per doubling of compute"
+    assert t["words"] == "the gap closes by 3.00 +- 1.24 points per doubling of compute, towards the claim"
 
 
 def test_widening_flat_and_edge_cases():
@@ -47,7 +47,8 @@ def test_widening_flat_and_edge_cases():
     growing = {b: {s: -g for s, g in seeds.items()} for b, seeds in reversed(CLOSING.items())}
     growing = dict(zip(CLOSING, growing.values()))  # ahead and rising: the gap grows
     assert budget_trend(growing)["direction"] == "widening"
-    assert "widens by" in budget_trend(growing)["words"]
+    assert "widens by" in budget_trend(growing)["words"] and budget_trend(growing)["words"].endswith("towards the claim")
+    assert budget_trend(mirrored)["words"].endswith("away from the claim"), "ahead, but less so with more compute"
     noisy = {1: {"0": 0.0, "1": 0.1, "2": -0.1}, 2: {"0": 0.05, "1": -0.05, "2": 0.0}, 4: {"0": 0.1, "1": -0.1, "2": 0.0}}
     assert budget_trend(noisy)["direction"] == "flat", "a CI containing 0 is no trend"
     assert budget_trend(noisy)["words"].startswith("no clear trend")
@@ -66,7 +67,7 @@ def test_exact_counts_have_a_direction_without_an_interval():
     counted = {32: {"count": math.log2(33 / 4)}, 64: {"count": math.log2(65 / 4)}, 128: {"count": math.log2(129 / 4)}}
     t = budget_trend(counted, axis="the sequence length", exact=True)
     assert t["slope_per_doubling"]["ci95"] == 0.0 and t["direction"] == "widening"
-    assert t["words"].endswith("(counted) per doubling of the sequence length")
+    assert t["words"].endswith("(counted) per doubling of the sequence length, towards the claim")
 
 
 def test_the_binding_baseline_is_the_one_closest_to_failing_the_claim():
@@ -87,4 +88,4 @@ def test_a_claim_carries_its_trend_into_claims_json_and_the_table():
     assert list(rows[0]) == ["id", "section", "claim", "metric", "criterion", "measured", "verdict", "trend"]
     assert "values" not in rows[0] and "trend" not in rows[1]
     tex = claims_table_tex(rows)
-    assert "\\textbf{not reproduced} at $\\times$4; the gap closes by 3.00 $\\pm$ 1.24 points per doubling of compute" in tex
+    assert "\\textbf{not reproduced} at $\\times$4; the gap closes by 3.00 $\\pm$ 1.24 points per doubling of compute, towards" in tex

@@ -89,11 +89,12 @@ def _worse_at_long(lm: dict) -> str:
     worse = [m for m in MODELS if m in lm["models"] and lm["models"][m]["contexts"][long]["test_bpc"]["mean"] > lm["models"][m]["contexts"][short]["test_bpc"]["mean"]]
     if not worse:
         return f"every model's bits per character are no worse at context {long} than at {short}"
-    falling = set(lm.get("still_falling_runs", []))
     notes = []
     for m in worse:
-        runs = sorted(r for r in falling if r.startswith(f"{m}/"))
-        state = f"still falling at the end in {len(runs)} of its runs ({', '.join(r.split('/')[1] for r in runs)} characters of context)" if runs else "no longer falling at the end"
+        runs = [r for r in lm.get("still_falling_runs", []) if r.startswith(f"{m}/")]
+        at = sorted({int(r.split("/")[1]) for r in runs})
+        state = (f"its held-out bits per character still falling at the end in {len(runs)} runs (context "
+                 f"{' and '.join(map(str, at))})" if runs else "its held-out bits per character no longer falling at the end")  # fmt: skip
         notes.append(f"{LABELS[m]} ({state})")
     return f"worse at context {long} than at {short}, so still undertrained at the longer context: " + "; ".join(notes)
 
