@@ -36,8 +36,21 @@ def dry_run(n_seeds: int, configfile: Path, workdir: Path) -> tuple[int, float, 
     """(jobs in the DAG, wall seconds, CPU seconds) of one dry run with seeds 0..n_seeds-1."""
     seeds = workdir / f"seeds{n_seeds}.yaml"
     seeds.write_text(json.dumps({"seeds": list(range(n_seeds))}))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "-n", "--quiet", "rules", "--configfile", str(configfile), str(seeds)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "-n",
+        "--quiet",
+        "rules",
+        "--configfile",
+        str(configfile),
+        str(seeds),
+    ]
     start, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "DLREPRO_DATA_DIR": ""})
     seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
@@ -50,12 +63,21 @@ def dry_run(n_seeds: int, configfile: Path, workdir: Path) -> tuple[int, float, 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 100], help="seed counts to plan (default: 1 100)")
-    parser.add_argument("--configfile", type=Path, default=REPO / "config" / "config.yaml", help="config to plan (default: config/config.yaml)")
-    parser.add_argument("--repeat", type=int, default=3, help="dry runs per seed count; the best is printed (default: 3)")
+    parser.add_argument(
+        "--configfile",
+        type=Path,
+        default=REPO / "config" / "config.yaml",
+        help="config to plan (default: config/config.yaml)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="dry runs per seed count; the best is printed (default: 3)"
+    )
     args = parser.parse_args()
 
-    print(f"config {args.configfile.relative_to(REPO) if args.configfile.is_relative_to(REPO) else args.configfile}, "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"config {args.configfile.relative_to(REPO) if args.configfile.is_relative_to(REPO) else args.configfile}, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     print(f"{'seeds':>6} {'jobs':>7} {'wall (s)':>9} {'CPU (s)':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.seeds:

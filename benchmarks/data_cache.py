@@ -1,6 +1,6 @@
 """Loading the prepared MNIST cache vs parsing the raw IDX .gz files (the reason for prepare rules).
 
-    python benchmarks/data_cache.py [--raw-dir resources/mnist] [--repeats 5]
+python benchmarks/data_cache.py [--raw-dir resources/mnist] [--repeats 5]
 """
 
 import argparse
@@ -23,7 +23,9 @@ def best_of(fn, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--raw-dir", default="resources/mnist", help="folder with the 4 MNIST .gz files (default: %(default)s)")
+    parser.add_argument(
+        "--raw-dir", default="resources/mnist", help="folder with the 4 MNIST .gz files (default: %(default)s)"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="best of N timings (default: %(default)s)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -46,10 +46,16 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
     parser.add_argument("--steps", type=int, default=1000, help="timed steps per loop (default: %(default)s)")
-    parser.add_argument("--warmup", type=int, default=50, help="untimed training steps before the timed ones (default: %(default)s)")
-    parser.add_argument("--mnist", help="MNIST training images: the pipeline's mnist.npz cache or an idx file (default: uniform noise)")
+    parser.add_argument(
+        "--warmup", type=int, default=50, help="untimed training steps before the timed ones (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--mnist", help="MNIST training images: the pipeline's mnist.npz cache or an idx file (default: uniform noise)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=3, help="alternating rounds; the median is printed (default: %(default)s)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="alternating rounds; the median is printed (default: %(default)s)"
+    )
     parser.add_argument("--models", nargs="+", default=["gan"], choices=["gan", "lsgan", "bigan"], help="default: gan")
     return parser.parse_args()
 
@@ -105,7 +111,9 @@ def naive(bench, kind, warmup, steps):
             else:
                 real_in, fake_in = real, fake
             opt_d.zero_grad()
-            d_loss = criterion(model.discriminator(real_in.detach()), ones) + criterion(model.discriminator(fake_in.detach()), zeros)
+            d_loss = criterion(model.discriminator(real_in.detach()), ones) + criterion(
+                model.discriminator(fake_in.detach()), zeros
+            )
             d_loss.backward()
             opt_d.step()
             opt_g.zero_grad()
@@ -128,7 +136,14 @@ def ours(bench, kind, warmup, steps, graph):
 
     from dlrepro.device import flush_denormals
     from dlrepro.gan.models import build_gan
-    from dlrepro.gan.training import CounterStep, GanConfig, GraphedLoop, adversarial_step, make_optimizers, train_epoch_eager
+    from dlrepro.gan.training import (
+        CounterStep,
+        GanConfig,
+        GraphedLoop,
+        adversarial_step,
+        make_optimizers,
+        train_epoch_eager,
+    )
 
     device, batch, latent = bench.device, bench.batch, bench.latent
     torch.manual_seed(0)
@@ -167,7 +182,9 @@ def compare(bench, kind, warmup, steps, repeats):
         if warmup == 0:
             raise SystemExit("--warmup must be positive on a GPU (the first epoch captures the graph)")
         loops["graph"] = (ours, True)
-    rounds = [{name: fn(bench, kind, warmup, steps, *rest) for name, (fn, *rest) in loops.items()} for _ in range(repeats)]
+    rounds = [
+        {name: fn(bench, kind, warmup, steps, *rest) for name, (fn, *rest) in loops.items()} for _ in range(repeats)
+    ]
     rate = {name: median([r[name] for r in rounds]) for name in loops}
     ratio = {name: median([r[name] / r["naive"] for r in rounds]) for name in loops}
     line = f"{kind:6s} naive {rate['naive']:8.1f}  ours {rate['ours']:8.1f}  ratio {ratio['ours']:5.2f}x"
@@ -186,7 +203,9 @@ def main():
     warmup = -(-args.warmup // args.steps) * args.steps  # whole epochs of `steps` steps
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} thread(s)"
     source = f"MNIST ({args.mnist})" if args.mnist else "uniform-noise images"
-    print(f"GAN training steps/s at batch {bench.batch}: {args.steps} steps after {warmup}, {source}, {name}, torch {torch.__version__}")
+    print(
+        f"GAN training steps/s at batch {bench.batch}: {args.steps} steps after {warmup}, {source}, {name}, torch {torch.__version__}"
+    )
     for kind in args.models:
         print(compare(bench, kind, warmup, args.steps, args.repeats), flush=True)
 

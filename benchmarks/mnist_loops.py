@@ -58,12 +58,22 @@ def parse_args():
     parser.add_argument("--steps", type=int, default=100, help="timed steps per loop (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps before (default: %(default)s)")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, from: " + ", ".join(MODELS))
-    parser.add_argument("--classifier-bf16", action=argparse.BooleanOptionalAction, default=None,
-                        help="ours: train the classifier under bf16 autocast + channels-last (default: as the config's "
-                             "auto, on where the CPU computes bf16)")
-    parser.add_argument("--ae-bf16", action=argparse.BooleanOptionalAction, default=False,
-                        help="ours: train the autoencoders under bf16 autocast + channels-last (default: off, as the config)")
-    parser.add_argument("--mnist", help="MNIST training images (default: resources/mnist/mnist.npz if present, else synthetic)")
+    parser.add_argument(
+        "--classifier-bf16",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ours: train the classifier under bf16 autocast + channels-last (default: as the config's "
+        "auto, on where the CPU computes bf16)",
+    )
+    parser.add_argument(
+        "--ae-bf16",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="ours: train the autoencoders under bf16 autocast + channels-last (default: off, as the config)",
+    )
+    parser.add_argument(
+        "--mnist", help="MNIST training images (default: resources/mnist/mnist.npz if present, else synthetic)"
+    )
     args = parser.parse_args()
     models = args.models.split(",")
     for m in models:
@@ -102,10 +112,22 @@ def setup(args):
     source = args.mnist or (str(DEFAULT_CACHE) if DEFAULT_CACHE.exists() else None)
     n = (args.warmup + args.steps) * max(ae.batch_size, CLASSIFIER_BATCH)
     raw, labels = load_images(source, n)
-    x = torch.from_numpy(raw.reshape(len(raw), 784).astype(np.float32) / 255)  # ours: one tensor, as the pipeline holds it
-    return Bench(warmup=args.warmup, steps=args.steps, ae=ae, ours_ae=dataclasses.replace(ae, bf16=args.ae_bf16),
-                 classifier_bf16=args.classifier_bf16, source=source, raw=raw, labels=labels, x=x, y=torch.from_numpy(labels),
-                 device=torch.device("cpu"))  # fmt: skip
+    x = torch.from_numpy(
+        raw.reshape(len(raw), 784).astype(np.float32) / 255
+    )  # ours: one tensor, as the pipeline holds it
+    return Bench(
+        warmup=args.warmup,
+        steps=args.steps,
+        ae=ae,
+        ours_ae=dataclasses.replace(ae, bf16=args.ae_bf16),
+        classifier_bf16=args.classifier_bf16,
+        source=source,
+        raw=raw,
+        labels=labels,
+        x=x,
+        y=torch.from_numpy(labels),
+        device=torch.device("cpu"),
+    )
 
 
 def tutorial_dataset(raw, labels):
@@ -139,8 +161,14 @@ def fresh(bench, name, config=None):
     if config is None:
         config = bench.ae
     torch.manual_seed(0)
-    model = MnistClassifier(channels=(32, 64), hidden=128) if name == "classifier" else build_model(name, code_size=64, config=config)
-    return model, torch.optim.Adam(model.parameters(), lr=CLASSIFIER_LR if name == "classifier" else bench.ae.learning_rate)
+    model = (
+        MnistClassifier(channels=(32, 64), hidden=128)
+        if name == "classifier"
+        else build_model(name, code_size=64, config=config)
+    )
+    return model, torch.optim.Adam(
+        model.parameters(), lr=CLASSIFIER_LR if name == "classifier" else bench.ae.learning_rate
+    )
 
 
 def make_tutorial_step(bench, name):
@@ -211,8 +239,15 @@ def ours_classifier(bench):
     from dlrepro.gan.classifier import train_classifier
 
     x, y, warmup, steps = bench.x, bench.y, bench.warmup, bench.steps
-    kw = dict(epochs=1, batch_size=CLASSIFIER_BATCH, learning_rate=CLASSIFIER_LR, channels=[32, 64], hidden=128, seed=0,
-              bf16=bench.classifier_bf16)
+    kw = dict(
+        epochs=1,
+        batch_size=CLASSIFIER_BATCH,
+        learning_rate=CLASSIFIER_LR,
+        channels=[32, 64],
+        hidden=128,
+        seed=0,
+        bf16=bench.classifier_bf16,
+    )
     small = x[:CLASSIFIER_BATCH], y[:CLASSIFIER_BATCH]
     train_classifier(x[: warmup * CLASSIFIER_BATCH].numpy(), y[: warmup * CLASSIFIER_BATCH].numpy(), *small, **kw)
     tic = time.process_time()
@@ -229,7 +264,13 @@ def ours(bench, name):
         return ours_classifier(bench)
     ae, ours_ae = bench.ae, bench.ours_ae
     model, opt = fresh(bench, name, ours_ae)
-    kw = dict(batch_size=ae.batch_size, optimizer=opt, generator=torch.Generator().manual_seed(1), noise=corruption(name, ae), bf16=ours_ae.bf16)
+    kw = dict(
+        batch_size=ae.batch_size,
+        optimizer=opt,
+        generator=torch.Generator().manual_seed(1),
+        noise=corruption(name, ae),
+        bf16=ours_ae.bf16,
+    )
     train_epoch(model, bench.x[: bench.warmup * ae.batch_size], **kw)
     tic = time.process_time()
     train_epoch(model, bench.x[: bench.steps * ae.batch_size], **kw)
@@ -241,8 +282,10 @@ def main():
     bench = setup(args)
     import torch
 
-    print(f"CPU, 1 thread, torch {torch.__version__}; images: {bench.source or 'synthetic'}; {args.steps} timed steps after {args.warmup}; "
-          f"autoencoders bf16: {args.ae_bf16}; classifier bf16: {args.classifier_bf16}")
+    print(
+        f"CPU, 1 thread, torch {torch.__version__}; images: {bench.source or 'synthetic'}; {args.steps} timed steps after {args.warmup}; "
+        f"autoencoders bf16: {args.ae_bf16}; classifier bf16: {args.classifier_bf16}"
+    )
     print(f"{'model':<20} {'ours steps/s':>13} {'naive steps/s':>14} {'ratio':>7} {'model only':>11} {'ceiling':>8}")
     for name in models:
         a, b, c = ours(bench, name), naive(bench, name), model_only(bench, name)

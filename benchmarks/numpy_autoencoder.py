@@ -22,7 +22,9 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=100, help="timed steps per variant (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default: %(default)s)")
-    parser.add_argument("--glibc-defaults", action="store_true", help="keep glibc's malloc thresholds (the pipeline's jobs do not)")
+    parser.add_argument(
+        "--glibc-defaults", action="store_true", help="keep glibc's malloc thresholds (the pipeline's jobs do not)"
+    )
     return parser.parse_args()
 
 
@@ -72,9 +74,7 @@ def make_torch_step():
     """The same model and plain SGD step in PyTorch (autograd)."""
     import torch
 
-    net = torch.nn.Sequential(
-        torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 784), torch.nn.Sigmoid()
-    )  # fmt: skip
+    net = torch.nn.Sequential(torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 784), torch.nn.Sigmoid())
     opt = torch.optim.SGD(net.parameters(), lr=1e-4)
 
     def step(x):

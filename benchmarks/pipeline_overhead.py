@@ -64,7 +64,9 @@ def main() -> None:
     overhead = len(records) * heavy  # an upper bound: not every job imports torch
     print(f"job start cost (python + import torch): {heavy:.2f} s; {len(records)} benchmarked jobs")
     if job_seconds:
-        print(f"start overhead, at most: {overhead:.0f} s of {job_seconds:.0f} job-seconds = {100 * overhead / job_seconds:.1f}% (target < 10%)")
+        print(
+            f"start overhead, at most: {overhead:.0f} s of {job_seconds:.0f} job-seconds = {100 * overhead / job_seconds:.1f}% (target < 10%)"
+        )
     sampled = [r for r in records if r["max_rss_mib"] == r["max_rss_mib"]]  # NaN: a job Snakemake did not sample
     if sampled:
         peak = max(sampled, key=lambda r: r["max_rss_mib"])

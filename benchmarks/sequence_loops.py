@@ -59,7 +59,9 @@ def parse_args():
     parser.add_argument("--steps", type=int, default=40, help="timed steps per loop (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per loop (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default: %(default)s)")
-    parser.add_argument("--models", default="rnn,lstm,transformer", help="models, comma-separated (default: %(default)s)")
+    parser.add_argument(
+        "--models", default="rnn,lstm,transformer", help="models, comma-separated (default: %(default)s)"
+    )
     parser.add_argument("--tasks", default="sentiment,char_lm", help="tasks, comma-separated (default: %(default)s)")
     return parser.parse_args()
 
@@ -116,10 +118,22 @@ def setup(args):
     rng = np.random.default_rng(0)
     sents, vocab_size, sentence_source = sentence_data(rng, BATCH * (args.steps + args.warmup))
     corpus, lm_vocab, text_source = char_corpus(rng)
-    return Bench(device=device, sync=sync, now=now, cfg=cfg, warmup=args.warmup, steps=args.steps,
-                 sents=sents, vocab_size=vocab_size, sentence_source=sentence_source,
-                 corpus=corpus, lm_vocab=lm_vocab, text_source=text_source,
-                 train=torch.from_numpy(corpus).to(device), offsets=torch.arange(CONTEXT + 1, device=device))  # fmt: skip
+    return Bench(
+        device=device,
+        sync=sync,
+        now=now,
+        cfg=cfg,
+        warmup=args.warmup,
+        steps=args.steps,
+        sents=sents,
+        vocab_size=vocab_size,
+        sentence_source=sentence_source,
+        corpus=corpus,
+        lm_vocab=lm_vocab,
+        text_source=text_source,
+        train=torch.from_numpy(corpus).to(device),
+        offsets=torch.arange(CONTEXT + 1, device=device),
+    )
 
 
 def fresh(bench, kind, causal, vocab, outputs):
@@ -158,8 +172,16 @@ def sentiment_ours(bench, kind):
 
     def run(n):
         part = SentenceSet(sents.ids[: n * BATCH], sents.lengths[: n * BATCH], sents.labels[: n * BATCH])
-        classifier_epoch(model, part, ids[: n * BATCH], labels[: n * BATCH], optimizer=opt, batch_size=BATCH, clip_norm=1.0,
-                         rng=np.random.default_rng(n))  # fmt: skip
+        classifier_epoch(
+            model,
+            part,
+            ids[: n * BATCH],
+            labels[: n * BATCH],
+            optimizer=opt,
+            batch_size=BATCH,
+            clip_norm=1.0,
+            rng=np.random.default_rng(n),
+        )
 
     return timed(bench, run)
 
@@ -211,8 +233,10 @@ def sentiment_model_only(bench, kind):
     ids, labels = torch.from_numpy(sents.ids).to(device), torch.from_numpy(sents.labels).to(device)
 
     def run(n):  # ours' batches (same bucketing, same rng), sliced before the clock starts: the model steps alone
-        batches = [(ids[torch.from_numpy(i)][:, :length], labels[torch.from_numpy(i)])
-                   for i, length in bucketed_batches(sents.lengths[: n * BATCH], BATCH, np.random.default_rng(n))]  # fmt: skip
+        batches = [
+            (ids[torch.from_numpy(i)][:, :length], labels[torch.from_numpy(i)])
+            for i, length in bucketed_batches(sents.lengths[: n * BATCH], BATCH, np.random.default_rng(n))
+        ]
         sync()
         tic = now()
         model.train()
@@ -304,7 +328,10 @@ def lm_model_only(bench, kind):
     return timed(bench, run)
 
 
-LOOPS = {"sentiment": (sentiment_ours, sentiment_naive, sentiment_model_only), "char_lm": (lm_ours, lm_naive, lm_model_only)}
+LOOPS = {
+    "sentiment": (sentiment_ours, sentiment_naive, sentiment_model_only),
+    "char_lm": (lm_ours, lm_naive, lm_model_only),
+}
 
 
 def main():
@@ -312,9 +339,13 @@ def main():
     bench = setup(args)
     import torch
 
-    print(f"device {bench.device}, {args.threads} thread(s), torch {torch.__version__}; sentences: {bench.sentence_source}, batch {BATCH}; "
-          f"char LM: {bench.text_source}, context {CONTEXT}, {WINDOWS} windows; {args.steps} timed steps")  # fmt: skip
-    print(f"{'task':<10} {'model':<12} {'ours steps/s':>13} {'naive steps/s':>14} {'ratio':>7} {'model only':>11} {'ceiling':>8}")
+    print(
+        f"device {bench.device}, {args.threads} thread(s), torch {torch.__version__}; sentences: {bench.sentence_source}, batch {BATCH}; "
+        f"char LM: {bench.text_source}, context {CONTEXT}, {WINDOWS} windows; {args.steps} timed steps"
+    )
+    print(
+        f"{'task':<10} {'model':<12} {'ours steps/s':>13} {'naive steps/s':>14} {'ratio':>7} {'model only':>11} {'ceiling':>8}"
+    )
     for task in args.tasks.split(","):
         ours, naive, model_only = LOOPS[task]
         for kind in args.models.split(","):

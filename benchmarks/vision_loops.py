@@ -43,8 +43,14 @@ FAST = {
     "full": {"bf16": True, "channels_last": True, "compile": True},
 }
 SIZES = {
-    "small": {"cnn": {"widths": (16, 32, 64), "blocks": (1, 1, 1)}, "vit": {"dim": 64, "depth": 4, "heads": 4, "mlp_ratio": 2.0}},
-    "full": {"cnn": {"widths": (64, 128, 256, 512), "blocks": (2, 2, 2, 2)}, "vit": {"dim": 256, "depth": 8, "heads": 8, "mlp_ratio": 4.0}},
+    "small": {
+        "cnn": {"widths": (16, 32, 64), "blocks": (1, 1, 1)},
+        "vit": {"dim": 64, "depth": 4, "heads": 4, "mlp_ratio": 2.0},
+    },
+    "full": {
+        "cnn": {"widths": (64, 128, 256, 512), "blocks": (2, 2, 2, 2)},
+        "vit": {"dim": 256, "depth": 8, "heads": 8, "mlp_ratio": 4.0},
+    },
 }
 
 
@@ -53,8 +59,14 @@ class TutorialCIFAR(torch.utils.data.Dataset):
 
     def __init__(self, x_nchw: np.ndarray, y: np.ndarray):
         self.x, self.y = np.ascontiguousarray(x_nchw.transpose(0, 2, 3, 1)), y.astype(np.int64)
-        self.transform = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
-                                             transforms.ToTensor(), transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD)])  # fmt: skip
+        self.transform = transforms.Compose(
+            [
+                transforms.RandomCrop(32, padding=4),
+                transforms.RandomHorizontalFlip(),
+                transforms.ToTensor(),
+                transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD),
+            ]
+        )
 
     def __len__(self):
         return len(self.y)
@@ -111,8 +123,15 @@ def model_only_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size,
 
 def ours_images_per_second(kind, arch, x, y, *, steps, batch_size, device, fast: dict) -> float:
     cfg = TrainConfig(epochs=2, batch_size=batch_size, eval_examples=batch_size, eval_batch_size=batch_size, **fast)
-    data = {"x_train": x[: steps * batch_size], "y_train": y[: steps * batch_size], "x_test": x[:batch_size], "y_test": y[:batch_size]}
-    _, history, _ = train_classifier(kind, arch, cfg, data, learning_rate=2e-3, weight_decay=0.05, seed=0, device=device)
+    data = {
+        "x_train": x[: steps * batch_size],
+        "y_train": y[: steps * batch_size],
+        "x_test": x[:batch_size],
+        "y_test": y[:batch_size],
+    }
+    _, history, _ = train_classifier(
+        kind, arch, cfg, data, learning_rate=2e-3, weight_decay=0.05, seed=0, device=device
+    )
     return steps * batch_size / (history[1]["train_seconds"] - history[0]["train_seconds"])  # the second epoch
 
 
@@ -120,15 +139,27 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto (default: cpu)")
     p.add_argument("--models", default="cnn,vit", help="comma-separated: cnn, vit (default: both)")
-    p.add_argument("--size", choices=sorted(SIZES), default="small", help="model sizes (default: small, the CPU config's)")
+    p.add_argument(
+        "--size", choices=sorted(SIZES), default="small", help="model sizes (default: small, the CPU config's)"
+    )
     p.add_argument("--steps", type=int, default=30, help="timed steps of each loop (default: 30)")
     p.add_argument("--warmup", type=int, default=3, help="untimed first steps of the naive loop (default: 3)")
     p.add_argument("--batch-size", type=int, default=128, help="images per step (default: 128)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
-    p.add_argument("--data-on-device", action="store_true", help="ours: images resident on the device (implied on cuda)")
-    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, help="ours: bfloat16 autocast (default: as the --size config)")
-    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="ours: channels-last CNN (default: as the --size config)")
-    p.add_argument("--compile", action=argparse.BooleanOptionalAction, help="ours: torch.compile (default: as the --size config)")
+    p.add_argument(
+        "--data-on-device", action="store_true", help="ours: images resident on the device (implied on cuda)"
+    )
+    p.add_argument(
+        "--bf16", action=argparse.BooleanOptionalAction, help="ours: bfloat16 autocast (default: as the --size config)"
+    )
+    p.add_argument(
+        "--channels-last",
+        action=argparse.BooleanOptionalAction,
+        help="ours: channels-last CNN (default: as the --size config)",
+    )
+    p.add_argument(
+        "--compile", action=argparse.BooleanOptionalAction, help="ours: torch.compile (default: as the --size config)"
+    )
     p.add_argument("--cache", default="", help="a CIFAR-10 cache (.npz) to take images from (default: synthetic)")
     args = p.parse_args()
 
@@ -147,14 +178,25 @@ def main():
     fast["bf16"] = resolve_bf16(fast["bf16"], device)  # the config's `auto`: on where the device computes bf16
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} thread(s)"
     print(f"device: {name}; torch {torch.__version__}; batch {args.batch_size}, {args.steps} timed steps; ours: {fast}")
-    print(f"{'model':<6} {'params':>10} {'naive img/s':>12} {'ours img/s':>12} {'ratio':>7} {'model only':>11} {'ceiling':>8}")
+    print(
+        f"{'model':<6} {'params':>10} {'naive img/s':>12} {'ours img/s':>12} {'ratio':>7} {'model only':>11} {'ceiling':>8}"
+    )
     for kind in args.models.split(","):
         arch = SIZES[args.size][kind]
-        naive = naive_images_per_second(kind, arch, x, y, steps=args.steps, warmup=args.warmup, batch_size=args.batch_size, device=device)
-        ours = ours_images_per_second(kind, arch, x, y, steps=args.steps, batch_size=args.batch_size, device=device, fast=fast)
-        only = model_only_images_per_second(kind, arch, x, y, steps=args.steps, warmup=args.warmup, batch_size=args.batch_size, device=device)
+        naive = naive_images_per_second(
+            kind, arch, x, y, steps=args.steps, warmup=args.warmup, batch_size=args.batch_size, device=device
+        )
+        ours = ours_images_per_second(
+            kind, arch, x, y, steps=args.steps, batch_size=args.batch_size, device=device, fast=fast
+        )
+        only = model_only_images_per_second(
+            kind, arch, x, y, steps=args.steps, warmup=args.warmup, batch_size=args.batch_size, device=device
+        )
         params = parameter_count(build_model(kind, **arch))
-        print(f"{kind:<6} {params:>10,} {naive:>12.0f} {ours:>12.0f} {ours / naive:>6.2f}x {only:>11.0f} {only / naive:>7.2f}x", flush=True)
+        print(
+            f"{kind:<6} {params:>10,} {naive:>12.0f} {ours:>12.0f} {ours / naive:>6.2f}x {only:>11.0f} {only / naive:>7.2f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,9 @@ def _unmosaic(blob: bytes) -> np.ndarray:
 def pack(cache: Path, out: Path, parts: int) -> None:
     data = np.load(cache)
     out.mkdir(parents=True, exist_ok=True)
-    pieces = [("train", i) for i in range(0, len(data["x_train"]), TILE * TILE)] + [("test", i) for i in range(0, len(data["x_test"]), TILE * TILE)]
+    pieces = [("train", i) for i in range(0, len(data["x_train"]), TILE * TILE)] + [
+        ("test", i) for i in range(0, len(data["x_test"]), TILE * TILE)
+    ]
     for p in range(parts):
         mine = pieces[p::parts]
         record = {}
@@ -55,8 +57,11 @@ def pack(cache: Path, out: Path, parts: int) -> None:
             x = data[f"x_{split}"][start : start + TILE * TILE]
             (blob,) = _mosaics(x)
             key = f"{split}_{start}"
-            record[key] = {"n": len(x), "sha256": hashlib.sha256(x.tobytes()).hexdigest(),
-                           "labels": data[f"y_{split}"][start : start + TILE * TILE].tolist()}  # fmt: skip
+            record[key] = {
+                "n": len(x),
+                "sha256": hashlib.sha256(x.tobytes()).hexdigest(),
+                "labels": data[f"y_{split}"][start : start + TILE * TILE].tolist(),
+            }
             (out / f"part{p}").mkdir(exist_ok=True)
             (out / f"part{p}" / f"{key}.webp").write_bytes(blob)
         (out / f"part{p}" / "index.json").write_text(json.dumps(record))

@@ -33,7 +33,9 @@ def main() -> None:
     args = parser.parse_args()
     x = prepare_mnist(args.mnist_dir)["x_train"].reshape(-1, 784).astype("float32") / 255.0
     x = x[: args.examples] if args.examples else x
-    print(f"device {args.device}: {torch.cuda.get_device_name() if args.device.startswith('cuda') else 'cpu'}; torch {torch.__version__}")
+    print(
+        f"device {args.device}: {torch.cuda.get_device_name() if args.device.startswith('cuda') else 'cpu'}; torch {torch.__version__}"
+    )
     for kind in args.models:
         for graph, epochs in ((True, args.epochs), (False, args.eager_epochs)):
             if epochs == 0:
@@ -46,8 +48,11 @@ def main() -> None:
             seconds = time.perf_counter() - start
             steps = epochs * (len(x) // config.batch_size)
             last = history[-1]
-            print(f"{kind:6s} {'graph' if graph else 'eager'}: {epochs} epochs in {seconds:7.1f} s = {steps / seconds:8.0f} steps/s; "
-                  f"last loss_d {last['loss_d']:.4f} loss_g {last['loss_g']:.4f}", flush=True)
+            print(
+                f"{kind:6s} {'graph' if graph else 'eager'}: {epochs} epochs in {seconds:7.1f} s = {steps / seconds:8.0f} steps/s; "
+                f"last loss_d {last['loss_d']:.4f} loss_g {last['loss_g']:.4f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -70,9 +70,16 @@ def parse_args() -> tuple[argparse.Namespace, dict]:
     parser.add_argument("--train-examples", type=int, default=0)
     parser.add_argument("--test-examples", type=int, default=0)
     parser.add_argument("--no-compile", action="store_true")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="override vision settings, e.g. train.cutmix_alpha=1.0 vit.drop_path=0.1 (values read as YAML)")
-    parser.add_argument("--jpeg-quality", type=int, default=0, help="re-encode every image as JPEG at this quality first (0: off)")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override vision settings, e.g. train.cutmix_alpha=1.0 vit.drop_path=0.1 (values read as YAML)",
+    )
+    parser.add_argument(
+        "--jpeg-quality", type=int, default=0, help="re-encode every image as JPEG at this quality first (0: off)"
+    )
     parser.add_argument("--label", default="", help="a name for this variant in the printout and the JSON")
     parser.add_argument("--out", type=Path, default=None, help="write every run's metrics (JSON)")
     args = parser.parse_args()
@@ -88,7 +95,9 @@ def vision_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         key, _, value = item.partition("=")
         block, _, field = key.partition(".")
         if block not in settings or not isinstance(settings[block], dict) or not field:
-            parser.error(f"--set {item!r}: use BLOCK.KEY=VALUE with BLOCK one of {sorted(k for k, v in settings.items() if isinstance(v, dict))}")
+            parser.error(
+                f"--set {item!r}: use BLOCK.KEY=VALUE with BLOCK one of {sorted(k for k, v in settings.items() if isinstance(v, dict))}"
+            )
         settings[block][field] = yaml.safe_load(value)
     if args.epochs:
         settings["train"]["epochs"] = args.epochs
@@ -107,8 +116,11 @@ def jpeg_pass(data: dict, quality: int) -> dict:
         jpeg[part] = distortion(data[part], again)
         data[part] = again
     rmse, psnr = jpeg["x_train"]
-    print(f"JPEG quality {quality} pass: training images RMSE {rmse:.2f}/255, PSNR {psnr:.1f} dB; test images RMSE "
-          f"{jpeg['x_test'][0]:.2f}/255 ({time.perf_counter() - tic:.1f} s)", flush=True)
+    print(
+        f"JPEG quality {quality} pass: training images RMSE {rmse:.2f}/255, PSNR {psnr:.1f} dB; test images RMSE "
+        f"{jpeg['x_test'][0]:.2f}/255 ({time.perf_counter() - tic:.1f} s)",
+        flush=True,
+    )
     return jpeg
 
 
@@ -120,23 +132,45 @@ def run_one(data: dict, kind: str, settings: dict, args: argparse.Namespace, jpe
     wall = time.perf_counter() - start
     images = settings["train"]["epochs"] * len(data["x_train"])
     final_loss = history[-1]["train_loss"]
-    print(f"{args.label + ' ' if args.label else ''}{kind}: test accuracy {metrics['test_accuracy']:.4f}; last epoch's training loss {final_loss:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
-          f"{images / wall:,.0f} training img/s overall; parameters {metrics.get('parameters')}", flush=True)
-    print(f"  where the wall time went: training {metrics['train_seconds']:.1f} s (first epoch {history[0]['train_seconds']:.1f} s, "
-          f"compiling included), setup {metrics['setup_seconds']:.1f} s, per-epoch scoring {metrics['eval_seconds']:.1f} s, "
-          f"final scoring + FLOPs + figures {metrics['finish_seconds']:.1f} s, outside train_classifier "
-          f"{wall - metrics['train_seconds'] - metrics['setup_seconds'] - metrics['eval_seconds'] - metrics['checkpoint_seconds'] - metrics['finish_seconds']:.1f} s", flush=True)
-    return {"kind": kind, "label": args.label, "overrides": args.set, "wall_seconds": wall, "final_train_loss": final_loss,
-            "jpeg_quality": args.jpeg_quality, "jpeg_rmse_train": jpeg.get("x_train", (0.0,))[0], **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}}
+    print(
+        f"{args.label + ' ' if args.label else ''}{kind}: test accuracy {metrics['test_accuracy']:.4f}; last epoch's training loss {final_loss:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
+        f"{images / wall:,.0f} training img/s overall; parameters {metrics.get('parameters')}",
+        flush=True,
+    )
+    print(
+        f"  where the wall time went: training {metrics['train_seconds']:.1f} s (first epoch {history[0]['train_seconds']:.1f} s, "
+        f"compiling included), setup {metrics['setup_seconds']:.1f} s, per-epoch scoring {metrics['eval_seconds']:.1f} s, "
+        f"final scoring + FLOPs + figures {metrics['finish_seconds']:.1f} s, outside train_classifier "
+        f"{wall - metrics['train_seconds'] - metrics['setup_seconds'] - metrics['eval_seconds'] - metrics['checkpoint_seconds'] - metrics['finish_seconds']:.1f} s",
+        flush=True,
+    )
+    return {
+        "kind": kind,
+        "label": args.label,
+        "overrides": args.set,
+        "wall_seconds": wall,
+        "final_train_loss": final_loss,
+        "jpeg_quality": args.jpeg_quality,
+        "jpeg_rmse_train": jpeg.get("x_train", (0.0,))[0],
+        **{k: v for k, v in metrics.items() if not isinstance(v, (list, dict))},
+    }
 
 
 def main() -> None:
     args, settings = parse_args()
-    data = load_vision_data(args.cache, fraction=args.fraction, seed=args.seed,
-                            train_examples=args.train_examples, test_examples=args.test_examples)  # fmt: skip
+    data = load_vision_data(
+        args.cache,
+        fraction=args.fraction,
+        seed=args.seed,
+        train_examples=args.train_examples,
+        test_examples=args.test_examples,
+    )
     jpeg = jpeg_pass(data, args.jpeg_quality) if args.jpeg_quality else {}
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
-    print(f"device {name}; torch {torch.__version__}; {len(data['x_train'])} training images; epochs {settings['train']['epochs']}", flush=True)
+    print(
+        f"device {name}; torch {torch.__version__}; {len(data['x_train'])} training images; epochs {settings['train']['epochs']}",
+        flush=True,
+    )
     results = [run_one(data, kind, settings, args, jpeg) for kind in args.models]
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))

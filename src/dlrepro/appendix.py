@@ -21,7 +21,6 @@ from dlrepro.report import latex_escape, macro
 __all__ = ["config_hash", "config_yaml", "read_benchmarks", "compute_summary", "compute_table_tex", "environment_tex"]
 
 
-
 def config_hash(config: dict) -> str:
     """SHA-256 (first 12 hex digits) of the effective configuration, keys sorted."""
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
@@ -54,7 +53,7 @@ def read_benchmarks(root: str | Path) -> list[dict]:
             continue
         row = rows[-1]  # a benchmark repeated n times keeps one line per repeat; the last is the run we kept
 
-        def number(key):
+        def number(key, row=row):
             try:
                 return float(row[key])
             except (KeyError, TypeError, ValueError):  # "NA" when the job was too short to sample
@@ -64,7 +63,9 @@ def read_benchmarks(root: str | Path) -> list[dict]:
         if rss < MIN_SAMPLED_RSS_MIB:  # a job that ended before Snakemake's first real memory sample
             rss = math.nan
         rel = path.relative_to(root)
-        records.append({"rule": rel.parts[0], "job": str(rel.with_suffix("")), "seconds": number("s"), "max_rss_mib": rss})
+        records.append(
+            {"rule": rel.parts[0], "job": str(rel.with_suffix("")), "seconds": number("s"), "max_rss_mib": rss}
+        )
     return records
 
 
@@ -133,8 +134,9 @@ def compute_table_tex(summary: dict, device: str) -> dict[str, str]:
     return {"studies": studies, "rules": rules}
 
 
-def environment_tex(env: dict, *, config_name: str, config_digest: str, seeds: list[int], total_seconds: float,
-                    notice: str = "") -> str:  # fmt: skip
+def environment_tex(
+    env: dict, *, config_name: str, config_digest: str, seeds: list[int], total_seconds: float, notice: str = ""
+) -> str:
     """Macros for the title page and the appendix: when, on what, with which config, and the config's
     `report_notice` as a framed note (`\\runNoticeBox`, empty without one)."""
     clean = {True: "clean tree", False: "uncommitted changes", None: "tree state unknown"}[env["git_clean"]]

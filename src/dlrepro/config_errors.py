@@ -27,7 +27,9 @@ def validation_summary(error: Exception, *, section: str, schema_file: str) -> s
     where = f"config[{section!r}]" if section else "the config"
     lines = [
         f"Error validating config file: {cause.message}",
-        f"  at {dotted} (On instance{''.join(f'[{p!r}]' for p in path)} of {where})" if path else f"  at the top level of {where}",
+        f"  at {dotted} (On instance{''.join(f'[{p!r}]' for p in path)} of {where})"
+        if path
+        else f"  at the top level of {where}",
     ]
     schema = cause.schema if isinstance(cause.schema, dict) else {}
     excerpt = repr(schema)
@@ -45,4 +47,6 @@ def check_known_keys(cls, d: dict, what: str) -> None:
     """Raise a ValueError naming the keys of `d` that the settings dataclass `cls` has no field for."""
     known = set(cls.__dataclass_fields__)
     if unknown := sorted(set(d) - known):
-        raise ValueError(f"Unknown config key for the {what}: {', '.join(map(repr, unknown))} (known: {', '.join(sorted(known))})")
+        raise ValueError(
+            f"Unknown config key for the {what}: {', '.join(map(repr, unknown))} (known: {', '.join(sorted(known))})"
+        )

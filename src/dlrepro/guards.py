@@ -33,7 +33,14 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["UnwritableOutputError", "check_output_dirs", "IncompleteResultsError", "require_keys", "NonFiniteLossError", "FiniteGuard"]
+__all__ = [
+    "UnwritableOutputError",
+    "check_output_dirs",
+    "IncompleteResultsError",
+    "require_keys",
+    "NonFiniteLossError",
+    "FiniteGuard",
+]
 
 
 class UnwritableOutputError(OSError):
@@ -52,7 +59,11 @@ def check_output_dirs(*names: str | os.PathLike, root: str | os.PathLike = ".") 
         while not existing.exists() and not existing.is_symlink():  # the nearest part of the path that exists
             existing = existing.parent
         if not existing.is_dir():
-            where = f"the output folder {path}" if existing == path else f"cannot create the output folder {path}: {existing}"
+            where = (
+                f"the output folder {path}"
+                if existing == path
+                else f"cannot create the output folder {path}: {existing}"
+            )
             raise UnwritableOutputError(
                 f"{where} is a file, not a folder; move it away or run in another working directory (snakemake --directory)"
             )
@@ -61,9 +72,11 @@ def check_output_dirs(*names: str | os.PathLike, root: str | os.PathLike = ".") 
                 pass
         except OSError as e:
             raise UnwritableOutputError(
-                e.errno, f"cannot write to the output folder {path} ({existing}: {e.strerror or e}); make it writable "
-                "or run in another working directory (snakemake --directory)"
+                e.errno,
+                f"cannot write to the output folder {path} ({existing}: {e.strerror or e}); make it writable "
+                "or run in another working directory (snakemake --directory)",
             ) from e
+
 
 LEARNING_RATE_HINT = (
     "the usual cause is a learning rate too high for this model and batch size; lower it "
@@ -102,8 +115,15 @@ class NonFiniteLossError(FloatingPointError):
 class FiniteGuard:
     """Records on the device the first step of an epoch whose loss is not finite; `check` raises."""
 
-    def __init__(self, *, names: tuple[str, ...] = ("loss",), what: str = "training", period: str = "epoch",
-                 hint: str = LEARNING_RATE_HINT, device=None):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        names: tuple[str, ...] = ("loss",),
+        what: str = "training",
+        period: str = "epoch",
+        hint: str = LEARNING_RATE_HINT,
+        device=None,
+    ):
         """`names`: the losses `observe` receives per step; `what`: the run, for the message; `period`: what
         one `check` closes ("epoch", or e.g. "evaluation interval"); `device`: where the state lives
         (default: the first loss's device; give it when the step is captured in a CUDA graph)."""
@@ -158,7 +178,10 @@ class FiniteGuard:
             raise NonFiniteLossError(
                 f"{self.what}: {label} became {value} at {self.period} {epoch}, step {step} (of {int(s['step'])} "
                 f"steps observed in that {self.period}); {self.hint}",
-                epoch=epoch, step=step, value=value, loss=name,
-            )  # fmt: skip
+                epoch=epoch,
+                step=step,
+                value=value,
+                loss=name,
+            )
         s["step"].zero_()
         s["first"].fill_(_NEVER)

@@ -59,7 +59,9 @@ def write_csv(path: str | os.PathLike, rows: list[dict], fieldnames: list[str] |
 def setup_logging(log_path: str | os.PathLike) -> None:
     """Send stderr and the `logging` root to the rule's log file (line-buffered)."""
     sys.stderr = open(log_path, "w", buffering=1, encoding="utf-8")
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
 
 
 def log_header(**settings) -> None:
@@ -69,7 +71,13 @@ def log_header(**settings) -> None:
     from dlrepro.blas import blas_description
     from dlrepro.malloc import malloc_description
 
-    log.info("python %s, numpy %s, %s %s", platform.python_version(), numpy.__version__, platform.system(), platform.machine())
+    log.info(
+        "python %s, numpy %s, %s %s",
+        platform.python_version(),
+        numpy.__version__,
+        platform.system(),
+        platform.machine(),
+    )
     log.info("NumPy's BLAS: %s", blas_description())
     log.info("malloc: %s", malloc_description())
     for key, value in settings.items():

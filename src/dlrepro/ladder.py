@@ -55,7 +55,9 @@ def slope_per_doubling(budgets, gaps) -> float:
 def _direction(slope: dict, final_gap: float, exact: bool = False) -> str:
     if not exact and not has_interval(slope):
         return "flat"
-    low, high = (slope["mean"], slope["mean"]) if exact else (slope["mean"] - slope["ci95"], slope["mean"] + slope["ci95"])
+    low, high = (
+        (slope["mean"], slope["mean"]) if exact else (slope["mean"] - slope["ci95"], slope["mean"] + slope["ci95"])
+    )
     if low <= 0 <= high:
         return "flat"
     rising = low > 0
@@ -64,7 +66,9 @@ def _direction(slope: dict, final_gap: float, exact: bool = False) -> str:
     return "widening" if rising == (final_gap > 0) else "closing"
 
 
-def budget_trend(gaps: dict, *, unit: str = "", scale: float = 1.0, axis: str = "compute", exact: bool = False) -> dict | None:
+def budget_trend(
+    gaps: dict, *, unit: str = "", scale: float = 1.0, axis: str = "compute", exact: bool = False
+) -> dict | None:
     """The trend of a paired gap along the ladder. `gaps` maps budget -> {seed: gap}; only seeds with a
     gap at every budget count. `scale` multiplies the numbers for display (`unit` names them, e.g.
     100 and "points" for accuracies); the stored slope is in the gap's own unit. None with fewer than

@@ -81,6 +81,7 @@ def tune_malloc() -> bool:
 
 def _thresholds(values: dict) -> str:
     """{'MALLOC_MMAP_THRESHOLD_': '33554432', ...} -> 'mmap threshold 32 MiB, ...' (a value that is no number: quoted)."""
+
     def mib(value) -> str:
         try:
             return f"{int(value) / 2**20:g} MiB"

@@ -6,14 +6,50 @@ import math
 
 import numpy as np
 
-__all__ = ["psnr", "mean_image_mse", "pca_mse", "t_quantile_975", "mean_ci", "paired_by_seed", "has_interval", "ci_verdict"]
+__all__ = [
+    "psnr",
+    "mean_image_mse",
+    "pca_mse",
+    "t_quantile_975",
+    "mean_ci",
+    "paired_by_seed",
+    "has_interval",
+    "ci_verdict",
+]
 
 # two-sided 95% Student-t quantiles t_{0.975, df}, df = 1..30 (standard tables)
 _T975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)
 
 
 def psnr(mse: float, peak: float = 1.0) -> float:

@@ -64,8 +64,16 @@ def _ladder_panel(ax, trend: dict, title: str, ylabel: str) -> None:
         y = np.array([s["mean"] for s in stats]) * t["scale"]
         err = np.array([s["ci95"] if np.isfinite(s["ci95"]) else 0.0 for s in stats]) * t["scale"]
         shift = 1.0 + 0.04 * (i - (len(series) - 1) / 2)  # side by side, so the intervals do not overlap
-        ax.errorbar(np.array(budgets) * shift, y, yerr=err, fmt="o-", capsize=4, ms=5, color=cycle[i % len(cycle)],
-                    label=f"vs {name}" if name else None)  # fmt: skip
+        ax.errorbar(
+            np.array(budgets) * shift,
+            y,
+            yerr=err,
+            fmt="o-",
+            capsize=4,
+            ms=5,
+            color=cycle[i % len(cycle)],
+            label=f"vs {name}" if name else None,
+        )
     ax.axhline(0.0, color="0.3", lw=0.8)
     ax.set_xscale("log", base=2)
     budgets = trend["budgets"]
@@ -78,7 +86,9 @@ def _ladder_panel(ax, trend: dict, title: str, ylabel: str) -> None:
         ax.legend(fontsize=7, frameon=False)
 
 
-def ladder_figure(panels: list[tuple[str, str, dict]], *, xlabel: str = "compute budget (x base schedule, log scale)") -> plt.Figure:
+def ladder_figure(
+    panels: list[tuple[str, str, dict]], *, xlabel: str = "compute budget (x base schedule, log scale)"
+) -> plt.Figure:
     """Gap against compute: one panel per comparison, (title, y label, trend) each, the trend from
     `dlrepro.ladder.budget_trend` (its `by_baseline` series drawn side by side where it has them):
     the mean paired gap with its 95% CI over seeds at every budget, a log x axis and a zero line
@@ -95,7 +105,7 @@ def ladder_figure(panels: list[tuple[str, str, dict]], *, xlabel: str = "compute
     for ax, (title, ylabel, trend) in zip(axes.flat, panels):
         _ladder_panel(ax, trend, title, ylabel)
         ax.set_xlabel(xlabel, fontsize=8)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     fig.tight_layout()
     return fig

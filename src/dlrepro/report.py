@@ -10,7 +10,18 @@ import math
 
 from dlrepro.metrics import has_interval
 
-__all__ = ["latex_escape", "fmt", "fmt_ci", "fmt_pm", "macro", "tabular", "settings_table", "provenance_tex", "HOLDS", "holds_verdict"]
+__all__ = [
+    "latex_escape",
+    "fmt",
+    "fmt_ci",
+    "fmt_pm",
+    "macro",
+    "tabular",
+    "settings_table",
+    "provenance_tex",
+    "HOLDS",
+    "holds_verdict",
+]
 
 
 # plain-text notation in result strings (claims.json, settings) typeset as what it stands for
@@ -21,8 +32,18 @@ def latex_escape(text: str, *, notation: bool = False) -> str:
     """`text` with LaTeX's special characters escaped. With `notation` (prose: claims, settings), also
     ->, >=, <= and ^2 (not followed by a digit) typeset as the symbols they stand for; names, paths and
     versions keep their characters."""
-    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
+    repl = {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+    }
     text, out, i = str(text), [], 0
     while i < len(text):
         pair = text[i : i + 2]
@@ -110,5 +131,3 @@ HOLDS = {"reproduced": True, "not reproduced": False, "inconclusive": None}
 def holds_verdict(holds: bool | None) -> str:
     """The verdict word of a criterion's outcome: True, False, or None (decides nothing)."""
     return "inconclusive" if holds is None else "reproduced" if holds else "not reproduced"
-
-

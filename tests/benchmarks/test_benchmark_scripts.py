@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from tests.conftest import REPO
 
@@ -27,13 +26,30 @@ def _ratio_lines(out, names):
 
 
 def test_gan_loops_on_noise_and_on_mnist_images(tmp_path):
-    out = _run(str(REPO / "benchmarks/gan_loops.py"), "--steps", "4", "--warmup", "4", "--repeats", "1", "--models", "gan", "bigan")
+    out = _run(
+        str(REPO / "benchmarks/gan_loops.py"),
+        "--steps",
+        "4",
+        "--warmup",
+        "4",
+        "--repeats",
+        "1",
+        "--models",
+        "gan",
+        "bigan",
+    )
     assert "uniform-noise images" in out and "4 steps after 4" in out
     _ratio_lines(out, ["gan", "bigan"])
     cache = tmp_path / "mnist.npz"  # the pipeline's cache layout
     rng = np.random.default_rng(0)
-    np.savez(cache, x_train=rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), y_train=rng.integers(0, 10, 200, dtype=np.uint8))
-    out = _run(str(REPO / "benchmarks/gan_loops.py"), "--mnist", str(cache), "--steps", "5", "--warmup", "7", "--repeats", "1")
+    np.savez(
+        cache,
+        x_train=rng.integers(0, 256, (200, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, 200, dtype=np.uint8),
+    )
+    out = _run(
+        str(REPO / "benchmarks/gan_loops.py"), "--mnist", str(cache), "--steps", "5", "--warmup", "7", "--repeats", "1"
+    )
     assert f"MNIST ({cache})" in out and "5 steps after 10" in out, "warm-up rounds up to whole epochs"
     _ratio_lines(out, ["gan"])
 
@@ -46,12 +62,25 @@ def test_vision_loops_default_to_the_configs_fast_paths():
     assert "'channels_last': True" in out and "'compile': False" in out
     for line in _ratio_lines(out, ["cnn", "vit"]):
         assert len(re.findall(r"\d\.\d\dx", line)) == 2, "ratio and ceiling"
-    out = _run(str(REPO / "benchmarks/vision_loops.py"), "--models", "vit", "--steps", "2", "--warmup", "1", "--batch-size", "8", "--no-bf16")
+    out = _run(
+        str(REPO / "benchmarks/vision_loops.py"),
+        "--models",
+        "vit",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--batch-size",
+        "8",
+        "--no-bf16",
+    )
     assert "'bf16': False" in out
 
 
 def test_sequence_loops_print_both_ceilings(tmp_path):
-    out = _run(str(REPO / "benchmarks/sequence_loops.py"), "--steps", "2", "--warmup", "1", "--models", "lstm", cwd=tmp_path)
+    out = _run(
+        str(REPO / "benchmarks/sequence_loops.py"), "--steps", "2", "--warmup", "1", "--models", "lstm", cwd=tmp_path
+    )
     for line in _ratio_lines(out, ["sentiment", "char_lm"]):
         assert len(re.findall(r"\d\.\d\dx", line)) == 2, "ratio and ceiling"
 
@@ -61,7 +90,9 @@ def test_mnist_loops_cover_every_autoencoder_and_the_classifier(tmp_path):
     assert "images: synthetic" in out
     for line in _ratio_lines(out, ["basic", "conv", "denoising_gaussian", "denoising_mask", "vae", "classifier"]):
         assert len(re.findall(r"\d\.\d\dx", line)) == 2, "ratio and ceiling"
-    result = subprocess.run([sys.executable, str(REPO / "benchmarks/mnist_loops.py"), "--models", "gan"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/mnist_loops.py"), "--models", "gan"], capture_output=True, text=True
+    )
     assert result.returncode == 2 and "unknown model 'gan'" in result.stderr
 
 
@@ -73,7 +104,9 @@ def test_numpy_autoencoder_names_its_blas_and_prints_the_torch_ratio():
 
 
 def test_checkpoint_cost_prints_size_and_time_of_both_models():
-    out = _run(str(REPO / "benchmarks/checkpoint_cost.py"), "--config", str(REPO / "config/config.yaml"), "--repeats", "1")
+    out = _run(
+        str(REPO / "benchmarks/checkpoint_cost.py"), "--config", str(REPO / "config/config.yaml"), "--repeats", "1"
+    )
     rows = [ln.split() for ln in out.splitlines() if ln.split() and ln.split()[0] in ("cnn", "vit")]
     assert [r[0] for r in rows] == ["cnn", "vit"], out
     assert all(float(r[1]) > 0 and float(r[2]) > 0 and r[-1].endswith("%") for r in rows), out
@@ -88,8 +121,12 @@ def test_vision_full_jpeg_probe_recompresses_and_reports_it(tmp_path):
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:32, 0:32] / 32
     phase, freq = rng.uniform(0, 2 * np.pi, (2, 40, 1, 1, 1)), rng.uniform(0.5, 2, (2, 40, 1, 1, 1))
-    tint = rng.uniform(-20, 20, (40, 3, 1, 1))  # grey patterns, each image a little tinted: natural images carry little chroma
-    smooth = (127.5 + tint + 90 * np.sin(freq[0] * 2 * np.pi * xx + phase[0]) * np.cos(freq[1] * 2 * np.pi * yy + phase[1])).astype(np.uint8)
+    tint = rng.uniform(
+        -20, 20, (40, 3, 1, 1)
+    )  # grey patterns, each image a little tinted: natural images carry little chroma
+    smooth = (
+        127.5 + tint + 90 * np.sin(freq[0] * 2 * np.pi * xx + phase[0]) * np.cos(freq[1] * 2 * np.pi * yy + phase[1])
+    ).astype(np.uint8)
     once = jpeg_roundtrip(smooth, 75)
     assert once.shape == smooth.shape and once.dtype == np.uint8
     again, harder = distortion(once, jpeg_roundtrip(once, 75))[0], distortion(once, jpeg_roundtrip(once, 20))[0]
@@ -99,13 +136,34 @@ def test_vision_full_jpeg_probe_recompresses_and_reports_it(tmp_path):
     cache = tmp_path / "cifar10.npz"
     np.savez(cache, x_train=smooth, y_train=np.arange(40) % 10, x_test=smooth[:20], y_test=np.arange(20) % 10)
     out_json = tmp_path / "r.json"
-    out = _run(str(REPO / "benchmarks/gpu/vision_full.py"), "--cache", str(cache), "--device", "cpu", "--models", "cnn",
-               "--epochs", "1", "--jpeg-quality", "30", "--set", "cnn.widths=[4]", "cnn.blocks=[1]", "train.batch_size=16",
-               "--label", "probe", "--out", str(out_json))  # fmt: skip
+    out = _run(
+        str(REPO / "benchmarks/gpu/vision_full.py"),
+        "--cache",
+        str(cache),
+        "--device",
+        "cpu",
+        "--models",
+        "cnn",
+        "--epochs",
+        "1",
+        "--jpeg-quality",
+        "30",
+        "--set",
+        "cnn.widths=[4]",
+        "cnn.blocks=[1]",
+        "train.batch_size=16",
+        "--label",
+        "probe",
+        "--out",
+        str(out_json),
+    )
     assert re.search(r"JPEG quality 30 pass: training images RMSE \d+\.\d\d/255", out), out
     assert "probe cnn: test accuracy" in out and "last epoch's training loss" in out
     (run,) = json.loads(out_json.read_text())
     assert run["jpeg_quality"] == 30 and run["jpeg_rmse_train"] > 0 and run["final_train_loss"] > 0
-    bad = subprocess.run([sys.executable, str(REPO / "benchmarks/gpu/vision_full.py"), "--cache", str(cache), "--jpeg-quality", "101"],
-                         capture_output=True, text=True)  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/gpu/vision_full.py"), "--cache", str(cache), "--jpeg-quality", "101"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "--jpeg-quality 101: use 1-100" in bad.stderr

@@ -24,7 +24,9 @@ DAEMONS = ("slurmctld", "slurmd", "slurmdbd", "munged", "mariadbd", "sbatch", "s
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "cluster: starts a single-node SLURM and submits jobs to it (needs root and Debian's slurm packages)")
+    config.addinivalue_line(
+        "markers", "cluster: starts a single-node SLURM and submits jobs to it (needs root and Debian's slurm packages)"
+    )
 
 
 def _skip_reason() -> str | None:
@@ -43,13 +45,17 @@ def run_bounded(cmd, *, timeout: float, cwd=None, env=None) -> subprocess.Comple
 
     A snakemake that never learns its jobs ended waits forever and ignores SIGTERM, hence SIGKILL.
     """
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
-        pytest.fail(f"{' '.join(map(str, cmd[:4]))} ... still running after {timeout} s; killed. Output:\n{out[-6000:]}")
+        pytest.fail(
+            f"{' '.join(map(str, cmd[:4]))} ... still running after {timeout} s; killed. Output:\n{out[-6000:]}"
+        )
     return subprocess.CompletedProcess(cmd, proc.returncode, out, "")
 
 

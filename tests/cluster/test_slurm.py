@@ -38,7 +38,11 @@ def slurm_jobs(output: str) -> dict[str, str]:
 
 def sacct(job_ids, fields="JobID,JobName,State,ExitCode,AllocTRES") -> list[dict]:
     done = subprocess.run(
-        ["sacct", "-X", "-n", "-P", "-j", ",".join(job_ids), "-o", fields], capture_output=True, text=True, timeout=30, check=True
+        ["sacct", "-X", "-n", "-P", "-j", ",".join(job_ids), "-o", fields],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     names = fields.split(",")
     return [dict(zip(names, line.split("|"))) for line in done.stdout.splitlines() if line]
@@ -75,11 +79,30 @@ def test_tiny_autoencoder_jobs_run_through_slurm_and_a_killed_one_resumes(slurm_
     more_epochs = tmp_path / "more_epochs.yaml"  # the tiny config's 1 epoch has no middle to cancel in
     more_epochs.write_text(json.dumps({"autoencoder": {"torch_ae": {"epochs": EPOCHS}}}))
     cmd = snakemake_cmd(
-        "--snakefile", REPO / "Snakefile", "--profile", PROFILE, "--directory", work, *TEST_OVERRIDES, *TRAINING_TARGETS,
-        "--configfile", REPO / "config" / "tiny.yaml", more_epochs, "--config", f"data_dir={data}", "data_checksums=warn",
-    )  # fmt: skip
+        "--snakefile",
+        REPO / "Snakefile",
+        "--profile",
+        PROFILE,
+        "--directory",
+        work,
+        *TEST_OVERRIDES,
+        *TRAINING_TARGETS,
+        "--configfile",
+        REPO / "config" / "tiny.yaml",
+        more_epochs,
+        "--config",
+        f"data_dir={data}",
+        "data_checksums=warn",
+    )
     with open(tmp_path / "snakemake.out", "w+") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True, env={**os.environ, "DLREPRO_DATA_DIR": ""})
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            env={**os.environ, "DLREPRO_DATA_DIR": ""},
+        )
         try:
             kill_when_checkpointed(proc, work / TORCH_RUN / ".checkpoint.pt", "train_torch.py", work)
             proc.wait(timeout=200)
@@ -94,7 +117,13 @@ def test_tiny_autoencoder_jobs_run_through_slurm_and_a_killed_one_resumes(slurm_
     # every job went through sbatch, and SLURM's accounting saw each one end: the failed training
     # job was resubmitted once (the profile's retries) with twice the time limit and completed
     jobs = slurm_jobs(output)
-    rules = ["download_idx_images", "prepare_dataset", "train_numpy_autoencoder", "train_torch_autoencoder", "train_torch_autoencoder"]
+    rules = [
+        "download_idx_images",
+        "prepare_dataset",
+        "train_numpy_autoencoder",
+        "train_torch_autoencoder",
+        "train_torch_autoencoder",
+    ]
     assert sorted(jobs.values()) == rules, output[-3000:]
     run_id = re.search(r"SLURM run ID: (\S+)", output).group(1)
     rows = {r["JobID"]: r for r in sacct(jobs, "JobID,JobName,State,ExitCode,AllocTRES,Timelimit")}
@@ -106,7 +135,9 @@ def test_tiny_autoencoder_jobs_run_through_slurm_and_a_killed_one_resumes(slurm_
         if job != first:
             assert row["State"] == "COMPLETED" and row["ExitCode"] == "0:0", row
     assert rows[retried]["Timelimit"] == "01:00:00", "runtime=per_attempt(30): twice the time on the retry"
-    assert "mem=2500M" in rows[retried]["AllocTRES"] and "cpu=1," in rows[retried]["AllocTRES"], "the rule's mem_mb and threads reached sbatch"
+    assert "mem=2500M" in rows[retried]["AllocTRES"] and "cpu=1," in rows[retried]["AllocTRES"], (
+        "the rule's mem_mb and threads reached sbatch"
+    )
 
     # the retry continued the killed run rather than starting over
     log = (work / "logs/train_torch_autoencoder/conv/code16/seed0.log").read_text()
@@ -134,11 +165,18 @@ def test_tiny_autoencoder_jobs_run_through_slurm_and_a_killed_one_resumes(slurm_
 def test_gpu_rule_gets_one_gpu_and_sees_cuda_visible_devices(slurm_cluster, tmp_path, request_as, overrides):
     done = run_bounded(
         snakemake_cmd(
-            "--snakefile", REPO / "tests" / "cluster" / "gpu.smk", "--profile", PROFILE, "--directory", tmp_path, *TEST_OVERRIDES,
-            *overrides, "--verbose",
+            "--snakefile",
+            REPO / "tests" / "cluster" / "gpu.smk",
+            "--profile",
+            PROFILE,
+            "--directory",
+            tmp_path,
+            *TEST_OVERRIDES,
+            *overrides,
+            "--verbose",
         ),
         timeout=120,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stdout[-6000:]
     jobs = slurm_jobs(done.stdout)
     assert list(jobs.values()) == ["see_gpu"], done.stdout[-3000:]

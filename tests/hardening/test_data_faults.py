@@ -41,8 +41,14 @@ ARCHIVE = tarball(MEMBERS)
 def _python(script: str, *args, **kwargs) -> subprocess.Popen:
     """A fresh Python process running `script` (with this checkout's package on the path)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *map(str, args)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 # a fetch of the test archive in another process: argv = url, md5, sha256, dest_dir
@@ -74,7 +80,9 @@ def test_connection_reset_every_time_fails_cleanly_and_leaves_nothing(faulty_ser
     with pytest.raises(DownloadError) as err:
         download_file(_file([url]), tmp_path / "blob.gz", retries=3, backoff=0)
     assert faulty_server.hits("/reset/blob.gz") == 3, "a reset is transient: every attempt is made"
-    assert "(attempt 3/3)" in str(err.value) and ("reset" in str(err.value).lower() or "IncompleteRead" in str(err.value))
+    assert "(attempt 3/3)" in str(err.value) and (
+        "reset" in str(err.value).lower() or "IncompleteRead" in str(err.value)
+    )
     assert _leftovers(tmp_path) == []
 
 
@@ -102,12 +110,16 @@ class _FullDisk:
 def test_disk_full_during_download_stops_at_once_names_the_path_and_leaves_nothing(file_server, tmp_path, monkeypatch):
     url = file_server.route("/a/blob.gz", ("ok", PAYLOAD))
     mirror = file_server.route("/b/blob.gz", ("ok", PAYLOAD))
-    monkeypatch.setattr(storage, "open", lambda path, mode: _FullDisk(path, mode, room=10_000), raising=False)  # where the sink opens
+    monkeypatch.setattr(
+        storage, "open", lambda path, mode: _FullDisk(path, mode, room=10_000), raising=False
+    )  # where the sink opens
     with pytest.raises(StorageError) as err:
         download_file(_file([url, mirror]), tmp_path / "blob.gz", retries=3, backoff=0)
     assert err.value.errno == errno.ENOSPC
     assert f"cannot write {tmp_path / 'blob.gz'}: No space left on device (the disk is full" in str(err.value)
-    assert file_server.hits("/a/blob.gz") == 1 and file_server.hits("/b/blob.gz") == 0, "no retry, no mirror: the disk is the problem"
+    assert file_server.hits("/a/blob.gz") == 1 and file_server.hits("/b/blob.gz") == 0, (
+        "no retry, no mirror: the disk is the problem"
+    )
     assert _leftovers(tmp_path) == [], "the partial temporary file is removed"
 
 

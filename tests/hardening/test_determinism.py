@@ -23,7 +23,14 @@ from dlrepro.io import write_json
 from tests.conftest import REPO
 
 TIMING = {"seconds"}
-NUMPY_SETTINGS = {"hidden_dim": 16, "epochs": 2, "batch_size": 32, "learning_rate": 1e-3, "loss_reduction": "sum", "snapshot_every": 2}
+NUMPY_SETTINGS = {
+    "hidden_dim": 16,
+    "epochs": 2,
+    "batch_size": 32,
+    "learning_rate": 1e-3,
+    "loss_reduction": "sum",
+    "snapshot_every": 2,
+}
 TORCH_SETTINGS = {"epochs": 2, "batch_size": 32, "conv_channels": [2, 4], "vae_hidden": 16}
 
 
@@ -82,8 +89,12 @@ def test_numpy_autoencoder_is_bitwise_reproducible_in_a_fresh_process(cache, tmp
         "from dlrepro.io import write_json; write_json(sys.argv[3], metrics)\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]), "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, "-c", script, str(cache), json.dumps(NUMPY_SETTINGS), str(tmp_path / "child.json")],
-                   env=env, check=True, timeout=300)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", script, str(cache), json.dumps(NUMPY_SETTINGS), str(tmp_path / "child.json")],
+        env=env,
+        check=True,
+        timeout=300,
+    )
     metrics, _, _ = run_numpy_ae(_data(cache), NUMPY_SETTINGS, seed=7)
     assert _metrics_json(metrics, tmp_path / "here.json") == (tmp_path / "child.json").read_bytes()
 

@@ -102,7 +102,9 @@ def test_check_without_any_step_does_nothing():
 def test_results_file_missing_a_key_names_the_file_and_the_key(tmp_path):
     path = tmp_path / "results" / "metrics.json"
     write_json(path, {"seed": 0, "psnr": 20.0})
-    with pytest.raises(IncompleteResultsError, match=r"metrics.json lacks the key\(s\) test_mse, seconds \(it has: psnr, seed\)"):
+    with pytest.raises(
+        IncompleteResultsError, match=r"metrics.json lacks the key\(s\) test_mse, seconds \(it has: psnr, seed\)"
+    ):
         require_keys(read_json(path), ("seed", "test_mse", "seconds"), source=path)
     complete = {"seed": 0, "test_mse": 0.1, "seconds": 1.0}
     assert require_keys(complete, ("seed", "test_mse"), source=path) is complete
@@ -136,5 +138,7 @@ def test_importing_the_guards_does_not_import_torch():
     from tests.conftest import REPO
 
     code = "import sys, dlrepro.guards; sys.exit('torch' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(REPO / "src")}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={"PYTHONPATH": str(REPO / "src")}, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr or "dlrepro.guards imported torch"

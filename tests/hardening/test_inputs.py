@@ -52,7 +52,9 @@ def test_unverified_pickle_used_in_warn_mode_is_refused_by_the_restricted_unpick
     data, marker = _tampered_cifar(tmp_path)
     prov = fetch_dataset(CIFAR10, tmp_path / "out", data_dir=data, checksums="warn")
     assert prov["status"] == "unverified copy"
-    with pytest.raises(FormatError, match=r"data_batch_1: not a CIFAR-10 batch \(refusing to load global (posix|os)\.system"):
+    with pytest.raises(
+        FormatError, match=r"data_batch_1: not a CIFAR-10 batch \(refusing to load global (posix|os)\.system"
+    ):
         prepare("cifar10", tmp_path / "out", tmp_path / "cifar10.npz")
     assert not marker.exists(), "the payload must never run"
     assert not (tmp_path / "cifar10.npz").exists()

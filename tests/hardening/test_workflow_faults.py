@@ -32,8 +32,18 @@ def test_results_folder_that_is_a_file_fails_the_job_clearly_and_keeps_finished_
     work.mkdir()
     (work / "results").write_text("not a folder\n")
     target = "results/autoencoder/numpy_ae/sum/seed0/metrics.json"
-    done = snakemake(work, "--cores", "1", target, "--configfile", TINY, "--config", f"data_dir={data}", "data_checksums=warn",
-                     check=False)  # fmt: skip
+    done = snakemake(
+        work,
+        "--cores",
+        "1",
+        target,
+        "--configfile",
+        TINY,
+        "--config",
+        f"data_dir={data}",
+        "data_checksums=warn",
+        check=False,
+    )
     out = done.stdout + done.stderr
     assert done.returncode != 0
     # Today Snakemake fails while preparing the training job's output folder, with a last line that names
@@ -56,9 +66,14 @@ def test_check_output_dirs_names_a_file_in_the_way(tmp_path):
     (tmp_path / "results").write_text("x")
     check_output_dirs("resources", "logs", root=tmp_path)  # creatable: fine, and nothing is created
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
-    with pytest.raises(UnwritableOutputError, match=r"cannot create the output folder .*results/autoencoder: .*results is a file, not a folder"):
+    with pytest.raises(
+        UnwritableOutputError,
+        match=r"cannot create the output folder .*results/autoencoder: .*results is a file, not a folder",
+    ):
         check_output_dirs("results/autoencoder", root=tmp_path)
-    with pytest.raises(UnwritableOutputError, match=r"^the output folder .*results is a file, not a folder; move it away"):
+    with pytest.raises(
+        UnwritableOutputError, match=r"^the output folder .*results is a file, not a folder; move it away"
+    ):
         check_output_dirs("results", root=tmp_path)
 
 
@@ -69,7 +84,9 @@ def test_check_output_dirs_names_a_folder_it_cannot_write(tmp_path, monkeypatch)
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
-    with pytest.raises(UnwritableOutputError, match=r"cannot write to the output folder .*results \(.*Read-only file system\)") as err:
+    with pytest.raises(
+        UnwritableOutputError, match=r"cannot write to the output folder .*results \(.*Read-only file system\)"
+    ) as err:
         check_output_dirs("results", root=tmp_path)
     assert err.value.errno == errno.EROFS
 
@@ -79,7 +96,11 @@ def test_check_output_dirs_names_a_folder_it_cannot_write(tmp_path, monkeypatch)
 
 def _directives(path):
     """(line number, directive) of every `shell:` / `run:` directive in a Snakemake file."""
-    return [(i, m.group(1)) for i, line in enumerate(path.read_text().splitlines(), 1) if (m := re.match(r"\s+(shell|run)\s*:", line))]
+    return [
+        (i, m.group(1))
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if (m := re.match(r"\s+(shell|run)\s*:", line))
+    ]
 
 
 def test_no_rule_runs_a_shell_command_or_inline_code():
@@ -98,9 +119,14 @@ def _shell_calls(path):
         if name in ("os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput"):
             bad.append(f"{path.name}:{node.lineno} {name}")
         elif name.startswith("subprocess.") or name in ("Popen", "run", "check_call", "check_output"):
-            shell = any(k.arg == "shell" and not (isinstance(k.value, ast.Constant) and k.value.value is False) for k in node.keywords)
+            shell = any(
+                k.arg == "shell" and not (isinstance(k.value, ast.Constant) and k.value.value is False)
+                for k in node.keywords
+            )
             first = node.args[0] if node.args else None
-            string_cmd = isinstance(first, ast.JoinedStr) or (isinstance(first, ast.Constant) and isinstance(first.value, str))
+            string_cmd = isinstance(first, ast.JoinedStr) or (
+                isinstance(first, ast.Constant) and isinstance(first.value, str)
+            )
             if shell or string_cmd:
                 bad.append(f"{path.name}:{node.lineno} {ast.unparse(node)[:80]}")
     return bad
@@ -121,8 +147,17 @@ def test_data_dir_with_spaces_quotes_and_semicolons_is_used_verbatim(tmp_path):
     data = tmp_path / HOSTILE
     write_mnist(data, n_train=64, n_test=32)
     work = tmp_path / "work"
-    snakemake(work, "--cores", "1", "resources/mnist/mnist.npz", "--configfile", TINY,
-              "--config", f"data_dir={data}", "data_checksums=warn")  # fmt: skip
+    snakemake(
+        work,
+        "--cores",
+        "1",
+        "resources/mnist/mnist.npz",
+        "--configfile",
+        TINY,
+        "--config",
+        f"data_dir={data}",
+        "data_checksums=warn",
+    )
     provenance = json.loads((work / "resources" / "mnist" / "provenance.json").read_text())
     assert provenance["data_dir"] == str(data.resolve()) and provenance["mode"] == "offline"
     assert provenance["files"][0]["source"] == str((data / "mnist" / "train-images-idx3-ubyte.gz").resolve())

@@ -36,7 +36,9 @@ def _in_a_new_process(threads, coretype=None):
     if coretype:
         env["OPENBLAS_CORETYPE"] = coretype
     code = f"from dlrepro.blas import configure_blas, blas_description; configure_blas({threads}); print(blas_description())"
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_the_job_log_names_the_threads_and_a_kernel_the_environment_chose():
@@ -50,4 +52,6 @@ def test_the_job_log_names_the_threads_and_a_kernel_the_environment_chose():
 
 def test_blas_description_names_library_and_threads():
     text = blas_description()
-    assert text.startswith("unknown") or ("thread" in text and text.split()[0] in {"openblas", "mkl", "blis", "flexiblas"}), text
+    assert text.startswith("unknown") or (
+        "thread" in text and text.split()[0] in {"openblas", "mkl", "blis", "flexiblas"}
+    ), text

@@ -10,7 +10,15 @@ from dlrepro.claims import ClaimsError, check_claims, claims_table_tex, claims_v
 
 
 def _row(**kw):
-    row = {"id": "x", "section": "1.4", "claim": "c", "metric": "m", "criterion": "k", "measured": "0.1 +- 0.02", "verdict": "reproduced"}
+    row = {
+        "id": "x",
+        "section": "1.4",
+        "claim": "c",
+        "metric": "m",
+        "criterion": "k",
+        "measured": "0.1 +- 0.02",
+        "verdict": "reproduced",
+    }
     return {**row, **kw}
 
 
@@ -23,7 +31,11 @@ def test_a_claims_file_missing_a_key_names_the_file_the_claim_and_the_key():
 
 @pytest.mark.parametrize(
     "rows,message",
-    [([_row(verdict="probably")], "is not one of"), ([_row(), _row()], "appears twice"), ({"id": "x"}, "expected a JSON list")],
+    [
+        ([_row(verdict="probably")], "is not one of"),
+        ([_row(), _row()], "appears twice"),
+        ({"id": "x"}, "expected a JSON list"),
+    ],
 )
 def test_bad_claims_are_refused(rows, message):
     with pytest.raises(ClaimsError, match=message):
@@ -36,7 +48,9 @@ def test_claims_table_escapes_text_and_typesets_the_interval():
 
 
 def test_verdict_counts():
-    values = claims_values_tex([_row(id="a"), _row(id="b", verdict="inconclusive"), _row(id="c", verdict="not reproduced")])
+    values = claims_values_tex(
+        [_row(id="a"), _row(id="b", verdict="inconclusive"), _row(id="c", verdict="not reproduced")]
+    )
     assert r"\newcommand{\claimsTotal}{3}" in values and r"\newcommand{\claimsReproduced}{1}" in values
     assert r"\newcommand{\claimsInconclusive}{1}" in values and r"\newcommand{\claimsNotReproduced}{1}" in values
     assert r"\newcommand{\claimsImplied}{}" in values
@@ -68,7 +82,9 @@ def test_autoencoder_claims_follow_the_computed_criteria():
     rows = {r["id"]: r for r in autoencoder_claims(*_ae_summaries(-0.03))}
     assert rows["ae-recognisable"]["verdict"] == "reproduced" and rows["ae-conv-better"]["verdict"] == "reproduced"
     rows = {r["id"]: r for r in autoencoder_claims(*_ae_summaries(0.001, loses=False, tradeoff=False))}
-    assert rows["ae-recognisable"]["verdict"] == "not reproduced" and rows["ae-conv-better"]["verdict"] == "not reproduced"
+    assert (
+        rows["ae-recognisable"]["verdict"] == "not reproduced" and rows["ae-conv-better"]["verdict"] == "not reproduced"
+    )
     assert rows["ae-tradeoff"]["verdict"] == "not reproduced"
     summary, models = _ae_summaries(-0.005)
     models["claims"]["conv_better"]["holds"] = None  # a CI that contains zero
@@ -86,7 +102,9 @@ def test_benchmarks_are_read_per_rule_and_credited_to_their_study(tmp_path):
     (tmp_path / "prepare_dataset" / "mnist.tsv").write_text(header + "0.3\t0:00:00\tNA\tNA\tNA\tNA\tNA\tNA\tNA\tNA\n")
     records = read_benchmarks(tmp_path)
     assert len(records) == 3 and math.isnan(next(r for r in records if r["rule"] == "prepare_dataset")["max_rss_mib"])
-    summary = compute_summary(records, {"train_gan": "GANs", "prepare_dataset": "data"}, ["data", "autoencoders", "GANs"])
+    summary = compute_summary(
+        records, {"train_gan": "GANs", "prepare_dataset": "data"}, ["data", "autoencoders", "GANs"]
+    )
     gan = summary["studies"]["GANs"]
     assert gan["jobs"] == 2 and gan["seconds"] == 20.0 and gan["max_rss_mib"] == 1100.0
     assert list(summary["studies"]) == ["data", "GANs"] and summary["total_seconds"] == 20.3
@@ -101,7 +119,11 @@ def test_a_job_sampled_only_while_starting_counts_as_unsampled(tmp_path):
     (tmp_path / "fit_autoencoder_baselines" / "b.tsv").write_text(header + "1.2\t0:00:01\t0.90\t1\t1\t1\t0\t0\t90\t1\n")
     (tmp_path / "train_gan").mkdir()
     (tmp_path / "train_gan" / "seed0.tsv").write_text(header + "12.5\t0:00:12\t900.0\t1\t1\t1\t0\t0\t90\t11\n")
-    summary = compute_summary(read_benchmarks(tmp_path), {"fit_autoencoder_baselines": "autoencoders", "train_gan": "GANs"}, ["autoencoders", "GANs"])
+    summary = compute_summary(
+        read_benchmarks(tmp_path),
+        {"fit_autoencoder_baselines": "autoencoders", "train_gan": "GANs"},
+        ["autoencoders", "GANs"],
+    )
     rules = {rule: r for s in summary["studies"].values() for rule, r in s["rules"].items()}
     assert rules["fit_autoencoder_baselines"]["max_rss_mib"] is None and rules["train_gan"]["max_rss_mib"] == 900.0
     tables = compute_table_tex(summary, "CPU")

@@ -16,7 +16,9 @@ SCHEMAS = REPO / "workflow" / "schemas"
 def _summary(section: str, change) -> str:
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     change(config)
-    data, schema = (config[section], SCHEMAS / f"{section}.schema.yaml") if section else (config, SCHEMAS / "config.schema.yaml")
+    data, schema = (
+        (config[section], SCHEMAS / f"{section}.schema.yaml") if section else (config, SCHEMAS / "config.schema.yaml")
+    )
     with pytest.raises(WorkflowError) as caught:
         validate(copy.deepcopy(data), schema=str(schema))
     text = validation_summary(caught.value, section=section, schema_file="workflow/schemas/x.schema.yaml")
@@ -34,9 +36,14 @@ def test_an_unknown_top_level_key_lists_the_keys_allowed_there():
 
 def test_a_bad_value_names_its_path_and_shows_the_allowed_values():
     text = _summary("", lambda c: c.update(data_checksums="wran"))
-    assert "at data_checksums (On instance['data_checksums'] of the config)" in text and "'enum': ['strict', 'warn']" in text
+    assert (
+        "at data_checksums (On instance['data_checksums'] of the config)" in text
+        and "'enum': ['strict', 'warn']" in text
+    )
     text = _summary("", lambda c: c["autoencoder"]["torch_ae"].update(models=["basic", "transformer"]))
-    assert "at autoencoder.torch_ae.models.1 (On instance['autoencoder']['torch_ae']['models'][1] of the config)" in text
+    assert (
+        "at autoencoder.torch_ae.models.1 (On instance['autoencoder']['torch_ae']['models'][1] of the config)" in text
+    )
 
 
 def test_a_study_block_is_named_as_its_section():

@@ -44,7 +44,9 @@ def _cpuinfo(tmp_path, extra):
     return str(path)
 
 
-@pytest.mark.parametrize(("extra", "expected"), [("avx512_bf16", True), ("amx_bf16 amx_tile", True), ("avx512_vnni", False)])
+@pytest.mark.parametrize(
+    ("extra", "expected"), [("avx512_bf16", True), ("amx_bf16 amx_tile", True), ("avx512_vnni", False)]
+)
 def test_cpu_has_bf16_reads_the_bf16_instruction_flags(tmp_path, monkeypatch, extra, expected):
     monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
     monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
@@ -56,7 +58,13 @@ def test_cpu_has_bf16_is_false_where_it_cannot_tell_or_onednn_is_limited_below_b
     monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
     assert cpu_has_bf16(str(tmp_path / "no-such-file")) is False
     path = _cpuinfo(tmp_path, "avx512_bf16")
-    for limit, expected in (("AVX2", False), ("avx512_core", False), ("AVX512_CORE_BF16", True), ("AVX512_CORE_AMX", True), ("ALL", True)):
+    for limit, expected in (
+        ("AVX2", False),
+        ("avx512_core", False),
+        ("AVX512_CORE_BF16", True),
+        ("AVX512_CORE_AMX", True),
+        ("ALL", True),
+    ):
         monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", limit)
         assert cpu_has_bf16(path) is expected, limit
 

@@ -1,6 +1,5 @@
 """Downloads against a real HTTP server on 127.0.0.1, and the offline path."""
 
-
 import pytest
 
 from dlrepro.data.fetch import (
@@ -102,7 +101,9 @@ def test_fetch_dataset_downloads_and_extracts_an_archive(file_server, tmp_path):
 def test_offline_present_is_verified_and_copied(tmp_path):
     (tmp_path / "data" / "set").mkdir(parents=True)
     (tmp_path / "data" / "set" / "blob.gz").write_bytes(PAYLOAD)
-    record = copy_offline_file(_file(["http://example.invalid/blob.gz"]), tmp_path / "data", tmp_path / "out" / "blob.gz")
+    record = copy_offline_file(
+        _file(["http://example.invalid/blob.gz"]), tmp_path / "data", tmp_path / "out" / "blob.gz"
+    )
     assert record["status"] == "verified"
     assert (tmp_path / "out" / "blob.gz").read_bytes() == PAYLOAD
 

@@ -79,7 +79,11 @@ def _tar_with(tmp_path, name, data=b"x", kind=tarfile.REGTYPE, linkname=""):
 
 @pytest.mark.parametrize(
     "name,kind,link",
-    [("../escape.txt", tarfile.REGTYPE, ""), ("/abs/escape.txt", tarfile.REGTYPE, ""), ("link", tarfile.SYMTYPE, "/etc/passwd")],
+    [
+        ("../escape.txt", tarfile.REGTYPE, ""),
+        ("/abs/escape.txt", tarfile.REGTYPE, ""),
+        ("link", tarfile.SYMTYPE, "/etc/passwd"),
+    ],
 )
 def test_unsafe_tar_members_are_refused_before_writing(tmp_path, name, kind, link):
     archive = _tar_with(tmp_path, name, kind=kind, linkname=link)

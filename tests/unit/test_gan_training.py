@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from dlrepro.checkpoint import Checkpointer
-from dlrepro.gan.models import GAN, BiGAN, MnistClassifier, build_gan
+from dlrepro.gan.models import BiGAN, MnistClassifier, build_gan
 from dlrepro.gan.training import (
     CounterStep,
     GanConfig,
@@ -93,12 +93,16 @@ def test_the_fast_adam_update_is_bit_for_bit_optimizer_step(kind):
         torch.manual_seed(0)
         model = build_gan(kind, latent_dim=8, hidden=16)
         opt_d, opt_g = make_optimizers(model, GanConfig(kind=kind, latent_dim=8, hidden=16, learning_rate=1e-3))
-        for i in range(5):
+        for _ in range(5):
             real, z = torch.rand(4, 784), torch.randn(4, 8)
             for opt, sign in ((opt_d, 1), (opt_g, -1)):
                 params = opt.param_groups[0]["params"]
                 fake = model.generator(z)
-                x = torch.cat([torch.cat([fake, z], 1), torch.cat([real, model.encoder(real)], 1)]) if kind == "bigan" else fake
+                x = (
+                    torch.cat([torch.cat([fake, z], 1), torch.cat([real, model.encoder(real)], 1)])
+                    if kind == "bigan"
+                    else fake
+                )
                 loss = sign * model.discriminator(x).log().mean()
                 if fast:
                     _update(opt, params, loss)
@@ -141,7 +145,16 @@ def test_discriminator_updates_lower_its_loss_on_a_fixed_batch():
 
 
 def _tiny_config(**kw):
-    return GanConfig(kind=kw.pop("kind", "gan"), latent_dim=8, hidden=16, epochs=2, batch_size=8, eval_samples=16, grid_samples=4, **kw)
+    return GanConfig(
+        kind=kw.pop("kind", "gan"),
+        latent_dim=8,
+        hidden=16,
+        epochs=2,
+        batch_size=8,
+        eval_samples=16,
+        grid_samples=4,
+        **kw,
+    )
 
 
 def _strip(history):
@@ -182,7 +195,9 @@ def test_a_run_stopped_after_epoch_1_resumes_to_the_same_result(tmp_path, kind):
     with pytest.raises(KeyboardInterrupt):
         train_gan(x, config=config, seed=0, scorer=interrupted, checkpointer=ckpt)
     assert ckpt.path.exists()
-    model, h, g = train_gan(x, config=config, seed=0, scorer=_score, checkpointer=Checkpointer(ckpt.path, {"run": "same"}))
+    model, h, g = train_gan(
+        x, config=config, seed=0, scorer=_score, checkpointer=Checkpointer(ckpt.path, {"run": "same"})
+    )
     assert _strip(h) == _strip(h_ref) and np.array_equal(g, g_ref)
     for a, b in zip(model.state_dict().values(), model_ref.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
@@ -221,7 +236,9 @@ def test_metric_classifier_learns_separable_digits_in_fp32_and_under_bf16_autoca
         return x.reshape(n, 784), y
 
     (xt, yt), (xv, yv) = images(600), images(200)
-    model, metrics = train_classifier(xt, yt, xv, yv, epochs=3, batch_size=32, learning_rate=3e-3, channels=[4, 8], hidden=16, seed=0, bf16=bf16)
+    model, metrics = train_classifier(
+        xt, yt, xv, yv, epochs=3, batch_size=32, learning_rate=3e-3, channels=[4, 8], hidden=16, seed=0, bf16=bf16
+    )
     assert metrics["test_accuracy"] > 0.9 and metrics["bf16"] is bf16
     for name, p in model.named_parameters():
         assert p.dtype == torch.float32 and p.is_contiguous(), name

@@ -10,7 +10,11 @@ from dlrepro.claims import claim_row, claims_table_tex, contract_rows
 from dlrepro.ladder import binding_trend, budget_name, budget_trend, scaled, slope_per_doubling, trend_words
 
 # three seeds, budgets x1, x2, x4 (log2: 0, 1, 2); the slope of each seed is (gap at x4 - gap at x1) / 2
-CLOSING = {1: {"0": -0.10, "1": -0.12, "2": -0.08}, 2: {"0": -0.07, "1": -0.09, "2": -0.06}, 4: {"0": -0.04, "1": -0.05, "2": -0.03}}
+CLOSING = {
+    1: {"0": -0.10, "1": -0.12, "2": -0.08},
+    2: {"0": -0.07, "1": -0.09, "2": -0.06},
+    4: {"0": -0.04, "1": -0.05, "2": -0.03},
+}
 
 
 def test_budget_names_and_scaled_schedules():
@@ -47,12 +51,22 @@ def test_widening_flat_and_edge_cases():
     growing = {b: {s: -g for s, g in seeds.items()} for b, seeds in reversed(CLOSING.items())}
     growing = dict(zip(CLOSING, growing.values()))  # ahead and rising: the gap grows
     assert budget_trend(growing)["direction"] == "widening"
-    assert "widens by" in budget_trend(growing)["words"] and budget_trend(growing)["words"].endswith("towards the claim")
+    assert "widens by" in budget_trend(growing)["words"] and budget_trend(growing)["words"].endswith(
+        "towards the claim"
+    )
     assert budget_trend(mirrored)["words"].endswith("away from the claim"), "ahead, but less so with more compute"
-    noisy = {1: {"0": 0.0, "1": 0.1, "2": -0.1}, 2: {"0": 0.05, "1": -0.05, "2": 0.0}, 4: {"0": 0.1, "1": -0.1, "2": 0.0}}
+    noisy = {
+        1: {"0": 0.0, "1": 0.1, "2": -0.1},
+        2: {"0": 0.05, "1": -0.05, "2": 0.0},
+        4: {"0": 0.1, "1": -0.1, "2": 0.0},
+    }
     assert budget_trend(noisy)["direction"] == "flat", "a CI containing 0 is no trend"
     assert budget_trend(noisy)["words"].startswith("no clear trend")
-    at_zero = {1: {"0": -0.2, "1": -0.21, "2": -0.19}, 2: {"0": -0.1, "1": -0.11, "2": -0.09}, 4: {"0": 0.0, "1": 0.0, "2": 0.0}}
+    at_zero = {
+        1: {"0": -0.2, "1": -0.21, "2": -0.19},
+        2: {"0": -0.1, "1": -0.11, "2": -0.09},
+        4: {"0": 0.0, "1": 0.0, "2": 0.0},
+    }
     assert budget_trend(at_zero)["direction"] == "widening", "no side at x4: a clear slope moves the gap away from 0"
     one_seed = {b: {"0": g["0"]} for b, g in CLOSING.items()}
     assert budget_trend(one_seed)["direction"] == "flat" and "one seed" in budget_trend(one_seed)["words"]
@@ -81,11 +95,24 @@ def test_the_binding_baseline_is_the_one_closest_to_failing_the_claim():
 
 def test_a_claim_carries_its_trend_into_claims_json_and_the_table():
     trend = budget_trend(CLOSING, unit="points", scale=100)
-    row = claim_row("x-claim", "3.3", "A beats B.", "accuracy", "CI above 0", "-4.0 +- 2.5", "not reproduced", trend=trend, values={})
+    row = claim_row(
+        "x-claim",
+        "3.3",
+        "A beats B.",
+        "accuracy",
+        "CI above 0",
+        "-4.0 +- 2.5",
+        "not reproduced",
+        trend=trend,
+        values={},
+    )
     plain = claim_row("y-claim", "3.3", "C beats D.", "accuracy", "CI above 0", "+1.0 +- 0.5", "reproduced", trend=None)
     assert "trend" not in plain, "no trend: no key"
     rows = contract_rows([row, plain])
     assert list(rows[0]) == ["id", "section", "claim", "metric", "criterion", "measured", "verdict", "trend"]
     assert "values" not in rows[0] and "trend" not in rows[1]
     tex = claims_table_tex(rows)
-    assert "\\textbf{not reproduced} at $\\times$4; the gap closes by 3.00 $\\pm$ 1.24 points per doubling of compute, towards" in tex
+    assert (
+        "\\textbf{not reproduced} at $\\times$4; the gap closes by 3.00 $\\pm$ 1.24 points per doubling of compute, towards"
+        in tex
+    )

@@ -38,11 +38,18 @@ def _code_words(path: Path) -> set[str]:
         id(n.body[0].value)
         for n in ast.walk(tree)
         if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-        and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)
-    }  # fmt: skip
+        and n.body
+        and isinstance(n.body[0], ast.Expr)
+        and isinstance(n.body[0].value, ast.Constant)
+    }
     texts = []
     for n in ast.walk(tree):
-        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings and not _HEX.fullmatch(n.value):
+        if (
+            isinstance(n, ast.Constant)
+            and isinstance(n.value, str)
+            and id(n) not in docstrings
+            and not _HEX.fullmatch(n.value)
+        ):
             texts.append(n.value)
         elif isinstance(n, ast.Name):
             texts.append(n.id)
@@ -85,7 +92,9 @@ def test_workflow_scripts_live_in_their_study_folder():
     rules = "".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk"))
     used = set(re.findall(r'"\.\./scripts/([\w/]+\.py)"', rules))
     present = {str(p.relative_to(scripts)) for p in scripts.rglob("*.py")}
-    assert used == present, f"scripts no rule runs: {sorted(present - used)}; rules naming missing scripts: {sorted(used - present)}"
+    assert used == present, (
+        f"scripts no rule runs: {sorted(present - used)}; rules naming missing scripts: {sorted(used - present)}"
+    )
 
 
 def _sources():

@@ -15,11 +15,20 @@ GLIBC = platform.libc_ver()[0] == "glibc"
 def test_set_job_environment_sets_both_thresholds():
     environ = {"PATH": "/bin"}
     assert set_job_environment(environ) == {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "268435456"}
-    assert environ["MALLOC_TRIM_THRESHOLD_"] == str(MALLOC_SETTINGS["MALLOC_TRIM_THRESHOLD_"]) and environ["PATH"] == "/bin"
+    assert (
+        environ["MALLOC_TRIM_THRESHOLD_"] == str(MALLOC_SETTINGS["MALLOC_TRIM_THRESHOLD_"])
+        and environ["PATH"] == "/bin"
+    )
 
 
-@pytest.mark.parametrize("user", [{"MALLOC_MMAP_THRESHOLD_": "131072"}, {"MALLOC_TRIM_THRESHOLD_": "0"},
-                                  {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=65536"}])  # fmt: skip
+@pytest.mark.parametrize(
+    "user",
+    [
+        {"MALLOC_MMAP_THRESHOLD_": "131072"},
+        {"MALLOC_TRIM_THRESHOLD_": "0"},
+        {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=65536"},
+    ],
+)
 def test_a_malloc_setting_the_user_made_wins(user):
     environ = dict(user)
     assert set_job_environment(environ) == {} and environ == user
@@ -29,7 +38,9 @@ def _job(code, extra_env):
     """A new process, as a job starts: with the given malloc environment and none inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
     env.update(extra_env, OPENBLAS_NUM_THREADS="1")
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.mark.skipif(not GLIBC, reason="the settings are glibc's")

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from dlrepro.metrics import mean_ci, mean_image_mse, pca_mse, psnr
 from dlrepro.autoencoder.report import autoencoder_tex, summarize_autoencoder
+from dlrepro.metrics import mean_ci, mean_image_mse, pca_mse, psnr
 from dlrepro.report import fmt_ci, latex_escape, provenance_tex
 
 
@@ -59,17 +59,26 @@ def test_latex_escape():
 
 def _runs(reduction, values, status="verified"):
     return [
-        {"loss_reduction": reduction, "seed": i, "test_mse": v, "psnr": psnr(v), "seconds": 1.0,
-         "final_train_loss": v, "data_status": status}
+        {
+            "loss_reduction": reduction,
+            "seed": i,
+            "test_mse": v,
+            "psnr": psnr(v),
+            "seconds": 1.0,
+            "final_train_loss": v,
+            "data_status": status,
+        }
         for i, v in enumerate(values)
-    ]  # fmt: skip
+    ]
 
 
 BASE = {"mean_image_mse": 0.0675, "mean_image_psnr": 11.7, "pca_mse": 0.009, "pca_psnr": 20.4, "pca_components": 64}
 
 
 def test_verdict_reproduced_when_between_the_baselines():
-    s = summarize_autoencoder(_runs("sum", [0.010, 0.011, 0.0105]) + _runs("mean", [0.23, 0.23, 0.23]), BASE, default_reduction="sum")
+    s = summarize_autoencoder(
+        _runs("sum", [0.010, 0.011, 0.0105]) + _runs("mean", [0.23, 0.23, 0.23]), BASE, default_reduction="sum"
+    )
     assert s["claim"] == {"keeps_structure": True, "loses_detail": True}
     assert s["readings"]["sum"]["learns"] and not s["readings"]["mean"]["learns"]
     tex = autoencoder_tex(s, {"epochs": "10"})
@@ -87,8 +96,12 @@ def test_verdict_not_reproduced_when_no_better_than_the_mean_image():
 def test_unverified_data_propagates():
     s = summarize_autoencoder(_runs("sum", [0.01, 0.011], status="unverified copy"), BASE, default_reduction="sum")
     assert s["data_status"] == "unverified copy"
-    record = {"dataset": "cifar10", "mode": "offline", "status": "unverified copy",
-              "files": [{"status": "unverified copy"}, {"status": "verified"}]}  # fmt: skip
+    record = {
+        "dataset": "cifar10",
+        "mode": "offline",
+        "status": "unverified copy",
+        "files": [{"status": "unverified copy"}, {"status": "verified"}],
+    }
     assert "1 of 2 files differ" in provenance_tex([record])
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from dlrepro.checkpoint import Checkpointer
 from dlrepro.autoencoder.numpy_training import NumpyAEConfig, NumpyCheckpointer, train_numpy_autoencoder
 from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder
+from dlrepro.checkpoint import Checkpointer
 
 TIMING = {"seconds"}
 
@@ -55,7 +55,9 @@ def test_torch_autoencoder_resumed_after_epoch_1_equals_an_uninterrupted_run(tmp
     assert blob["state"]["epoch"] == 1
 
     with caplog.at_level("INFO"):
-        resumed, resumed_history, resumed_arrays = train_autoencoder(name, *images, **run, checkpoint=Checkpointer(path, {"run": name}))
+        resumed, resumed_history, resumed_arrays = train_autoencoder(
+            name, *images, **run, checkpoint=Checkpointer(path, {"run": name})
+        )
     assert "resuming from checkpoint" in caplog.text and "epoch 1" in caplog.text
     assert without_timing([resumed]) == without_timing([metrics])
     assert without_timing(resumed_history) == without_timing(history) and len(history) == 3
@@ -67,27 +69,48 @@ def test_torch_checkpoint_from_other_settings_is_not_resumed(tmp_path, images, c
     config = TorchAEConfig(epochs=2, batch_size=16)
     path = tmp_path / ".checkpoint.pt"
     with pytest.raises(Killed):
-        train_autoencoder("basic", *images, code_size=4, config=config, seed=0, checkpoint=stopping_after(Checkpointer, 1)(path, {"seed": 0}))
+        train_autoencoder(
+            "basic",
+            *images,
+            code_size=4,
+            config=config,
+            seed=0,
+            checkpoint=stopping_after(Checkpointer, 1)(path, {"seed": 0}),
+        )
     fresh, _, _ = train_autoencoder("basic", *images, code_size=4, config=config, seed=1)
     with caplog.at_level("INFO"):
-        other, _, _ = train_autoencoder("basic", *images, code_size=4, config=config, seed=1, checkpoint=Checkpointer(path, {"seed": 1}))
+        other, _, _ = train_autoencoder(
+            "basic", *images, code_size=4, config=config, seed=1, checkpoint=Checkpointer(path, {"seed": 1})
+        )
     assert "other settings" in caplog.text and "resuming" not in caplog.text
     assert without_timing([other]) == without_timing([fresh])
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_numpy_autoencoder_resumed_after_epoch_1_equals_an_uninterrupted_run(tmp_path, images, optimizer, caplog):
-    config = NumpyAEConfig(hidden_dim=8, epochs=3, batch_size=16, learning_rate=1e-3, loss_reduction="mean", snapshot_every=3, optimizer=optimizer)
+    config = NumpyAEConfig(
+        hidden_dim=8,
+        epochs=3,
+        batch_size=16,
+        learning_rate=1e-3,
+        loss_reduction="mean",
+        snapshot_every=3,
+        optimizer=optimizer,
+    )
     whole = train_numpy_autoencoder(*images, config=config, seed=5)
 
     path = tmp_path / ".checkpoint.npz"
     with pytest.raises(Killed):
-        train_numpy_autoencoder(*images, config=config, seed=5, checkpoint=stopping_after(NumpyCheckpointer, 1)(path, {"run": 1}))
+        train_numpy_autoencoder(
+            *images, config=config, seed=5, checkpoint=stopping_after(NumpyCheckpointer, 1)(path, {"run": 1})
+        )
     with np.load(path, allow_pickle=False) as saved:  # plain arrays, no pickled objects
         assert int(saved["epoch"]) == 1
 
     with caplog.at_level("INFO"):
-        resumed = train_numpy_autoencoder(*images, config=config, seed=5, checkpoint=NumpyCheckpointer(path, {"run": 1}))
+        resumed = train_numpy_autoencoder(
+            *images, config=config, seed=5, checkpoint=NumpyCheckpointer(path, {"run": 1})
+        )
     assert "resuming from checkpoint" in caplog.text and "epoch 1" in caplog.text
     assert without_timing(resumed.history) == without_timing(whole.history) and len(whole.history) == 3
     np.testing.assert_array_equal(resumed.snapshot_iterations, whole.snapshot_iterations)

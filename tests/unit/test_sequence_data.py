@@ -3,8 +3,17 @@
 import numpy as np
 import pytest
 
-from dlrepro.sequence.data import (PAD, UNK, bucketed_batches, build_vocab, char_corpus, encode, load_labelled_texts,
-                                   stratified_split, tokenize)  # fmt: skip
+from dlrepro.sequence.data import (
+    PAD,
+    UNK,
+    bucketed_batches,
+    build_vocab,
+    char_corpus,
+    encode,
+    load_labelled_texts,
+    stratified_split,
+    tokenize,
+)
 
 
 def test_tokenize_keeps_inner_apostrophes_and_splits_punctuation():
@@ -57,7 +66,11 @@ def test_char_corpus_counts_characters_not_bytes():
 def test_any_csv_with_text_and_label_columns(tmp_path):
     path = tmp_path / "reviews.csv"
     path.write_text('id,review,stars\n1,"great, fun",good\n2,dull,bad\n3,"a ""classic""",good\n', encoding="utf-8")
-    texts, labels, classes = load_labelled_texts(source="csv", csv_spec={"path": path, "text_column": "review", "label_column": "stars"})
-    assert texts == ["great, fun", "dull", 'a "classic"'] and classes == ["bad", "good"] and labels.tolist() == [1, 0, 1]
+    texts, labels, classes = load_labelled_texts(
+        source="csv", csv_spec={"path": path, "text_column": "review", "label_column": "stars"}
+    )
+    assert (
+        texts == ["great, fun", "dull", 'a "classic"'] and classes == ["bad", "good"] and labels.tolist() == [1, 0, 1]
+    )
     with pytest.raises(ValueError, match="no column 'text'"):
         load_labelled_texts(source="csv", csv_spec={"path": path, "text_column": "text", "label_column": "stars"})

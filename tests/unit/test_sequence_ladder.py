@@ -41,21 +41,33 @@ def _study() -> dict:
     for budget in SEQ["budgets"]:
         for m in MODELS:
             for seed in SEEDS:
-                metrics, history = run_sentiment(texts, labels, classes, m, _budgeted(settings, "epochs", budget), seed=seed)
+                metrics, history = run_sentiment(
+                    texts, labels, classes, m, _budgeted(settings, "epochs", budget), seed=seed
+                )
                 sentiment.append(metrics | {"budget": budget})
                 histories[(m, budget_name(budget), seed)] = history
                 for context in SEQ["char_lm"]["contexts"]:
-                    metrics, history, _ = run_char_lm(corpus, m, _budgeted(lm_settings, "steps", budget), context=context, seed=seed)
+                    metrics, history, _ = run_char_lm(
+                        corpus, m, _budgeted(lm_settings, "steps", budget), context=context, seed=seed
+                    )
                     char_lm.append(metrics | {"budget": budget})
                     lm_histories[(m, context, budget_name(budget), seed)] = history
     throughput = {"device": "cpu", "rows": run_throughput(SEQ["throughput"], SEQ["model"], kinds=MODELS)}
-    return dict(sentiment=sentiment, histories=histories, char_lm=char_lm, lm_histories=lm_histories, throughput=throughput)
+    return dict(
+        sentiment=sentiment, histories=histories, char_lm=char_lm, lm_histories=lm_histories, throughput=throughput
+    )
 
 
 def _claims(study: dict) -> dict:
-    summary = summarize_sequence(study["sentiment"], study["histories"], study["char_lm"], study["throughput"],
-                                 target_accuracy=SEQ["sentiment"]["target_accuracy"], lm_histories=study["lm_histories"],
-                                 model_settings=SEQ["model"])  # fmt: skip
+    summary = summarize_sequence(
+        study["sentiment"],
+        study["histories"],
+        study["char_lm"],
+        study["throughput"],
+        target_accuracy=SEQ["sentiment"]["target_accuracy"],
+        lm_histories=study["lm_histories"],
+        model_settings=SEQ["model"],
+    )
     return {c["id"]: (c["verdict"], c.get("trend", {}).get("direction")) for c in summary["claims"]}
 
 
@@ -70,7 +82,9 @@ def _retimed(study: dict, factor: float) -> dict:
         for row in rows:
             row["seconds"] *= factor
     for row in out["throughput"]["rows"]:
-        row["step_seconds_all"] = [t * factor * (1 + 0.5 * (row["model"] == "transformer")) for t in row["step_seconds_all"]]
+        row["step_seconds_all"] = [
+            t * factor * (1 + 0.5 * (row["model"] == "transformer")) for t in row["step_seconds_all"]
+        ]
         row["step_seconds"] *= factor
         row["tokens_per_second"] /= factor
     return out
@@ -84,7 +98,13 @@ def two_runs():
 def test_two_runs_on_the_same_seeds_give_the_same_verdicts_and_trends(two_runs):
     first, second = (_claims(s) for s in two_runs)
     assert first == second
-    assert set(first) == {"seq-outperform-sentiment", "seq-outperform-charlm", "seq-longer-context", "seq-parallel", "seq-train-efficiently"}
+    assert set(first) == {
+        "seq-outperform-sentiment",
+        "seq-outperform-charlm",
+        "seq-longer-context",
+        "seq-parallel",
+        "seq-train-efficiently",
+    }
     assert all(direction is not None for _, direction in first.values()), "every comparison row has a trend"
 
 
@@ -96,8 +116,14 @@ def test_no_verdict_depends_on_wall_time(two_runs):
 
 
 def test_claims_read_the_largest_budget_and_trend_over_all(two_runs):
-    summary = summarize_sequence(two_runs[0]["sentiment"], two_runs[0]["histories"], two_runs[0]["char_lm"], two_runs[0]["throughput"],
-                                 target_accuracy=SEQ["sentiment"]["target_accuracy"], model_settings=SEQ["model"])  # fmt: skip
+    summary = summarize_sequence(
+        two_runs[0]["sentiment"],
+        two_runs[0]["histories"],
+        two_runs[0]["char_lm"],
+        two_runs[0]["throughput"],
+        target_accuracy=SEQ["sentiment"]["target_accuracy"],
+        model_settings=SEQ["model"],
+    )
     top = budget_name(max(SEQ["budgets"]))
     assert summary["sentiment_budget"] == top and summary["char_lm"]["budget"] == top
     assert summary["lm_steps"] == scaled(SEQ["char_lm"]["optim"]["steps"], max(SEQ["budgets"]))

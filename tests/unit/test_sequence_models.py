@@ -7,7 +7,17 @@ from torch.nn import functional as F
 from dlrepro.sequence.models import SEQ_MODELS, SeqModelConfig, SequenceModel, parameter_counts
 
 torch.set_num_threads(1)
-CFG = SeqModelConfig(width=16, rnn_layers=1, rnn_hidden=16, lstm_layers=1, lstm_hidden=8, transformer_layers=1, heads=2, ff_width=16, dropout=0.0)
+CFG = SeqModelConfig(
+    width=16,
+    rnn_layers=1,
+    rnn_hidden=16,
+    lstm_layers=1,
+    lstm_hidden=8,
+    transformer_layers=1,
+    heads=2,
+    ff_width=16,
+    dropout=0.0,
+)
 
 
 @pytest.mark.parametrize("kind", SEQ_MODELS)
@@ -60,7 +70,12 @@ def test_a_few_steps_lower_the_loss_on_a_fixed_batch(kind):
 
 
 def test_default_backbones_have_comparable_parameter_counts():
-    counts = {k: parameter_counts(SequenceModel(k, vocab_size=66, n_outputs=66, config=SeqModelConfig(), causal=True))["backbone"] for k in SEQ_MODELS}
+    counts = {
+        k: parameter_counts(SequenceModel(k, vocab_size=66, n_outputs=66, config=SeqModelConfig(), causal=True))[
+            "backbone"
+        ]
+        for k in SEQ_MODELS
+    }
     assert max(counts.values()) / min(counts.values()) < 1.25, counts
 
 

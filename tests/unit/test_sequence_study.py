@@ -6,27 +6,49 @@ import numpy as np
 import pytest
 import torch
 
-from dlrepro.sequence.report import sequence_tex
 from dlrepro.claims import combine_verdicts
 from dlrepro.metrics import ci_verdict
-from dlrepro.sequence.report import sequence_claims
+from dlrepro.sequence.report import sequence_claims, sequence_tex
 from dlrepro.sequence.study import run_char_lm, run_sentiment, steps_to_target
 
 torch.set_num_threads(1)
-MODEL = {"width": 8, "rnn_layers": 1, "rnn_hidden": 8, "lstm_layers": 1, "lstm_hidden": 4, "transformer_layers": 1, "heads": 2, "ff_width": 8}
+MODEL = {
+    "width": 8,
+    "rnn_layers": 1,
+    "rnn_hidden": 8,
+    "lstm_layers": 1,
+    "lstm_hidden": 4,
+    "transformer_layers": 1,
+    "heads": 2,
+    "ff_width": 8,
+}
 SENTIMENT = {
-    "data": {"source": "rt_polarity", "csv": {"path": "", "text_column": "text", "label_column": "label"},
-             "split": {"train": 0.6, "val": 0.2, "test": 0.2}, "min_count": 1, "max_vocab": 100, "max_tokens": 8},
+    "data": {
+        "source": "rt_polarity",
+        "csv": {"path": "", "text_column": "text", "label_column": "label"},
+        "split": {"train": 0.6, "val": 0.2, "test": 0.2},
+        "min_count": 1,
+        "max_vocab": 100,
+        "max_tokens": 8,
+    },
     "optim": {"epochs": 6, "batch_size": 8, "learning_rate": 1e-2, "dropout": 0.1, "clip_norm": 1.0},
     "model": MODEL,
-}  # fmt: skip
+}
 CHAR_LM = {
     "data": {"test_fraction": 0.2},
-    "optim": {"steps": 6, "tokens_per_step": 64, "eval_every": 2, "eval_tokens": 64, "learning_rate": 1e-2,
-              "warmup_fraction": 0.1, "dropout": 0.1, "clip_norm": 1.0},
+    "optim": {
+        "steps": 6,
+        "tokens_per_step": 64,
+        "eval_every": 2,
+        "eval_tokens": 64,
+        "learning_rate": 1e-2,
+        "warmup_fraction": 0.1,
+        "dropout": 0.1,
+        "clip_norm": 1.0,
+    },
     "samples": {"prompt_chars": 4, "chars": 12, "temperature": 1.0},
     "model": MODEL,
-}  # fmt: skip
+}
 UNTIMED = ("seconds", "seconds_to_best")
 
 
@@ -74,8 +96,11 @@ def test_ci_verdicts():
 
 
 def test_steps_to_target_are_those_of_the_first_epoch_reaching_it():
-    rows = [{"val_accuracy": 0.6, "step": 10, "tokens": 100, "seconds": 9.0}, {"val_accuracy": 0.72, "step": 20, "tokens": 200, "seconds": 1.0},
-            {"val_accuracy": 0.8, "step": 30, "tokens": 300, "seconds": 2.0}]  # fmt: skip
+    rows = [
+        {"val_accuracy": 0.6, "step": 10, "tokens": 100, "seconds": 9.0},
+        {"val_accuracy": 0.72, "step": 20, "tokens": 200, "seconds": 1.0},
+        {"val_accuracy": 0.8, "step": 30, "tokens": 300, "seconds": 2.0},
+    ]
     assert steps_to_target(rows, 0.7) == (20, 200, True)
     assert steps_to_target(rows, 0.9) == (30, 300, False), "never reached: all its steps"
 
@@ -86,23 +111,48 @@ def _summary(transformer_acc, transformer_bpc, transformer_steps, transformer_st
     seeds = ["0", "1", "2"]
     ci = lambda v: {"mean": v, "ci95": 0.01, "n": 3}  # noqa: E731
     sent, lm, grid = {}, {}, {}
-    for m, acc, bpc, sec, step in (("rnn", 0.70, (2.6, 2.5), 300, 0.4), ("lstm", 0.74, (2.4, 2.2), 200, 0.2),
-                                   ("transformer", transformer_acc, transformer_bpc, transformer_steps, transformer_step)):  # fmt: skip
+    for m, acc, bpc, sec, step in (
+        ("rnn", 0.70, (2.6, 2.5), 300, 0.4),
+        ("lstm", 0.74, (2.4, 2.2), 200, 0.2),
+        ("transformer", transformer_acc, transformer_bpc, transformer_steps, transformer_step),
+    ):
         jitter = [0.0, 0.002, -0.002]
-        sent[m] = {"test_accuracy": ci(acc), "accuracy_by_seed": {s: acc + j for s, j in zip(seeds, jitter)},
-                   "steps_to_target_by_seed": {s: sec + int(1000 * j) for s, j in zip(seeds, jitter)}, "reached_by_seed": {s: True for s in seeds},
-                   "reached_target": 3, "seeds": [0, 1, 2], "parameters": {"backbone": 1, "total": 2},
-                   "best_epoch": ci(3), "seconds_to_best": ci(1.0), "steps_to_target": ci(sec)}  # fmt: skip
-        by = {"64": {s: bpc[0] + j for s, j in zip(seeds, jitter)}, "256": {s: bpc[1] - j for s, j in zip(seeds, jitter)}}
-        lm[m] = {"bpc_by_seed": by, "improvement_by_seed": {s: by["64"][s] - by["256"][s] for s in seeds},
-                 "improvement": ci(bpc[0] - bpc[1]), "contexts": {"64": {"test_bpc": ci(bpc[0])}, "256": {"test_bpc": ci(bpc[1])}},
-                 "parameters": {"backbone": 1, "total": 2}}  # fmt: skip
+        sent[m] = {
+            "test_accuracy": ci(acc),
+            "accuracy_by_seed": {s: acc + j for s, j in zip(seeds, jitter)},
+            "steps_to_target_by_seed": {s: sec + int(1000 * j) for s, j in zip(seeds, jitter)},
+            "reached_by_seed": {s: True for s in seeds},
+            "reached_target": 3,
+            "seeds": [0, 1, 2],
+            "parameters": {"backbone": 1, "total": 2},
+            "best_epoch": ci(3),
+            "seconds_to_best": ci(1.0),
+            "steps_to_target": ci(sec),
+        }
+        by = {
+            "64": {s: bpc[0] + j for s, j in zip(seeds, jitter)},
+            "256": {s: bpc[1] - j for s, j in zip(seeds, jitter)},
+        }
+        lm[m] = {
+            "bpc_by_seed": by,
+            "improvement_by_seed": {s: by["64"][s] - by["256"][s] for s in seeds},
+            "improvement": ci(bpc[0] - bpc[1]),
+            "contexts": {"64": {"test_bpc": ci(bpc[0])}, "256": {"test_bpc": ci(bpc[1])}},
+            "parameters": {"backbone": 1, "total": 2},
+        }
         grid[m] = {"1024": {"step_seconds_all": [step, step * 1.02, step * 0.98], "tokens_per_second": 8192 / step}}
     counted = {m: {"32": 32 + 1, "1024": 1024 + 1} for m in ("rnn", "lstm")} | {"transformer": {"32": 4, "1024": 4}}
-    return {"sentiment": sent, "target_accuracy": 0.7, "char_lm": {"contexts": [64, 256], "models": lm},
-            "throughput": {"device": "CPU", "lengths": [32, 1024], "models": grid, "crossover": None}, "sequential_steps": counted,
-            "data_status": ["verified"], "sentiment_examples": {"train_examples": 1, "val_examples": 1, "test_examples": 1, "vocab_size": 3},
-            "sentiment_source": "rt_polarity", "lm_steps": 10}  # fmt: skip
+    return {
+        "sentiment": sent,
+        "target_accuracy": 0.7,
+        "char_lm": {"contexts": [64, 256], "models": lm},
+        "throughput": {"device": "CPU", "lengths": [32, 1024], "models": grid, "crossover": None},
+        "sequential_steps": counted,
+        "data_status": ["verified"],
+        "sentiment_examples": {"train_examples": 1, "val_examples": 1, "test_examples": 1, "vocab_size": 3},
+        "sentiment_source": "rt_polarity",
+        "lm_steps": 10,
+    }
 
 
 def test_claims_follow_the_fixed_criteria():
@@ -139,7 +189,10 @@ def test_a_diverging_classifier_stops_naming_the_epoch_and_step():
     from dlrepro.guards import NonFiniteLossError
 
     texts, labels, classes = _texts()
-    broken = {**SENTIMENT, "optim": {**SENTIMENT["optim"], "clip_norm": float("nan")}}  # NaN gradients, NaN weights after step 1
+    broken = {
+        **SENTIMENT,
+        "optim": {**SENTIMENT["optim"], "clip_norm": float("nan")},
+    }  # NaN gradients, NaN weights after step 1
     with pytest.raises(NonFiniteLossError, match=r"lstm classifier: loss became nan at epoch 1, step 2 "):
         run_sentiment(texts, labels, classes, "lstm", broken, seed=1)
 

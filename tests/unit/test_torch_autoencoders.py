@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from dlrepro.autoencoder.models import BasicAutoencoder, ConvAutoencoder, VariationalAutoencoder, parameter_count, vae_loss
+from dlrepro.autoencoder.models import (
+    BasicAutoencoder,
+    ConvAutoencoder,
+    VariationalAutoencoder,
+    parameter_count,
+    vae_loss,
+)
 from dlrepro.autoencoder.numpy_model import NumpyAutoencoder, mse_loss
 from dlrepro.autoencoder.numpy_training import NumpyAEConfig, train_numpy_autoencoder
 from dlrepro.autoencoder.report import autoencoder_models_tex, summarize_autoencoder_models
@@ -41,14 +47,23 @@ def test_numpy_adam_learns_faster_than_the_papers_step():
     basis = rng.random((4, 64))
     x = (rng.random((512, 4)) @ basis > 1.0).astype(np.float32)
     common = dict(hidden_dim=8, epochs=3, batch_size=64, snapshot_every=1000)
-    sgd = train_numpy_autoencoder(x, x, x[:2], config=NumpyAEConfig(**common, learning_rate=1e-4, loss_reduction="mean"), seed=0)
+    sgd = train_numpy_autoencoder(
+        x, x, x[:2], config=NumpyAEConfig(**common, learning_rate=1e-4, loss_reduction="mean"), seed=0
+    )
     adam = train_numpy_autoencoder(
         x, x, x[:2], config=NumpyAEConfig(**common, learning_rate=1e-2, loss_reduction="mean", optimizer="adam"), seed=0
     )
     assert adam.history[-1]["test_mse"] < 0.7 * sgd.history[-1]["test_mse"]
 
 
-@pytest.mark.parametrize("model", [BasicAutoencoder(code_size=8), ConvAutoencoder(code_size=8, channels=(4, 8)), VariationalAutoencoder(code_size=3, hidden_dim=16)])
+@pytest.mark.parametrize(
+    "model",
+    [
+        BasicAutoencoder(code_size=8),
+        ConvAutoencoder(code_size=8, channels=(4, 8)),
+        VariationalAutoencoder(code_size=3, hidden_dim=16),
+    ],
+)
 def test_models_map_images_to_images(model):
     x = torch.rand(5, 784)
     with torch.no_grad():
@@ -101,7 +116,15 @@ def test_torch_config_rejects_unknown_keys():
 
 
 def _run(model, code, seed, mse):
-    return {"model": model, "code_size": code, "seed": seed, "test_mse": mse, "psnr": 10.0, "seconds": 1.0, "parameters": 10}
+    return {
+        "model": model,
+        "code_size": code,
+        "seed": seed,
+        "test_mse": mse,
+        "psnr": 10.0,
+        "seconds": 1.0,
+        "parameters": 10,
+    }
 
 
 def test_models_summary_verdicts():
@@ -109,8 +132,11 @@ def test_models_summary_verdicts():
     runs += [_run("conv", c, s, 0.03 / c + 0.001 * s) for c in (8, 16) for s in (0, 1, 2)]
     tuned = [{"seed": s, "test_mse": 0.005, "psnr": 23.0, "seconds": 2.0, "hidden_dim": 16} for s in (0, 1, 2)]
     stat = {"mean": 0.01, "ci95": 0.001, "n": 3}
-    paper = {"default_reduction": "sum", "readings": {"sum": {"test_mse": stat, "psnr": stat, "seconds": stat}},
-             "baselines": {"pca_sweep": {"8": 0.004, "16": 0.002}}}  # fmt: skip
+    paper = {
+        "default_reduction": "sum",
+        "readings": {"sum": {"test_mse": stat, "psnr": stat, "seconds": stat}},
+        "baselines": {"pca_sweep": {"8": 0.004, "16": 0.002}},
+    }
     summary = summarize_autoencoder_models(runs, tuned, paper, code_size=16)
     assert summary["claims"]["conv_better"]["holds"] and summary["claims"]["conv_better"]["code_sizes_won"] == "2 of 2"
     assert summary["claims"]["tradeoff"]["holds"]
@@ -118,13 +144,27 @@ def test_models_summary_verdicts():
     assert "\\newcommand{\\aeConvVerdict}{reproduced}" in tex["values"]
     assert "\\newcommand{\\aeTorchPrecision}{in float32}" in tex["values"]
     bf16_runs = [dict(r, bf16=True) for r in runs]
-    assert "{under bfloat16 autocast" in autoencoder_models_tex(summarize_autoencoder_models(bf16_runs, tuned, paper, code_size=16))["values"]
+    assert (
+        "{under bfloat16 autocast"
+        in autoencoder_models_tex(summarize_autoencoder_models(bf16_runs, tuned, paper, code_size=16))["values"]
+    )
     worse = [dict(r, test_mse=r["test_mse"] * 3) if r["model"] == "conv" else r for r in runs]
     assert summarize_autoencoder_models(worse, tuned, paper, code_size=16)["claims"]["conv_better"]["holds"] is False
     # a paired difference whose CI contains zero, or a single seed, decides nothing: inconclusive
-    mixed = [dict(r, test_mse=next(b["test_mse"] for b in runs if b["model"] == "basic" and b["code_size"] == r["code_size"]
-                                   and b["seed"] == r["seed"]) + (0.002 if r["seed"] == 1 else -0.001)) if r["model"] == "conv" else r
-             for r in runs]  # fmt: skip
+    mixed = [
+        dict(
+            r,
+            test_mse=next(
+                b["test_mse"]
+                for b in runs
+                if b["model"] == "basic" and b["code_size"] == r["code_size"] and b["seed"] == r["seed"]
+            )
+            + (0.002 if r["seed"] == 1 else -0.001),
+        )
+        if r["model"] == "conv"
+        else r
+        for r in runs
+    ]
     straddles = summarize_autoencoder_models(mixed, tuned, paper, code_size=16)
     assert straddles["claims"]["conv_better"]["holds"] is None
     assert "\\newcommand{\\aeConvVerdict}{inconclusive}" in autoencoder_models_tex(straddles)["values"]
@@ -135,8 +175,8 @@ def test_models_summary_verdicts():
 def test_a_nan_loss_stops_training_naming_the_epoch_and_step():
     import numpy as np
 
-    from dlrepro.guards import NonFiniteLossError
     from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder
+    from dlrepro.guards import NonFiniteLossError
 
     rng = np.random.default_rng(0)
     x = rng.random((64, 784), dtype=np.float32)

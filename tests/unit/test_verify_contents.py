@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from dlrepro.data.fetch import ChecksumError, CorruptFileError, DownloadError, copy_offline_file, download_file, fetch_dataset
+from dlrepro.data.fetch import (
+    ChecksumError,
+    CorruptFileError,
+    DownloadError,
+    copy_offline_file,
+    download_file,
+    fetch_dataset,
+)
 from dlrepro.data.sources import DATASETS, IDX_FILES, DataFile, Dataset, dataset_from_spec
 from dlrepro.data.verify import check_file, gzip_content_sha256
 from dlrepro.report import provenance_tex
@@ -24,9 +31,13 @@ TRUNCATED = PUBLISHED[: len(PUBLISHED) // 2]
 
 def _file(urls=("http://example.invalid/blob.gz",), name="blob.gz"):
     return DataFile(
-        name=name, urls=tuple(urls), offline_path=f"set/{name}",
-        md5=md5(PUBLISHED), sha256=sha256(PUBLISHED), content_sha256=sha256(RAW),
-    )  # fmt: skip
+        name=name,
+        urls=tuple(urls),
+        offline_path=f"set/{name}",
+        md5=md5(PUBLISHED),
+        sha256=sha256(PUBLISHED),
+        content_sha256=sha256(RAW),
+    )
 
 
 def _offline(tmp_path, data: bytes) -> Path:
@@ -79,7 +90,9 @@ def test_offline_one_changed_byte_is_an_unverified_copy_under_warn(tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["strict", "warn"])
-@pytest.mark.parametrize("data", [TRUNCATED, b"not gzip at all", PUBLISHED[:-4] + b"\0\0\0\0"], ids=["truncated", "not-gzip", "bad-size"])
+@pytest.mark.parametrize(
+    "data", [TRUNCATED, b"not gzip at all", PUBLISHED[:-4] + b"\0\0\0\0"], ids=["truncated", "not-gzip", "bad-size"]
+)
 def test_offline_undecompressible_gzip_is_a_clear_error_in_either_mode(tmp_path, mode, data):
     with pytest.raises(CorruptFileError, match="not a complete gzip stream.*truncated or damaged") as err:
         copy_offline_file(_file(), _offline(tmp_path, data), tmp_path / "out" / "blob.gz", checksums=mode)
@@ -131,10 +144,14 @@ MEMBERS = {"pack/one.bin": b"1" * 5000, "pack/two.bin": bytes(range(256)) * 30}
 def _pack(url: str) -> Dataset:
     published = tarball(MEMBERS, level=9)
     return Dataset(
-        name="pack", description="test", extract_dir="pack",
+        name="pack",
+        description="test",
+        extract_dir="pack",
         files=(DataFile(name="pack.tar.gz", urls=(url,), offline_path="pack/pack.tar.gz", md5=md5(published)),),
-        members=tuple(DataFile(name=Path(n).name, urls=(url,), offline_path=f"pack/{n}", md5=md5(d)) for n, d in MEMBERS.items()),
-    )  # fmt: skip
+        members=tuple(
+            DataFile(name=Path(n).name, urls=(url,), offline_path=f"pack/{n}", md5=md5(d)) for n, d in MEMBERS.items()
+        ),
+    )
 
 
 def test_recompressed_archive_with_the_published_members_is_verified_by_contents(file_server, tmp_path):
@@ -155,7 +172,9 @@ def test_recompressed_archive_with_a_changed_member_is_refused(file_server, tmp_
 
 def test_offline_recompressed_archive_missing_a_member_is_refused_in_strict_mode(tmp_path):
     (tmp_path / "data" / "pack").mkdir(parents=True)
-    (tmp_path / "data" / "pack" / "pack.tar.gz").write_bytes(tarball({"pack/one.bin": MEMBERS["pack/one.bin"]}, level=1))
+    (tmp_path / "data" / "pack" / "pack.tar.gz").write_bytes(
+        tarball({"pack/one.bin": MEMBERS["pack/one.bin"]}, level=1)
+    )
     with pytest.raises(ChecksumError, match="member pack/two.bin missing"):
         fetch_dataset(_pack("http://example.invalid/pack.tar.gz"), tmp_path / "out", data_dir=tmp_path / "data")
 

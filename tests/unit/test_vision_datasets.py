@@ -25,10 +25,22 @@ def test_cifar100_downloads_verifies_and_prepares_with_its_fine_labels(file_serv
     archive, members = _cifar100_tarball(tmp_path)
     url = file_server.route("/cifar-100-python.tar.gz", ("ok", archive))
     pinned = Dataset(
-        name="cifar100", description="test copy", extract_dir="cifar-100-python",
-        files=(DataFile(name="cifar-100-python.tar.gz", urls=(url,), offline_path="cifar100/cifar-100-python.tar.gz", md5=md5(archive)),),
-        members=tuple(DataFile(name=Path(n).name, urls=(url,), offline_path=f"cifar100/{n}", md5=md5(d)) for n, d in members.items()),
-    )  # fmt: skip
+        name="cifar100",
+        description="test copy",
+        extract_dir="cifar-100-python",
+        files=(
+            DataFile(
+                name="cifar-100-python.tar.gz",
+                urls=(url,),
+                offline_path="cifar100/cifar-100-python.tar.gz",
+                md5=md5(archive),
+            ),
+        ),
+        members=tuple(
+            DataFile(name=Path(n).name, urls=(url,), offline_path=f"cifar100/{n}", md5=md5(d))
+            for n, d in members.items()
+        ),
+    )
     prov = fetch_dataset(pinned, tmp_path / "resources", retries=1)
     assert prov["status"] == "verified"
     shapes = prepare("cifar100", tmp_path / "resources", tmp_path / "cifar100.npz")
@@ -39,7 +51,11 @@ def test_cifar100_downloads_verifies_and_prepares_with_its_fine_labels(file_serv
 
 def test_the_registry_pins_cifar100_as_published():
     assert CIFAR100.files[0].md5 == "eb9058c3a382ffc7106e4002c42a8d85"
-    assert {m.name for m in CIFAR100.members} == {"train", "test", "meta"} and CIFAR100.extract_dir == "cifar-100-python"
+    assert {m.name for m in CIFAR100.members} == {
+        "train",
+        "test",
+        "meta",
+    } and CIFAR100.extract_dir == "cifar-100-python"
 
 
 def test_cifar100_labels_out_of_range_are_refused(tmp_path):
@@ -61,13 +77,16 @@ def test_image_folder_becomes_a_cifar_shaped_cache(tmp_path):
     assert manifest_sha256(root / "train", root / "test") != before, "a changed image changes the fingerprint"
 
 
-@pytest.mark.parametrize("fault, message", [
-    ("missing", r"vision\.data\.folder\.train: .*/train is not a folder"),
-    ("one class", r"vision\.data\.folder\.train: .*has 1 class folder\(s\) \(cat\); a classifier needs at least 2"),
-    ("not an image", r"vision\.data\.folder\.train: .*/dog/001\.png is not an image Pillow can read"),
-    ("empty class", r"vision\.data\.folder\.train: .*/dog holds no image files"),
-    ("unknown test class", r"vision\.data\.folder\.test: .*has classes the training folder lacks: emu"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        ("missing", r"vision\.data\.folder\.train: .*/train is not a folder"),
+        ("one class", r"vision\.data\.folder\.train: .*has 1 class folder\(s\) \(cat\); a classifier needs at least 2"),
+        ("not an image", r"vision\.data\.folder\.train: .*/dog/001\.png is not an image Pillow can read"),
+        ("empty class", r"vision\.data\.folder\.train: .*/dog holds no image files"),
+        ("unknown test class", r"vision\.data\.folder\.test: .*has classes the training folder lacks: emu"),
+    ],
+)
 def test_a_bad_image_folder_is_refused_naming_the_key_and_the_file(tmp_path, fault, message):
     root = write_image_folder(tmp_path / "pets", classes=("cat", "dog"), n_train=3, n_test=1)
     if fault == "missing":

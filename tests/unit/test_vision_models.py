@@ -12,8 +12,14 @@ from dlrepro.vision.training import lr_factor
 torch.set_num_threads(1)
 
 
-@pytest.mark.parametrize("kind,kwargs", [("cnn", {"widths": (4, 8), "blocks": (1, 2)}), ("vit", {"dim": 16, "depth": 2, "heads": 2}),
-                                         ("vit", {"dim": 16, "depth": 1, "heads": 4, "pool": "mean", "patch_size": 8})])  # fmt: skip
+@pytest.mark.parametrize(
+    "kind,kwargs",
+    [
+        ("cnn", {"widths": (4, 8), "blocks": (1, 2)}),
+        ("vit", {"dim": 16, "depth": 2, "heads": 2}),
+        ("vit", {"dim": 16, "depth": 1, "heads": 4, "pool": "mean", "patch_size": 8}),
+    ],
+)
 def test_models_map_images_to_class_logits(kind, kwargs):
     model = build_model(kind, **kwargs)
     out = model(torch.randn(3, 3, 32, 32))
@@ -70,7 +76,9 @@ def test_flops_of_the_vit_match_the_formula():
 
 
 def test_flops_of_a_convolution_match_the_formula():
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.Flatten(), torch.nn.Linear(8 * 32 * 32, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.Flatten(), torch.nn.Linear(8 * 32 * 32, 10)
+    )
     assert flops_per_image(model, (3, 32, 32)) == 2 * 32 * 32 * 8 * 27 + 2 * 8 * 32 * 32 * 10
 
 
@@ -116,7 +124,9 @@ def test_cutmix_pastes_a_box_from_the_neighbour_and_lam_is_the_share_left():
         assert torch.equal(mixed[..., inside], x.roll(1, dims=0)[..., inside])
         assert torch.equal(mixed[..., ~inside], x[..., ~inside])
         assert lam == pytest.approx(1 - inside.float().mean().item())
-    assert torch.equal(x, torch.arange(4 * 2 * 16 * 16, dtype=torch.float32).view(4, 2, 16, 16)), "the input is not changed"
+    assert torch.equal(x, torch.arange(4 * 2 * 16 * 16, dtype=torch.float32).view(4, 2, 16, 16)), (
+        "the input is not changed"
+    )
 
 
 def test_mixing_switched_off_is_the_identity_and_both_on_alternate():
@@ -134,7 +144,9 @@ def test_drop_path_is_the_identity_in_evaluation_and_unbiased_in_training():
     assert torch.equal(drop_path(y, 0.3, training=False), y)
     out = drop_path(y, 0.3, training=True)
     per_image = out[:, 0, 0]
-    assert torch.allclose(per_image.unique(), torch.tensor([0.0, 1 / 0.7])), "dropped, or kept and scaled by 1 / (1 - p)"
+    assert torch.allclose(per_image.unique(), torch.tensor([0.0, 1 / 0.7])), (
+        "dropped, or kept and scaled by 1 / (1 - p)"
+    )
     assert (out == out[:, :1, :1]).all(), "one decision per image"
     assert out.mean().item() == pytest.approx(1.0, abs=0.02)
     vit = ViT(dim=16, depth=3, heads=2, drop_path=0.2)

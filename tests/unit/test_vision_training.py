@@ -7,16 +7,26 @@ import pytest
 import torch
 
 from dlrepro.checkpoint import Checkpointer
-from dlrepro.vision.report import setting_rows, vision_tex
 from dlrepro.metrics import ci_verdict
-from dlrepro.vision.report import vision_claims
+from dlrepro.vision.report import setting_rows, vision_claims, vision_tex
 from dlrepro.vision.study import slope, summarize_vision
 from dlrepro.vision.training import TrainConfig, train_classifier
 
 torch.set_num_threads(1)
 
-ARCH = {"cnn": {"widths": (4, 8), "blocks": (1, 1)}, "vit": {"dim": 16, "depth": 1, "heads": 2, "patch_size": 8, "dropout": 0.1}}
-TIMING = {"train_seconds", "images_per_second", "test_images_per_second", "setup_seconds", "eval_seconds", "checkpoint_seconds", "finish_seconds"}
+ARCH = {
+    "cnn": {"widths": (4, 8), "blocks": (1, 1)},
+    "vit": {"dim": 16, "depth": 1, "heads": 2, "patch_size": 8, "dropout": 0.1},
+}
+TIMING = {
+    "train_seconds",
+    "images_per_second",
+    "test_images_per_second",
+    "setup_seconds",
+    "eval_seconds",
+    "checkpoint_seconds",
+    "finish_seconds",
+}
 
 
 def _data(n=120, n_test=40, seed=0):
@@ -28,7 +38,9 @@ def _data(n=120, n_test=40, seed=0):
 
 
 def _train(kind, cfg, **kw):
-    return train_classifier(kind, {**ARCH[kind], "num_classes": 4}, cfg, _data(), learning_rate=3e-3, weight_decay=0.01, seed=0, **kw)
+    return train_classifier(
+        kind, {**ARCH[kind], "num_classes": 4}, cfg, _data(), learning_rate=3e-3, weight_decay=0.01, seed=0, **kw
+    )
 
 
 def _untimed(metrics):
@@ -124,10 +136,21 @@ def _runs(gap_at):
     runs = []
     for seed, noise in zip((0, 1, 2), (-0.004, 0.0, 0.005)):
         for f in (0.1, 0.25, 0.5, 1.0):
-            common = {"seed": seed, "fraction": f, "train_examples": int(50000 * f), "train_seconds": 10.0, "images_per_second": 500.0,
-                      "flops_per_image": 1000, "device": "cpu", "test_examples": 10000, "data_status": "unverified copy"}  # fmt: skip
+            common = {
+                "seed": seed,
+                "fraction": f,
+                "train_examples": int(50000 * f),
+                "train_seconds": 10.0,
+                "images_per_second": 500.0,
+                "flops_per_image": 1000,
+                "device": "cpu",
+                "test_examples": 10000,
+                "data_status": "unverified copy",
+            }
             runs.append({**common, "model": "cnn", "parameters": 10, "test_accuracy": 0.6 + noise})
-            runs.append({**common, "model": "vit", "parameters": 20, "test_accuracy": 0.6 + noise + gap_at(f) + noise / 2})
+            runs.append(
+                {**common, "model": "vit", "parameters": 20, "test_accuracy": 0.6 + noise + gap_at(f) + noise / 2}
+            )
     return runs
 
 
@@ -141,7 +164,15 @@ def test_summary_gap_trend_and_claims_from_known_runs():
     assert claims["vision-vit-outperforms-cnn"]["verdict"] == "not reproduced"
     assert claims["vision-advantage-grows-with-data"]["verdict"] == "reproduced"
     assert "unverified copy" in claims["vision-vit-outperforms-cnn"]["measured"]
-    assert set(claims["vision-vit-outperforms-cnn"]) == {"id", "section", "claim", "metric", "criterion", "measured", "verdict"}
+    assert set(claims["vision-vit-outperforms-cnn"]) == {
+        "id",
+        "section",
+        "claim",
+        "metric",
+        "criterion",
+        "measured",
+        "verdict",
+    }
 
 
 def test_slope_is_the_least_squares_slope():
@@ -150,17 +181,37 @@ def test_slope_is_the_least_squares_slope():
 
 def test_generated_latex_has_only_vis_macros_and_no_empty_cells():
     summary = summarize_vision(_runs(lambda f: 0.02 - 0.01 * f))  # ViT ahead, by less with more data
-    settings = {"fractions": [0.1, 0.25, 0.5, 1.0], "train": TrainConfig().__dict__ | {"epochs": 2},
-                "fast": {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False},
-                "cnn": {"widths": [16, 32], "blocks": [1, 1], "learning_rate": 0.004, "weight_decay": 0.05},
-                "vit": {"patch_size": 4, "dim": 64, "depth": 4, "heads": 4, "mlp_ratio": 2.0, "pool": "cls", "dropout": 0.0,
-                        "learning_rate": 0.002, "weight_decay": 0.05}}  # fmt: skip
+    settings = {
+        "fractions": [0.1, 0.25, 0.5, 1.0],
+        "train": TrainConfig().__dict__ | {"epochs": 2},
+        "fast": {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False},
+        "cnn": {"widths": [16, 32], "blocks": [1, 1], "learning_rate": 0.004, "weight_decay": 0.05},
+        "vit": {
+            "patch_size": 4,
+            "dim": 64,
+            "depth": 4,
+            "heads": 4,
+            "mlp_ratio": 2.0,
+            "pool": "cls",
+            "dropout": 0.0,
+            "learning_rate": 0.002,
+            "weight_decay": 0.05,
+        },
+    }
     tex = vision_tex(summary, vision_claims(summary), setting_rows(settings, [0, 1, 2]))
-    names = [line.split("}")[0].removeprefix("\\newcommand{\\") for line in tex["values"].splitlines() if line.startswith("\\newcommand")]
+    names = [
+        line.split("}")[0].removeprefix("\\newcommand{\\")
+        for line in tex["values"].splitlines()
+        if line.startswith("\\newcommand")
+    ]
     assert names and all(n.startswith("vis") and n.isalpha() for n in names)
     assert "\\newcommand{\\visVerdictOutperforms}{reproduced}" in tex["values"]
-    assert "pixels decoded from JPEG" in tex["values"], "the test runs are an unverified copy: the report says what that means"
-    verified = vision_tex(summary | {"data_status": "verified"}, vision_claims(summary), setting_rows(settings, [0, 1, 2]))
+    assert "pixels decoded from JPEG" in tex["values"], (
+        "the test runs are an unverified copy: the report says what that means"
+    )
+    verified = vision_tex(
+        summary | {"data_status": "verified"}, vision_claims(summary), setting_rows(settings, [0, 1, 2])
+    )
     assert "matched the published checksums" in verified["values"] and "JPEG" not in verified["values"]
     assert "\\newcommand{\\visVerdictGrows}{not reproduced}" in tex["values"]
     assert tex["trend"].count("\\\\") == 5 and "6 weight layers" in tex["setting"]
@@ -176,7 +227,9 @@ def test_the_fast_paths_row_says_what_bf16_auto_chose():
 
     fast = {"data_on_device": True, "bf16": "auto", "channels_last": True, "compile": False}
     assert _fast_paths(fast, True) == "data on device, bf16 (auto), channels last"
-    assert _fast_paths(fast, False) == "data on device, channels last, no bf16 (auto: the device has no bf16 arithmetic)"
+    assert (
+        _fast_paths(fast, False) == "data on device, channels last, no bf16 (auto: the device has no bf16 arithmetic)"
+    )
     assert "some machines only" in _fast_paths(fast, "mixed")
     assert "bf16 auto (not recorded)" in _fast_paths(fast, None), "no run says what auto chose"
     off = {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False}
@@ -187,8 +240,11 @@ def test_the_fast_paths_row_says_what_bf16_auto_chose():
 def test_a_run_records_the_bf16_that_auto_resolved_to(monkeypatch):
     from dlrepro.vision.study import run_vision
 
-    settings = {"train": {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0}, "fast": {"bf16": "auto"},
-                "cnn": {**ARCH["cnn"], "num_classes": 4, "learning_rate": 0.05, "weight_decay": 5e-4}}  # fmt: skip
+    settings = {
+        "train": {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
+        "fast": {"bf16": "auto"},
+        "cnn": {**ARCH["cnn"], "num_classes": 4, "learning_rate": 0.05, "weight_decay": 5e-4},
+    }
     monkeypatch.setattr("dlrepro.device.cpu_has_bf16", lambda: False)
     runs = [run_vision(_data(), "cnn", settings, seed=0)[0]]
     assert runs[0]["bf16"] is False and summarize_vision(runs)["bf16"] is False
@@ -200,9 +256,12 @@ def test_a_run_records_the_bf16_that_auto_resolved_to(monkeypatch):
 def test_a_model_can_override_the_shared_optimizer_family():
     from dlrepro.vision.study import run_vision
 
-    settings = {"train": {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0}, "fast": {},
-                "cnn": {**ARCH["cnn"], "num_classes": 4, "optimizer": "sgd", "learning_rate": 0.05, "weight_decay": 5e-4},
-                "vit": {**ARCH["vit"], "num_classes": 4, "optimizer": "shared", "learning_rate": 3e-3, "weight_decay": 0.01}}  # fmt: skip
+    settings = {
+        "train": {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
+        "fast": {},
+        "cnn": {**ARCH["cnn"], "num_classes": 4, "optimizer": "sgd", "learning_rate": 0.05, "weight_decay": 5e-4},
+        "vit": {**ARCH["vit"], "num_classes": 4, "optimizer": "shared", "learning_rate": 3e-3, "weight_decay": 0.01},
+    }
     assert run_vision(_data(), "cnn", settings, seed=0)[0]["optimizer"] == "sgd"
     assert run_vision(_data(), "vit", settings, seed=0)[0]["optimizer"] == "adamw"
 
@@ -213,7 +272,9 @@ def test_a_nan_loss_stops_training_naming_the_epoch_and_step():
     cfg = TrainConfig(epochs=2, batch_size=16, eval_examples=0, optimizer="sgd")
     with pytest.raises(NonFiniteLossError, match=r"cnn: loss became nan at epoch 1, step 2 "):
         # SGD accepts a NaN learning rate: the first step makes every weight NaN, the second loss is NaN
-        train_classifier("cnn", {**ARCH["cnn"], "num_classes": 4}, cfg, _data(), learning_rate=float("nan"), weight_decay=0.0, seed=0)
+        train_classifier(
+            "cnn", {**ARCH["cnn"], "num_classes": 4}, cfg, _data(), learning_rate=float("nan"), weight_decay=0.0, seed=0
+        )
 
 
 def test_the_ladder_gives_each_claim_a_trend_and_the_verdict_reads_the_largest_budget():

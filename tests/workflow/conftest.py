@@ -17,10 +17,15 @@ def snakemake(workdir, *args, check=True, timeout=900):
     env = {**os.environ, "DLREPRO_DATA_DIR": ""}
     done = subprocess.run(
         [*SNAKEMAKE, "--directory", str(workdir), *args],
-        capture_output=True, text=True, timeout=timeout, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
     if check and done.returncode != 0:
-        pytest.fail(f"snakemake {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}")
+        pytest.fail(
+            f"snakemake {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}"
+        )
     return done
 
 

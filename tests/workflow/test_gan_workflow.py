@@ -5,8 +5,11 @@ import json
 import numpy as np
 import pytest
 
-
-TARGETS = ["results/gan/claims.json", "results/report/figures/gan_figure2.pdf", "results/report/generated/gan_values.tex"]
+TARGETS = [
+    "results/gan/claims.json",
+    "results/report/figures/gan_figure2.pdf",
+    "results/report/generated/gan_values.tex",
+]
 
 
 @pytest.fixture(scope="module")
@@ -63,19 +66,43 @@ def test_gan_and_autoencoder_studies_on_fashion_mnist_in_one_command(tmp_path):
     raw = write_mnist(data, n_train=256, n_test=128, seed=7)
     raw.rename(data / "fashion_mnist")
     config = tmp_path / "fashion.yaml"
-    config.write_text(json.dumps({
-        "seeds": [0], "gan": {"models": ["gan"], "data": {"dataset": "fashion_mnist"}},
-        "autoencoder": {"data": {"dataset": "fashion_mnist"}},
-    }))  # fmt: skip
+    config.write_text(
+        json.dumps(
+            {
+                "seeds": [0],
+                "gan": {"models": ["gan"], "data": {"dataset": "fashion_mnist"}},
+                "autoencoder": {"data": {"dataset": "fashion_mnist"}},
+            }
+        )
+    )
     work = tmp_path / "work"
-    targets = ["results/gan/claims.json", "results/report/generated/gan_values.tex", "results/report/figures/gan_coverage.pdf",
-               "results/autoencoder/claims.json"]  # fmt: skip
-    snakemake(work, *targets, "--cores", "2", "--show-failed-logs", "--configfile", str(REPO / "config" / "tiny.yaml"), str(config),
-              "--config", f"data_dir={data}", "data_checksums=warn")  # fmt: skip
+    targets = [
+        "results/gan/claims.json",
+        "results/report/generated/gan_values.tex",
+        "results/report/figures/gan_coverage.pdf",
+        "results/autoencoder/claims.json",
+    ]
+    snakemake(
+        work,
+        *targets,
+        "--cores",
+        "2",
+        "--show-failed-logs",
+        "--configfile",
+        str(REPO / "config" / "tiny.yaml"),
+        str(config),
+        "--config",
+        f"data_dir={data}",
+        "data_checksums=warn",
+    )
     assert not (work / "resources" / "mnist").exists(), "MNIST is neither fetched nor used"
     assert json.loads((work / "results/gan/classifier/metrics.json").read_text())["dataset"] == "fashion_mnist"
     assert json.loads((work / "results/gan/gan/seed0/metrics.json").read_text())["dataset"] == "fashion_mnist"
     claims = {c["id"]: c for c in json.loads((work / "results/gan/claims.json").read_text())}
-    assert claims["gan-resemble"]["claim"] == "The GAN learns to generate new images that resemble Fashion-MNIST images."
+    assert (
+        claims["gan-resemble"]["claim"] == "The GAN learns to generate new images that resemble Fashion-MNIST images."
+    )
     assert "\\newcommand{\\ganDataset}{Fashion-MNIST}" in (work / "results/report/generated/gan_values.tex").read_text()
-    assert json.loads((work / "results/autoencoder/summary.json").read_text())["baselines"]["dataset"] == "fashion_mnist"
+    assert (
+        json.loads((work / "results/autoencoder/summary.json").read_text())["baselines"]["dataset"] == "fashion_mnist"
+    )

@@ -15,7 +15,9 @@ from tests.workflow.conftest import snakemake
 
 pytestmark = pytest.mark.e2e
 
-needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext, pdffonts) not installed")
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext, pdffonts) not installed"
+)
 
 
 def _pdf_text(pdf) -> str:
@@ -42,11 +44,16 @@ def test_key_numbers_in_the_pdf_equal_the_results(tiny_run):
     implied = sum(row["claim"].startswith(IMPLIED) for row in claims)
     assert implied == 1, "the vision study's trend row is the one claim the paper implies without stating it"
     are = "is" if reproduced == 1 else "are"
-    assert f"Of the {len(claims)} claims we test (one of them implied by the paper rather than stated), {reproduced} {are} reproduced" in text
+    assert (
+        f"Of the {len(claims)} claims we test (one of them implied by the paper rather than stated), {reproduced} {are} reproduced"
+        in text
+    )
     trends = [row["trend"]["words"] for row in claims if "trend" in row]
     assert len(trends) >= 7, "every sequence and vision comparison row carries its trend along the ladder"
     flat = " ".join(text.split())
-    assert all(" ".join(w.split("+-")[0].split()[:4]) in flat for w in trends), "each trend is printed in the claims table"
+    assert all(" ".join(w.split("+-")[0].split()[:4]) in flat for w in trends), (
+        "each trend is printed in the claims table"
+    )
     with open(work / "results/report/claims.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert {r["id"] for r in rows if r["trend_direction"]} == {row["id"] for row in claims if "trend" in row}
@@ -60,7 +67,9 @@ def test_key_numbers_in_the_pdf_equal_the_results(tiny_run):
 def test_fonts_are_embedded_and_never_type3(tiny_run):
     work, _ = tiny_run
     for pdf in [work / "results/report/report.pdf", *sorted((work / "results/report/figures").glob("*.pdf"))]:
-        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+        fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[
+            2:
+        ]
         assert fonts or pdf.name != "report.pdf"
         for line in fonts:
             assert "Type 3" not in line, f"{pdf.name}: Type 3 font {line.split()[0]}"

@@ -30,14 +30,33 @@ def command(work, data, *args):
     more_epochs = work.parent / "more_epochs.yaml"  # the tiny config's 1 epoch has no middle
     more_epochs.write_text(json.dumps({"autoencoder": {"torch_ae": {"epochs": EPOCHS}}}))
     return [
-        sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "1",
-        *args, "--configfile", str(REPO / "config" / "tiny.yaml"), str(more_epochs),
-        "--config", f"data_dir={data}", "data_checksums=warn",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(work),
+        "--cores",
+        "1",
+        *args,
+        "--configfile",
+        str(REPO / "config" / "tiny.yaml"),
+        str(more_epochs),
+        "--config",
+        f"data_dir={data}",
+        "data_checksums=warn",
+    ]
 
 
 def run(work, data, *args):
-    done = subprocess.run(command(work, data, *args), capture_output=True, text=True, timeout=300, env={**os.environ, "DLREPRO_DATA_DIR": ""})
+    done = subprocess.run(
+        command(work, data, *args),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "DLREPRO_DATA_DIR": ""},
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     return done
 
@@ -64,8 +83,11 @@ def test_killed_training_job_resumes_and_matches_an_uninterrupted_run(tmp_path):
     # the same job again, killed with SIGKILL as soon as an epoch's checkpoint is on disk
     proc = subprocess.Popen(
         command(work, data, target, "--forcerun", "train_torch_autoencoder"),  # --forcerun takes every name after it
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env={**os.environ, "DLREPRO_DATA_DIR": ""},
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "DLREPRO_DATA_DIR": ""},
+    )
     try:
         deadline = time.monotonic() + 120
         while not checkpoint.exists():
@@ -81,7 +103,9 @@ def test_killed_training_job_resumes_and_matches_an_uninterrupted_run(tmp_path):
     run(work, data, "--rerun-incomplete", target)
     log = (work / "logs/train_torch_autoencoder/conv/code16/seed0.log").read_text()
     assert "resuming from checkpoint" in log and str(checkpoint.name) in log, log[-2000:]
-    resumed_epochs = [int(line.split()[-1].rstrip(")")) for line in log.splitlines() if "resuming from checkpoint" in line]
+    resumed_epochs = [
+        int(line.split()[-1].rstrip(")")) for line in log.splitlines() if "resuming from checkpoint" in line
+    ]
     assert resumed_epochs and 1 <= resumed_epochs[0] < EPOCHS, "resumed from an epoch in the middle of training"
     assert log.count(" train_loss ") == EPOCHS - resumed_epochs[0], "only the remaining epochs were trained again"
 

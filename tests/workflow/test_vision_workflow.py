@@ -5,9 +5,13 @@ import json
 import numpy as np
 import pytest
 
-
-TARGETS = ["results/vision/claims.json", "results/report/figures/vision_trend.pdf", "results/report/figures/vision_confusion.pdf",
-           "results/report/figures/vision_attention.pdf", "results/report/figures/vision_ladder.pdf"]  # fmt: skip
+TARGETS = [
+    "results/vision/claims.json",
+    "results/report/figures/vision_trend.pdf",
+    "results/report/figures/vision_confusion.pdf",
+    "results/report/figures/vision_attention.pdf",
+    "results/report/figures/vision_ladder.pdf",
+]
 
 
 @pytest.mark.e2e
@@ -16,13 +20,22 @@ def test_vision_study_on_the_tiny_config(tiny_run):
 
     claims = json.loads((work / "results/vision/claims.json").read_text())
     assert [c["id"] for c in claims] == ["vision-vit-outperforms-cnn", "vision-advantage-grows-with-data"]
-    assert all(c["verdict"] in ("reproduced", "not reproduced", "inconclusive") and "unverified copy" in c["measured"] for c in claims)
+    assert all(
+        c["verdict"] in ("reproduced", "not reproduced", "inconclusive") and "unverified copy" in c["measured"]
+        for c in claims
+    )
     summary = json.loads((work / "results/vision/summary.json").read_text())
     assert summary["fractions"] == [0.5, 1.0] and summary["gap"]["1.0"]["n"] == 2
     assert summary["budgets"] == ["1", "2", "4"] and all(c["trend"]["budgets"] == [1.0, 2.0, 4.0] for c in claims)
     run = work / "results/vision/vit/frac50/budget4/seed1"
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["fraction"] == 0.5 and metrics["budget"] == 4 and metrics["epochs"] == 4 and metrics["data_status"] == "unverified copy" and 0 <= metrics["test_accuracy"] <= 1
+    assert (
+        metrics["fraction"] == 0.5
+        and metrics["budget"] == 4
+        and metrics["epochs"] == 4
+        and metrics["data_status"] == "unverified copy"
+        and 0 <= metrics["test_accuracy"] <= 1
+    )
     assert metrics["test_examples"] == 50 and metrics["flops_per_image"] > 0 and metrics["images_per_second"] > 0
     assert not (run / ".checkpoint.pt").exists(), "the checkpoint is removed once the outputs are written"
     arrays = np.load(run / "arrays.npz")
@@ -41,11 +54,22 @@ def _vision_on(tmp_path, data_config: dict, *config_args: str):
     from tests.workflow.conftest import snakemake
 
     extra = tmp_path / "vision.yaml"
-    extra.write_text(json.dumps({"seeds": [0], "vision": {"budgets": [1], "data": data_config}}))  # one budget: a data swap, not a ladder
+    extra.write_text(
+        json.dumps({"seeds": [0], "vision": {"budgets": [1], "data": data_config}})
+    )  # one budget: a data swap, not a ladder
     work = tmp_path / "work"
     targets = [*TARGETS, "results/report/generated/vision_values.tex"]
-    snakemake(work, *targets, "--cores", "2", "--show-failed-logs", "--configfile", str(REPO / "config" / "tiny.yaml"), str(extra),
-              *config_args)  # fmt: skip
+    snakemake(
+        work,
+        *targets,
+        "--cores",
+        "2",
+        "--show-failed-logs",
+        "--configfile",
+        str(REPO / "config" / "tiny.yaml"),
+        str(extra),
+        *config_args,
+    )
     return work
 
 
@@ -53,8 +77,12 @@ def _vision_on(tmp_path, data_config: dict, *config_args: str):
 def test_vision_study_on_cifar100_by_config_only(tmp_path):
     from dlrepro.data.synthetic import write_cifar100
 
-    write_cifar100(tmp_path / "data", n_train=400, n_test=100, seed=1)  # the real layout, the archive's members extracted
-    work = _vision_on(tmp_path, {"dataset": "cifar100"}, "--config", f"data_dir={tmp_path / 'data'}", "data_checksums=warn")
+    write_cifar100(
+        tmp_path / "data", n_train=400, n_test=100, seed=1
+    )  # the real layout, the archive's members extracted
+    work = _vision_on(
+        tmp_path, {"dataset": "cifar100"}, "--config", f"data_dir={tmp_path / 'data'}", "data_checksums=warn"
+    )
     metrics = json.loads((work / "results/vision/vit/frac100/budget1/seed0/metrics.json").read_text())
     assert metrics["dataset"] == "cifar100" and metrics["n_classes"] == 100
     arrays = np.load(work / "results/vision/cnn/frac100/budget1/seed0/arrays.npz")
@@ -70,7 +98,9 @@ def test_vision_study_on_an_image_folder_by_config_only(tmp_path):
     from dlrepro.data.synthetic import write_image_folder
 
     root = write_image_folder(tmp_path / "pets", classes=("cat", "dog", "owl"), n_train=20, n_test=6)
-    work = _vision_on(tmp_path, {"dataset": "folder", "folder": {"train": str(root / "train"), "test": str(root / "test")}})
+    work = _vision_on(
+        tmp_path, {"dataset": "folder", "folder": {"train": str(root / "train"), "test": str(root / "test")}}
+    )
     metrics = json.loads((work / "results/vision/cnn/frac100/budget1/seed0/metrics.json").read_text())
     assert metrics["dataset"] == "folder" and metrics["n_classes"] == 3 and metrics["train_examples"] == 60
     assert metrics["data_status"] == "user folder (train)"
@@ -88,5 +118,7 @@ def test_an_incomplete_folder_config_stops_before_any_job(tmp_path):
 
     extra = tmp_path / "vision.yaml"
     extra.write_text(json.dumps({"vision": {"data": {"dataset": "folder", "folder": {"train": "somewhere"}}}}))
-    done = snakemake(tmp_path / "work", "-n", "--configfile", str(REPO / "config" / "tiny.yaml"), str(extra), check=False)
+    done = snakemake(
+        tmp_path / "work", "-n", "--configfile", str(REPO / "config" / "tiny.yaml"), str(extra), check=False
+    )
     assert done.returncode != 0 and "vision.data.folder.train and vision.data.folder.test" in done.stdout + done.stderr

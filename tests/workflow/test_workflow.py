@@ -15,7 +15,13 @@ from tests.workflow.conftest import SNAKEMAKE, snakemake  # noqa: F401 (studies'
 
 def test_dry_run_of_the_default_config(tmp_path):
     out = snakemake(tmp_path, "-n", "--quiet", "rules").stdout
-    for rule in ("download_idx_images", "prepare_dataset", "train_numpy_autoencoder", "train_torch_autoencoder", "build_report"):
+    for rule in (
+        "download_idx_images",
+        "prepare_dataset",
+        "train_numpy_autoencoder",
+        "train_torch_autoencoder",
+        "build_report",
+    ):
         assert rule in out, f"{rule} missing from the default DAG"
 
 
@@ -74,10 +80,17 @@ def test_missing_offline_data_names_the_file(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     done = snakemake(
-        tmp_path, "--cores", "1", "resources/mnist/provenance.json", "--configfile", str(REPO / "config" / "tiny.yaml"),
-        "--config", f"data_dir={empty}", check=False,  # no --show-failed-logs: the
+        tmp_path,
+        "--cores",
+        "1",
+        "resources/mnist/provenance.json",
+        "--configfile",
+        str(REPO / "config" / "tiny.yaml"),
+        "--config",
+        f"data_dir={empty}",
+        check=False,  # no --show-failed-logs: the
         # workflow's default profile (profiles/default) prints the failed job's log, which holds the reason
-    )  # fmt: skip
+    )
     assert done.returncode != 0
     text = done.stdout + done.stderr
     assert "train-images-idx3-ubyte.gz: not found in the offline data directory" in text
@@ -99,8 +112,16 @@ def test_tiny_config_end_to_end(tiny_run):
     models = json.loads((work / "results/autoencoder/models_summary.json").read_text())
     assert set(models["rows"]) >= {"numpy_ae_paper", "numpy_ae_tuned", "basic", "conv", "vae", "denoising_mask"}
     assert set(models["sweep"]) == {"basic", "conv", "pca"} and set(models["sweep"]["conv"]) == {"8", "16"}
-    for figure in ("ae_reconstructions", "ae_loss_readings", "ae_progression", "ae_learning_curves",
-                   "ae_models", "ae_compression", "ae_denoising", "ae_vae"):  # fmt: skip
+    for figure in (
+        "ae_reconstructions",
+        "ae_loss_readings",
+        "ae_progression",
+        "ae_learning_curves",
+        "ae_models",
+        "ae_compression",
+        "ae_denoising",
+        "ae_vae",
+    ):
         assert (work / "results/report/figures" / f"{figure}.pdf").stat().st_size > 1000
     assert list((work / "benchmarks-out" / "train_numpy_autoencoder").rglob("*.tsv"))
     numpy_log = (work / "logs/train_numpy_autoencoder/sum/seed0.log").read_text()
@@ -138,10 +159,16 @@ def test_report_rule_names_the_latex_packages_when_latexmk_is_missing(tiny_run, 
     env = {**os.environ, "PATH": str(bin_dir)}
     done = subprocess.run(
         [*SNAKEMAKE, "--directory", str(work), "--cores", "2", *args, "--show-failed-logs"],
-        capture_output=True, text=True, env=env, timeout=600,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert done.returncode != 0
-    assert "latexmk is not installed" in done.stdout + done.stderr and "texlive-latex-recommended" in done.stdout + done.stderr
+    assert (
+        "latexmk is not installed" in done.stdout + done.stderr
+        and "texlive-latex-recommended" in done.stdout + done.stderr
+    )
 
 
 def test_unknown_autoencoder_dataset_names_the_allowed_ones(tmp_path):
@@ -166,10 +193,16 @@ def test_autoencoder_study_on_another_idx_dataset_by_config_only(tmp_path):
         (raw / name).rename(data / "my_digits" / name)
         md5[name] = hashlib.md5((data / "my_digits" / name).read_bytes()).hexdigest()
     config = tmp_path / "extra.yaml"
-    config.write_text(json.dumps({
-        "idx_datasets": {"my_digits": {"base_urls": ["http://127.0.0.1:9/none/"], "md5": md5, "description": "test set"}},
-        "autoencoder": {"data": {"dataset": "my_digits"}},
-    }))  # fmt: skip
+    config.write_text(
+        json.dumps(
+            {
+                "idx_datasets": {
+                    "my_digits": {"base_urls": ["http://127.0.0.1:9/none/"], "md5": md5, "description": "test set"}
+                },
+                "autoencoder": {"data": {"dataset": "my_digits"}},
+            }
+        )
+    )
     work = tmp_path / "work"
     args = ["--configfile", str(REPO / "config" / "tiny.yaml"), str(config), "--config", f"data_dir={data}"]
     # the autoencoder study alone (the other studies need their own data sets)

@@ -32,7 +32,7 @@ class BasicAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))  # (B, D) -> (B, code) -> (B, D)
 
     @torch.no_grad()
-    def load_numpy(self, numpy_model) -> "BasicAutoencoder":
+    def load_numpy(self, numpy_model) -> BasicAutoencoder:
         """Copy the weights of a `NumpyAutoencoder` (its W is (in, out); torch's is (out, in))."""
         first, second = numpy_model.layers[0], numpy_model.layers[2]
         self.encoder[0].weight.copy_(torch.from_numpy(np.ascontiguousarray(first.weight.T)))
@@ -53,15 +53,23 @@ class ConvAutoencoder(nn.Module):
         super().__init__()
         c1, c2 = channels
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),  # (B, c1, 14, 14)
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),  # (B, c2, 7, 7)
-            nn.Flatten(), nn.Linear(c2 * 7 * 7, code_size), nn.ReLU(),  # (B, code)
-        )  # fmt: skip
+            nn.Conv2d(1, c1, 3, stride=2, padding=1),
+            nn.ReLU(),  # (B, c1, 14, 14)
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1),
+            nn.ReLU(),  # (B, c2, 7, 7)
+            nn.Flatten(),
+            nn.Linear(c2 * 7 * 7, code_size),
+            nn.ReLU(),  # (B, code)
+        )
         self.decoder = nn.Sequential(
-            nn.Linear(code_size, c2 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (c2, 7, 7)),
-            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # (B, c1, 14, 14)
-            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid(),  # (B, 1, 28, 28)
-        )  # fmt: skip
+            nn.Linear(code_size, c2 * 7 * 7),
+            nn.ReLU(),
+            nn.Unflatten(1, (c2, 7, 7)),
+            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1),
+            nn.ReLU(),  # (B, c1, 14, 14)
+            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),
+            nn.Sigmoid(),  # (B, 1, 28, 28)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         images = x.view(-1, 1, 28, 28)

@@ -27,7 +27,15 @@ from dlrepro.autoencoder.numpy_model import LOSS_REDUCTIONS, NumpyAutoencoder, m
 from dlrepro.config_errors import check_known_keys
 from dlrepro.io import atomic_path
 
-__all__ = ["NumpyAEConfig", "NumpyAEResult", "NumpyCheckpointer", "to_unit_float", "fixed_digit_indices", "evaluate_mse", "train_numpy_autoencoder"]
+__all__ = [
+    "NumpyAEConfig",
+    "NumpyAEResult",
+    "NumpyCheckpointer",
+    "to_unit_float",
+    "fixed_digit_indices",
+    "evaluate_mse",
+    "train_numpy_autoencoder",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +52,7 @@ class NumpyAEConfig:
     optimizer: str = "sgd"  # "sgd" (the paper: plain gradient descent) or "adam" (the tuned run)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "NumpyAEConfig":
+    def from_dict(cls, d: dict) -> NumpyAEConfig:
         check_known_keys(cls, d, "NumPy autoencoder")
         return cls(**d)
 
@@ -142,16 +150,24 @@ class NumpyCheckpointer:
             self.path.unlink(missing_ok=True)
 
 
-def _training_state(model, adam_state, order_rng, epoch, iteration, history, snap_iters, snaps, seconds) -> dict[str, np.ndarray]:
+def _training_state(
+    model, adam_state, order_rng, epoch, iteration, history, snap_iters, snaps, seconds
+) -> dict[str, np.ndarray]:
     """Everything the next epoch depends on, as arrays (RNG state and history as JSON text)."""
     state = {f"param{i}": p for i, (p, _) in enumerate(model.parameters())}
     for (moment, i), value in ((k, v) for k, v in adam_state.items() if k != "t"):  # keys ("m", i), ("v", i)
         state[f"adam_{moment}{i}"] = value
     return {
-        **state, "adam_t": np.array(adam_state.get("t", 0)), "order_rng": np.array(json.dumps(order_rng.bit_generator.state)),
-        "epoch": np.array(epoch), "iteration": np.array(iteration), "history": np.array(json.dumps(history)),
-        "snapshot_iterations": np.array(snap_iters), "snapshots": np.stack(snaps), "seconds": np.array(seconds),
-    }  # fmt: skip
+        **state,
+        "adam_t": np.array(adam_state.get("t", 0)),
+        "order_rng": np.array(json.dumps(order_rng.bit_generator.state)),
+        "epoch": np.array(epoch),
+        "iteration": np.array(iteration),
+        "history": np.array(json.dumps(history)),
+        "snapshot_iterations": np.array(snap_iters),
+        "snapshots": np.stack(snaps),
+        "seconds": np.array(seconds),
+    }
 
 
 def _restore(state: dict[str, np.ndarray], model, order_rng) -> tuple:
@@ -166,13 +182,26 @@ def _restore(state: dict[str, np.ndarray], model, order_rng) -> tuple:
         adam_state.update({(m, i): state[f"adam_{m}{i}"].copy() for m in "mv" for i in range(len(params))})
     history = json.loads(str(state["history"]))
     snap_iters = [int(i) for i in state["snapshot_iterations"]]
-    return adam_state, int(state["epoch"]), int(state["iteration"]), history, snap_iters, list(state["snapshots"]), float(state["seconds"])
+    return (
+        adam_state,
+        int(state["epoch"]),
+        int(state["iteration"]),
+        history,
+        snap_iters,
+        list(state["snapshots"]),
+        float(state["seconds"]),
+    )
 
 
 def train_numpy_autoencoder(
-    x_train: np.ndarray, x_test: np.ndarray, digits: np.ndarray, *, config: NumpyAEConfig, seed: int,
+    x_train: np.ndarray,
+    x_test: np.ndarray,
+    digits: np.ndarray,
+    *,
+    config: NumpyAEConfig,
+    seed: int,
     checkpoint: NumpyCheckpointer | None = None,
-) -> NumpyAEResult:  # fmt: skip
+) -> NumpyAEResult:
     """Train on `x_train` (N, 784) float32; score on `x_test`; snapshot reconstructions of `digits`.
 
     With `checkpoint`, the state is saved after every epoch and a saved state (same settings) is
@@ -180,7 +209,9 @@ def train_numpy_autoencoder(
     """
     checkpoint = checkpoint or NumpyCheckpointer(None)
     start = time.perf_counter()
-    model = NumpyAutoencoder(input_dim=x_train.shape[1], hidden_dim=config.hidden_dim, init_std=config.init_std, seed=seed)
+    model = NumpyAutoencoder(
+        input_dim=x_train.shape[1], hidden_dim=config.hidden_dim, init_std=config.init_std, seed=seed
+    )
     order_rng = np.random.default_rng([seed, 1])  # a stream apart from the weight init
     history, snap_iters, snaps = [], [0], [_to_uint8(model(digits))]
     adam_state: dict = {}
@@ -215,7 +246,9 @@ def train_numpy_autoencoder(
         }
         history.append(row)
         log.info("%5d %12d %14.6g %14.6f %8.2f", epoch, iteration, row["train_loss"], row["test_mse"], row["seconds"])
-        state = _training_state(model, adam_state, order_rng, epoch, iteration, history, snap_iters, snaps, row["seconds"])
+        state = _training_state(
+            model, adam_state, order_rng, epoch, iteration, history, snap_iters, snaps, row["seconds"]
+        )
         checkpoint.save(state, where=f"epoch {epoch}")
     return NumpyAEResult(
         history=history,

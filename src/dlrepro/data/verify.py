@@ -105,7 +105,9 @@ def _tar_members_problem(path: str | os.PathLike, members: dict[str, DataFile]) 
                         h.update(chunk)
                 seen[info.name] = {alg: h.hexdigest() for alg, h in hashers.items()}
     except _CORRUPT as e:
-        raise CorruptFileError(f"{path}: not a complete gzipped tar archive ({e}); the file is truncated or damaged") from e
+        raise CorruptFileError(
+            f"{path}: not a complete gzipped tar archive ({e}); the file is truncated or damaged"
+        ) from e
     problems = []
     for name, member in members.items():
         if name not in seen:
@@ -151,7 +153,12 @@ def check_file(
         actual = {**actual, "content_sha256": content}
         if content == file.content_sha256:
             return Check(True, BY_CONTENTS, actual, problem)
-        return Check(False, None, actual, f"{problem}; decompressed contents sha256 expected {file.content_sha256}, got {content}")
+        return Check(
+            False,
+            None,
+            actual,
+            f"{problem}; decompressed contents sha256 expected {file.content_sha256}, got {content}",
+        )
     if members:
         try:
             members_problem = _tar_members_problem(path, members)

@@ -27,9 +27,20 @@ __all__ = ["train_classifier", "reference_points"]
 log = logging.getLogger(__name__)
 
 
-def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, *,
-                     epochs: int, batch_size: int, learning_rate: float, channels: list[int], hidden: int,
-                     seed: int, bf16: bool = False) -> tuple[MnistClassifier, dict]:  # fmt: skip
+def train_classifier(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    channels: list[int],
+    hidden: int,
+    seed: int,
+    bf16: bool = False,
+) -> tuple[MnistClassifier, dict]:
     """Adam (learning rate decayed linearly to 0) on cross-entropy, batches by indexing a per-epoch permutation; returns (model, metrics).
 
     `bf16`: train under bfloat16 autocast with channels-last convolutions (about 3x faster on CPUs with
@@ -65,8 +76,15 @@ def train_classifier(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarra
         history.append({"epoch": epoch, "train_loss": float(total) / n_steps, "test_accuracy": acc})
         log.info("classifier epoch %d  loss %.4f  test accuracy %.4f", epoch, history[-1]["train_loss"], acc)
     model = model.to(memory_format=torch.contiguous_format)  # saved and used in the usual layout
-    metrics = {"test_accuracy": history[-1]["test_accuracy"], "history": history, "seconds": time.perf_counter() - start, "bf16": bf16,
-               "parameters": sum(p.numel() for p in model.parameters()), "train_examples": len(x), "test_examples": len(x_test)}  # fmt: skip
+    metrics = {
+        "test_accuracy": history[-1]["test_accuracy"],
+        "history": history,
+        "seconds": time.perf_counter() - start,
+        "bf16": bf16,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "train_examples": len(x),
+        "test_examples": len(x_test),
+    }
     return model, metrics
 
 
@@ -76,7 +94,9 @@ def accuracy(model: MnistClassifier, x: np.ndarray, y: np.ndarray) -> float:
     return float((probs.argmax(1) == np.asarray(y)).mean())
 
 
-def reference_points(model: MnistClassifier, x_train: np.ndarray, x_test: np.ndarray, *, sample_sizes: list[int]) -> tuple[dict, dict]:
+def reference_points(
+    model: MnistClassifier, x_train: np.ndarray, x_test: np.ndarray, *, sample_sizes: list[int]
+) -> tuple[dict, dict]:
     """What real images score: the test set's feature statistics (every FID's reference), the
     train-vs-test FID for each sample size (the floor a perfect generator reaches; FID is biased
     upward for small samples, so per-epoch curves get a floor at their own size), and the Inception

@@ -82,8 +82,15 @@ def sample_quality(classifier: torch.nn.Module, images: torch.Tensor, reference:
     }
 
 
-def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-                 *, steps: int = 100, weight_decay: float = 1e-4) -> float:  # fmt: skip
+def linear_probe(
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    *,
+    steps: int = 100,
+    weight_decay: float = 1e-4,
+) -> float:
     """Test accuracy of a multinomial logistic regression (full-batch L-BFGS) on standardised features."""
     mean, std = train_x.mean(0), train_x.std(0) + 1e-6
     a, b = (train_x - mean) / std, (test_x - mean) / std

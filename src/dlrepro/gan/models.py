@@ -23,13 +23,17 @@ class GAN(nn.Module):
         super().__init__()
         self.latent_dim = latent_dim
         self.generator = nn.Sequential(
-            nn.Linear(latent_dim, hidden), nn.ReLU(),
-            nn.Linear(hidden, IMAGE_PIXELS), nn.Sigmoid(),  # pixels in [0, 1]
-        )  # fmt: skip
+            nn.Linear(latent_dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, IMAGE_PIXELS),
+            nn.Sigmoid(),  # pixels in [0, 1]
+        )
         self.discriminator = nn.Sequential(
-            nn.Linear(self.discriminator_inputs, hidden), nn.ReLU(),
-            nn.Linear(hidden, 1), nn.Sigmoid() if sigmoid_discriminator else nn.Identity(),
-        )  # fmt: skip
+            nn.Linear(self.discriminator_inputs, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 1),
+            nn.Sigmoid() if sigmoid_discriminator else nn.Identity(),
+        )
 
     @property
     def discriminator_inputs(self) -> int:
@@ -79,10 +83,16 @@ class MnistClassifier(nn.Module):
         c1, c2 = channels
         self.features = nn.Sequential(
             nn.Unflatten(1, (1, 28, 28)),
-            nn.Conv2d(1, c1, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # (B, c1, 14, 14)
-            nn.Conv2d(c1, c2, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),  # (B, c2, 7, 7)
-            nn.Flatten(), nn.Linear(c2 * 7 * 7, hidden), nn.ReLU(),  # (B, hidden): the penultimate features
-        )  # fmt: skip
+            nn.Conv2d(1, c1, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c1, 14, 14)
+            nn.Conv2d(c1, c2, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c2, 7, 7)
+            nn.Flatten(),
+            nn.Linear(c2 * 7 * 7, hidden),
+            nn.ReLU(),  # (B, hidden): the penultimate features
+        )
         self.head = nn.Linear(hidden, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

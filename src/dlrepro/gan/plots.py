@@ -53,9 +53,12 @@ def _band(ax, epochs: np.ndarray, runs: list[np.ndarray], color, label: str) -> 
     ax.fill_between(epochs, mean - half, mean + half, color=color, alpha=0.2, linewidth=0)
 
 
-def curves_with_bands(panels: dict[str, dict[str, tuple[np.ndarray, list[np.ndarray]]]], *,
-                      references: dict[str, tuple[str, float]] | None = None,
-                      log_panels: tuple[str, ...] = ()) -> plt.Figure:  # fmt: skip
+def curves_with_bands(
+    panels: dict[str, dict[str, tuple[np.ndarray, list[np.ndarray]]]],
+    *,
+    references: dict[str, tuple[str, float]] | None = None,
+    log_panels: tuple[str, ...] = (),
+) -> plt.Figure:
     """One panel per metric (title -> {label: (epochs, per-seed values)}): mean line and 95% CI band
     over seeds; `references` draws a dashed line (label, value) in the panel of that title."""
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]

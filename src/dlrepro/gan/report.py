@@ -58,7 +58,12 @@ def _instability_trend(per_seed: dict, histories: dict, at: list[int]) -> dict |
     if len(at) < 2 or not seeds:
         return None
     fids = {(m, s): [row["fid"] for row in histories[(m, s)]] for m in ("gan", "lsgan") for s in seeds}
-    gaps = {k: {str(s): instability(fids[("gan", s)][1 : k + 1]) - instability(fids[("lsgan", s)][1 : k + 1]) for s in seeds} for k in at}
+    gaps = {
+        k: {
+            str(s): instability(fids[("gan", s)][1 : k + 1]) - instability(fids[("lsgan", s)][1 : k + 1]) for s in seeds
+        }
+        for k in at
+    }
     return budget_trend(gaps, unit="", axis="training epochs")
 
 
@@ -69,8 +74,15 @@ def _ladder(per_seed: dict, histories: dict, budgets) -> dict:
     return {"ladder_epochs": at, "instability_trend": _instability_trend(per_seed, histories, at)}
 
 
-def summarize_gan(runs: list[dict], histories: dict[tuple[str, int], list[dict]], classifier: dict, *,
-                  samples_per_epoch: int, claims: dict, budgets=(1.0,)) -> dict:  # fmt: skip
+def summarize_gan(
+    runs: list[dict],
+    histories: dict[tuple[str, int], list[dict]],
+    classifier: dict,
+    *,
+    samples_per_epoch: int,
+    claims: dict,
+    budgets=(1.0,),
+) -> dict:
     """Per model: final metrics, the first epoch's, progress and timing (mean and 95% CI over seeds), and
     LSGAN's stability gain along the compute ladder (`budgets`: shares of the epochs)."""
     grouped = defaultdict(list)
@@ -88,7 +100,10 @@ def summarize_gan(runs: list[dict], histories: dict[tuple[str, int], list[dict]]
                 "instability": instability(fid[1:]),
                 "min_class_share": min(r["final"]["class_share"]),
             }
-        stat = lambda f: mean_ci(f(r) for r in rs)  # noqa: E731
+
+        def stat(f, rs=rs):
+            return mean_ci(f(r) for r in rs)
+
         seeds = per_seed[kind]
         models[kind] = {
             "seeds": sorted(r["seed"] for r in rs),
@@ -109,7 +124,10 @@ def summarize_gan(runs: list[dict], histories: dict[tuple[str, int], list[dict]]
             "device": rs[0]["device"],
         }
         if kind == "bigan":
-            probe = {name: mean_ci(r["bigan"]["probe_accuracy"][name] for r in rs) for name in rs[0]["bigan"]["probe_accuracy"]}
+            probe = {
+                name: mean_ci(r["bigan"]["probe_accuracy"][name] for r in rs)
+                for name in rs[0]["bigan"]["probe_accuracy"]
+            }
             enc = {r["seed"]: r["bigan"]["probe_accuracy"]["encoder"] for r in rs}
             rand = {r["seed"]: r["bigan"]["probe_accuracy"]["random_encoder"] for r in rs}
             models[kind]["probe"] = probe
@@ -117,7 +135,8 @@ def summarize_gan(runs: list[dict], histories: dict[tuple[str, int], list[dict]]
             models[kind]["reconstruction_mse"] = stat(lambda r: r["bigan"]["reconstruction_mse"])
     if "gan" in per_seed and "lsgan" in per_seed:
         models["lsgan"]["instability_vs_gan"] = paired_by_seed(
-            {s: v["instability"] for s, v in per_seed["lsgan"].items()}, {s: v["instability"] for s, v in per_seed["gan"].items()}
+            {s: v["instability"] for s, v in per_seed["lsgan"].items()},
+            {s: v["instability"] for s, v in per_seed["gan"].items()},
         )
     return {
         "models": models,
@@ -143,47 +162,62 @@ def gan_claims(summary: dict) -> list[dict]:
         v = verdict(g["gap_closed"], crit["gap_closed"], above=True)
         if g["lowest_class_share"] < crit["min_class_share"]:
             v = "not reproduced"
-        out.append({
-            "id": "gan-resemble", "section": "2.9",
-            "claim": f"The GAN learns to generate new images that resemble {images}.",
-            "metric": "share of the FID gap (untrained generator -> train-vs-test floor) closed after the last epoch, "
-                      f"and the smallest share of any {classes} among the final samples",
-            "criterion": f"gap closed >= {crit['gap_closed']:g} (lower 95% CI bound) and every {classes} >= "
-                         f"{crit['min_class_share']:g} of the samples in every seed",
-            "measured": f"gap closed {ci(g['gap_closed'])}; smallest class share {g['lowest_class_share']:.3f}; "
-                        f"final FID {ci(g['fid'])} (floor {summary['classifier']['fid_floor'][str(g['final_samples'])]:.3f})",
-            "verdict": v,
-        })  # fmt: skip
-        out.append({
-            "id": "gan-improves", "section": "2.8-2.9",
-            "claim": "The generator's samples improve over the epochs (the first epoch's are rough).",
-            "metric": f"FID after the last epoch minus FID after epoch 1 ({summary['samples_per_epoch']} samples each), paired by seed",
-            "criterion": "the difference's 95% CI lies below 0",
-            "measured": f"{ci(g['fid_change'])} (epoch 1: {ci(g['epoch1_fid'])})",
-            "verdict": verdict(g["fid_change"], 0.0, above=False),
-        })  # fmt: skip
+        out.append(
+            {
+                "id": "gan-resemble",
+                "section": "2.9",
+                "claim": f"The GAN learns to generate new images that resemble {images}.",
+                "metric": "share of the FID gap (untrained generator -> train-vs-test floor) closed after the last epoch, "
+                f"and the smallest share of any {classes} among the final samples",
+                "criterion": f"gap closed >= {crit['gap_closed']:g} (lower 95% CI bound) and every {classes} >= "
+                f"{crit['min_class_share']:g} of the samples in every seed",
+                "measured": f"gap closed {ci(g['gap_closed'])}; smallest class share {g['lowest_class_share']:.3f}; "
+                f"final FID {ci(g['fid'])} (floor {summary['classifier']['fid_floor'][str(g['final_samples'])]:.3f})",
+                "verdict": v,
+            }
+        )
+        out.append(
+            {
+                "id": "gan-improves",
+                "section": "2.8-2.9",
+                "claim": "The generator's samples improve over the epochs (the first epoch's are rough).",
+                "metric": f"FID after the last epoch minus FID after epoch 1 ({summary['samples_per_epoch']} samples each), paired by seed",
+                "criterion": "the difference's 95% CI lies below 0",
+                "measured": f"{ci(g['fid_change'])} (epoch 1: {ci(g['epoch1_fid'])})",
+                "verdict": verdict(g["fid_change"], 0.0, above=False),
+            }
+        )
     if "lsgan" in m and "instability_vs_gan" in m["lsgan"]:
         d = m["lsgan"]["instability_vs_gan"]
-        out.append({
-            "id": "lsgan-stability", "section": "2.4",
-            "claim": "LSGAN's least-squares loss improves the stability of GAN training.",
-            "metric": "mean |change of log FID| between consecutive epochs over the second half of training, "
-                      "LSGAN minus GAN, paired by seed",
-            "criterion": "the difference's 95% CI lies below 0",
-            "measured": f"{ci(d)} (GAN {ci(m['gan']['instability'])}, LSGAN {ci(m['lsgan']['instability'])})",
-            "verdict": verdict(d, 0.0, above=False), "trend": summary.get("instability_trend"),
-        })  # fmt: skip
+        out.append(
+            {
+                "id": "lsgan-stability",
+                "section": "2.4",
+                "claim": "LSGAN's least-squares loss improves the stability of GAN training.",
+                "metric": "mean |change of log FID| between consecutive epochs over the second half of training, "
+                "LSGAN minus GAN, paired by seed",
+                "criterion": "the difference's 95% CI lies below 0",
+                "measured": f"{ci(d)} (GAN {ci(m['gan']['instability'])}, LSGAN {ci(m['lsgan']['instability'])})",
+                "verdict": verdict(d, 0.0, above=False),
+                "trend": summary.get("instability_trend"),
+            }
+        )
     if "bigan" in m:
         b = m["bigan"]
-        out.append({
-            "id": "bigan-encoder", "section": "2.4",
-            "claim": "BiGAN's encoder maps data to the latent space (tested as: E(x) is a better representation than a random encoder's).",
-            "metric": "test accuracy of a linear classifier on E(x) minus on a randomly initialised encoder, paired by seed",
-            "criterion": "the difference's 95% CI lies above 0",
-            "measured": f"{ci(b['probe_gain'])} (E(x) {ci(b['probe']['encoder'])}, random {ci(b['probe']['random_encoder'])}, "
-                        f"pixels {ci(b['probe']['pixels'])})",
-            "verdict": verdict(b["probe_gain"], 0.0, above=True) if b["probe_gain"]["mean"] != 0 else "inconclusive",
-        })  # fmt: skip
+        out.append(
+            {
+                "id": "bigan-encoder",
+                "section": "2.4",
+                "claim": "BiGAN's encoder maps data to the latent space (tested as: E(x) is a better representation than a random encoder's).",
+                "metric": "test accuracy of a linear classifier on E(x) minus on a randomly initialised encoder, paired by seed",
+                "criterion": "the difference's 95% CI lies above 0",
+                "measured": f"{ci(b['probe_gain'])} (E(x) {ci(b['probe']['encoder'])}, random {ci(b['probe']['random_encoder'])}, "
+                f"pixels {ci(b['probe']['pixels'])})",
+                "verdict": verdict(b["probe_gain"], 0.0, above=True)
+                if b["probe_gain"]["mean"] != 0
+                else "inconclusive",
+            }
+        )
     return [claim_row(**row) for row in out]
 
 
@@ -201,16 +235,19 @@ def setting_rows(settings: dict, seeds: list[int], classifier: dict) -> dict[str
         "images": f"{title(classifier.get('dataset', 'mnist'))} scaled to [0, 1]",
         "scored per epoch / at the end": f"{e['samples_per_epoch']} / {e['final_samples']} generated images",
         "metric classifier": f"CNN {c['channels'][0]}-{c['channels'][1]} channels, {c['hidden']} features, "
-                             f"{c['epochs']} epochs{' (bf16 autocast)' if classifier.get('bf16', c.get('bf16') is True) else ''}; test accuracy {classifier['test_accuracy']:.4f}",
+        f"{c['epochs']} epochs{' (bf16 autocast)' if classifier.get('bf16', c.get('bf16') is True) else ''}; test accuracy {classifier['test_accuracy']:.4f}",
         "seeds": ", ".join(map(str, seeds)),
-    }  # fmt: skip
+    }
 
 
 def gan_tex(summary: dict, claims: list[dict], settings: dict, seeds: list[int]) -> dict[str, str]:
     """Macros, the settings table, the metrics table and the BiGAN probe table."""
     cls, models = summary["classifier"], summary["models"]
     final_n = str(next(iter(models.values()))["final_samples"]) if models else None
-    rows = [f"{latex_escape(k)} & {latex_escape(v, notation=True)} \\\\" for k, v in setting_rows(settings, seeds, cls).items()]
+    rows = [
+        f"{latex_escape(k)} & {latex_escape(v, notation=True)} \\\\"
+        for k, v in setting_rows(settings, seeds, cls).items()
+    ]
     return {
         "values": _values(summary, claims, settings, final_n),
         "setting_table": settings_table(rows),
@@ -235,12 +272,16 @@ def _values(summary: dict, claims: list[dict], settings: dict, final_n: str | No
     values += macro("ganDataStatus", latex_escape(summary["data_status"]))
     values += macro("ganDataset", latex_escape(title(summary.get("dataset", "mnist"))))
     per_model = {
-        "Fid": lambda r: fmt_ci(r["fid"], 3), "Is": lambda r: fmt_ci(r["inception_score"], 3),
-        "EpochOneFid": lambda r: fmt_ci(r["epoch1_fid"], 3), "Gap": lambda r: fmt_ci(r["gap_closed"], 3),
-        "FidChange": lambda r: fmt_ci(r["fid_change"], 3), "MinShare": lambda r: f"{r['lowest_class_share']:.3f}",
-        "Seconds": lambda r: fmt(r["train_seconds"]["mean"], 3), "StepsPerSecond": lambda r: fmt(r["steps_per_second"]["mean"], 3),
+        "Fid": lambda r: fmt_ci(r["fid"], 3),
+        "Is": lambda r: fmt_ci(r["inception_score"], 3),
+        "EpochOneFid": lambda r: fmt_ci(r["epoch1_fid"], 3),
+        "Gap": lambda r: fmt_ci(r["gap_closed"], 3),
+        "FidChange": lambda r: fmt_ci(r["fid_change"], 3),
+        "MinShare": lambda r: f"{r['lowest_class_share']:.3f}",
+        "Seconds": lambda r: fmt(r["train_seconds"]["mean"], 3),
+        "StepsPerSecond": lambda r: fmt(r["steps_per_second"]["mean"], 3),
         "Instability": lambda r: fmt_ci(r["instability"], 3),
-    }  # fmt: skip
+    }
     for kind, name in MACRO_NAMES.items():  # every macro exists, "--" for a model not configured
         for key, value in per_model.items():
             values += macro(f"gan{key}{name}", value(models[kind]) if kind in models else "--")
@@ -252,9 +293,17 @@ def _values(summary: dict, claims: list[dict], settings: dict, final_n: str | No
     diff = models.get("lsgan", {}).get("instability_vs_gan")
     values += macro("ganInstabilityDiff", fmt_ci(diff, 3) if diff else "--")
     trend = next((c.get("trend") for c in claims if c["id"] == "lsgan-stability"), None)
-    values += macro("ganStabilityTrend", latex_escape(trend["words"]).replace("+-", "$\\pm$") if trend else "no trend (fewer than two ladder epochs)")
+    values += macro(
+        "ganStabilityTrend",
+        latex_escape(trend["words"]).replace("+-", "$\\pm$") if trend else "no trend (fewer than two ladder epochs)",
+    )
     values += macro("ganLadderEpochs", ", ".join(map(str, summary.get("ladder_epochs", []))) or "--")
-    ids = {"gan-resemble": "Resemble", "gan-improves": "Improves", "lsgan-stability": "Stability", "bigan-encoder": "Encoder"}
+    ids = {
+        "gan-resemble": "Resemble",
+        "gan-improves": "Improves",
+        "lsgan-stability": "Stability",
+        "bigan-encoder": "Encoder",
+    }
     for claim in claims:
         values += macro(f"ganVerdict{ids[claim['id']]}", claim["verdict"])
     for missing in set(ids) - {c["id"] for c in claims}:
@@ -271,8 +320,10 @@ def _metrics_table(models: dict, cls: dict, final_n: str | None) -> str:
             f"{len(r['seeds'])} & {fmt(r['train_seconds']['mean'], 3)} \\\\"
         )
     lines.append("\\midrule")
-    lines.append(f"real images (train vs test) & {values_floor(cls, final_n)} & {fmt(cls['test_inception_score'], 3)} & "
-                 f"{fmt(cls['test_coverage_kl'], 3)} & {min(cls['test_class_share']):.3f} & -- & -- & -- \\\\")  # fmt: skip
+    lines.append(
+        f"real images (train vs test) & {values_floor(cls, final_n)} & {fmt(cls['test_inception_score'], 3)} & "
+        f"{fmt(cls['test_coverage_kl'], 3)} & {min(cls['test_class_share']):.3f} & -- & -- & -- \\\\"
+    )
     return tabular("lrrrrrrr", "model & FID & IS & coverage KL & min.\\ share & FID, epoch 1 & seeds & seconds", lines)
 
 
@@ -280,8 +331,14 @@ def _probe_table(models: dict) -> str:
     if "bigan" not in models:
         return "BiGAN not run.\n"
     p = models["bigan"]["probe"]
-    body = [f"{label} & {fmt_ci(p[key], 3)} \\\\" for key, label in
-            (("encoder", "BiGAN encoder $E(x)$"), ("random_encoder", "randomly initialised encoder"), ("pixels", "raw pixels"))]  # fmt: skip
+    body = [
+        f"{label} & {fmt_ci(p[key], 3)} \\\\"
+        for key, label in (
+            ("encoder", "BiGAN encoder $E(x)$"),
+            ("random_encoder", "randomly initialised encoder"),
+            ("pixels", "raw pixels"),
+        )
+    ]
     return tabular("lr", "features & test accuracy", body)
 
 

@@ -1,8 +1,8 @@
 """The GAN study as plain functions the workflow scripts call (a notebook can too):
 
-    data = load_gan_data("resources/mnist/mnist.npz", train_examples=0, test_examples=0)
-    classifier, cls_metrics, reference = run_classifier(data, settings["classifier"], sample_sizes=[2000, 10000], seed=0)
-    metrics, history, arrays = run_gan(data, "gan", settings, seed=0, classifier=classifier, reference=reference)
+data = load_gan_data("resources/mnist/mnist.npz", train_examples=0, test_examples=0)
+classifier, cls_metrics, reference = run_classifier(data, settings["classifier"], sample_sizes=[2000, 10000], seed=0)
+metrics, history, arrays = run_gan(data, "gan", settings, seed=0, classifier=classifier, reference=reference)
 """
 
 from __future__ import annotations
@@ -42,18 +42,30 @@ def load_gan_data(cache_path, *, train_examples: int, test_examples: int, datase
     cache = load_cache(cache_path)
     n_train = train_examples or len(cache["x_train"])
     n_test = test_examples or len(cache["x_test"])
-    unit = lambda x: (x.reshape(len(x), -1).astype(np.float32) / 255.0)  # noqa: E731
-    return GanData(dataset, unit(cache["x_train"][:n_train]), cache["y_train"][:n_train].astype(np.int64),
-                   unit(cache["x_test"][:n_test]), cache["y_test"][:n_test].astype(np.int64))  # fmt: skip
+    unit = lambda x: x.reshape(len(x), -1).astype(np.float32) / 255.0  # noqa: E731
+    return GanData(
+        dataset,
+        unit(cache["x_train"][:n_train]),
+        cache["y_train"][:n_train].astype(np.int64),
+        unit(cache["x_test"][:n_test]),
+        cache["y_test"][:n_test].astype(np.int64),
+    )
 
 
 def gan_config(kind: str, settings: dict) -> GanConfig:
     """The package config of one model from the config's `gan` block (its model/optim/eval sub-blocks)."""
     e = settings["eval"]
-    return GanConfig.from_dict({
-        "kind": kind, **settings["model"], **settings["optim"], "cuda_graph": settings["cuda_graph"],
-        "eval_samples": e["samples_per_epoch"], "final_samples": e["final_samples"], "grid_samples": e["grid_samples"],
-    })  # fmt: skip
+    return GanConfig.from_dict(
+        {
+            "kind": kind,
+            **settings["model"],
+            **settings["optim"],
+            "cuda_graph": settings["cuda_graph"],
+            "eval_samples": e["samples_per_epoch"],
+            "final_samples": e["final_samples"],
+            "grid_samples": e["grid_samples"],
+        }
+    )
 
 
 def reference_sizes(settings: dict, data: GanData) -> list[int]:
@@ -65,14 +77,26 @@ def reference_sizes(settings: dict, data: GanData) -> list[int]:
 def run_classifier(data: GanData, settings: dict, *, sample_sizes: list[int], seed: int):
     """Train the metric classifier; returns (model, metrics incl. the reference points, reference stats)."""
     c = settings
-    model, metrics = train_classifier(data.x_train, data.y_train, data.x_test, data.y_test, epochs=c["epochs"],
-                                      batch_size=c["batch_size"], learning_rate=c["learning_rate"],
-                                      channels=c["channels"], hidden=c["hidden"], seed=seed, bf16=resolve_bf16(c["bf16"]))  # fmt: skip
+    model, metrics = train_classifier(
+        data.x_train,
+        data.y_train,
+        data.x_test,
+        data.y_test,
+        epochs=c["epochs"],
+        batch_size=c["batch_size"],
+        learning_rate=c["learning_rate"],
+        channels=c["channels"],
+        hidden=c["hidden"],
+        seed=seed,
+        bf16=resolve_bf16(c["bf16"]),
+    )
     refs, stats = reference_points(model, data.x_train, data.x_test, sample_sizes=sample_sizes)
     metrics.update(refs, seed=seed, channels=list(c["channels"]), hidden=c["hidden"], dataset=data.dataset)
     metrics["meets_min_accuracy"] = metrics["test_accuracy"] >= c["min_accuracy"]
     if not metrics["meets_min_accuracy"]:
-        log.warning("classifier test accuracy %.4f is below the required %.4f", metrics["test_accuracy"], c["min_accuracy"])
+        log.warning(
+            "classifier test accuracy %.4f is below the required %.4f", metrics["test_accuracy"], c["min_accuracy"]
+        )
     return model, metrics, stats
 
 
@@ -86,7 +110,9 @@ def _to_uint8(x) -> np.ndarray:
     return np.rint(np.asarray(x) * 255).clip(0, 255).astype(np.uint8)
 
 
-def bigan_extras(model: BiGAN, data: GanData, *, probe_train: int, probe_steps: int, digits: int, seed: int, device) -> tuple[dict, dict]:
+def bigan_extras(
+    model: BiGAN, data: GanData, *, probe_train: int, probe_steps: int, digits: int, seed: int, device
+) -> tuple[dict, dict]:
     """Reconstructions G(E(x)) and a linear probe of E(x) against raw pixels and a random-init encoder."""
     n = min(probe_train, len(data.x_train))
     x_tr = torch.as_tensor(data.x_train[:n], device=device)
@@ -105,38 +131,67 @@ def bigan_extras(model: BiGAN, data: GanData, *, probe_train: int, probe_steps: 
     probe = {name: linear_probe(a.cpu(), y_tr, b.cpu(), y_te, steps=probe_steps) for name, (a, b) in feats.items()}
     # the first test image of each class: the same digits in every figure
     idx = [int(np.flatnonzero(data.y_test == k)[0]) for k in range(N_CLASSES) if (data.y_test == k).any()][:digits]
-    metrics = {"probe_accuracy": probe, "probe_train_examples": n,
-               "reconstruction_mse": float((recon - x_te).square().mean())}  # fmt: skip
+    metrics = {
+        "probe_accuracy": probe,
+        "probe_train_examples": n,
+        "reconstruction_mse": float((recon - x_te).square().mean()),
+    }
     arrays = {"originals": _to_uint8(data.x_test[idx]), "reconstructions": _to_uint8(recon[idx].cpu())}
     return metrics, arrays
 
 
-def run_gan(data: GanData, kind: str, settings: dict, *, seed: int, classifier: MnistClassifier, reference: dict,
-            device="cpu", checkpoint_path=None, data_status: str = "verified"):  # fmt: skip
+def run_gan(
+    data: GanData,
+    kind: str,
+    settings: dict,
+    *,
+    seed: int,
+    classifier: MnistClassifier,
+    reference: dict,
+    device="cpu",
+    checkpoint_path=None,
+    data_status: str = "verified",
+):
     """Train one model for one seed and score it; returns (metrics, history rows, arrays for figures)."""
     config = gan_config(kind, settings)
     device = torch.device(device)
     ref = (reference["mu"], reference["cov"])
     scorer = lambda images: sample_quality(classifier, images, ref)  # noqa: E731
     checkpointer = Checkpointer(checkpoint_path, {"config": asdict(config), "seed": seed, "n_train": len(data.x_train)})
-    model, history, grids = train_gan(data.x_train, config=config, seed=seed, device=device, scorer=scorer, checkpointer=checkpointer)
+    model, history, grids = train_gan(
+        data.x_train, config=config, seed=seed, device=device, scorer=scorer, checkpointer=checkpointer
+    )
     final_images = generate(model, config.final_samples, config, seed=2_000_003 * (seed + 1), device=device)
     final = scorer(final_images)
     train_seconds = sum(h["seconds"] for h in history)
     steps = (len(data.x_train) // config.batch_size) * config.epochs
     metrics = {
-        "model": kind, "seed": seed, "config": asdict(config), "device": str(device),
-        "cuda_graph": bool(config.cuda_graph and device.type == "cuda"), "data_status": data_status, "dataset": data.dataset,
-        "parameters": sum(p.numel() for p in model.parameters()), "train_examples": len(data.x_train),
-        "train_seconds": train_seconds, "steps_per_second": steps / train_seconds if train_seconds > 0 else float("nan"),
+        "model": kind,
+        "seed": seed,
+        "config": asdict(config),
+        "device": str(device),
+        "cuda_graph": bool(config.cuda_graph and device.type == "cuda"),
+        "data_status": data_status,
+        "dataset": data.dataset,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "train_examples": len(data.x_train),
+        "train_seconds": train_seconds,
+        "steps_per_second": steps / train_seconds if train_seconds > 0 else float("nan"),
         "final": {**final, "samples": config.final_samples},
         "epoch1": {k: history[1][k] for k in ("fid", "inception_score", "coverage_kl")},
-    }  # fmt: skip
+    }
     arrays = {"grids": _to_uint8(grids), "samples": _to_uint8(final_images[:64].cpu())}
     if kind == "bigan":
         e = settings["eval"]
-        extra, extra_arrays = bigan_extras(model, data, probe_train=e["probe_train"], probe_steps=e["probe_steps"],
-                                           digits=e["reconstruction_digits"], seed=seed, device=device)  # fmt: skip
+        extra, extra_arrays = bigan_extras(
+            model,
+            data,
+            probe_train=e["probe_train"],
+            probe_steps=e["probe_steps"],
+            digits=e["reconstruction_digits"],
+            seed=seed,
+            device=device,
+        )
         metrics["bigan"] = extra
         arrays.update(extra_arrays)
     return metrics, history_rows(history), arrays

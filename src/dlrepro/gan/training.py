@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -59,7 +59,7 @@ class GanConfig:
     cuda_graph: bool = True  # on a GPU, capture the whole step in a CUDA graph (no effect on CPU)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "GanConfig":
+    def from_dict(cls, d: dict) -> GanConfig:
         check_known_keys(cls, d, "GAN")
         d = dict(d)
         if "betas" in d:
@@ -70,7 +70,9 @@ class GanConfig:
 # ---- the step ---------------------------------------------------------------------------------
 
 
-def draw_latent(n: int, dim: int, distribution: str, *, device=None, generator: torch.Generator | None = None) -> torch.Tensor:
+def draw_latent(
+    n: int, dim: int, distribution: str, *, device=None, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """z for `n` samples: standard normal (default) or uniform on [-1, 1]."""
     if distribution == "normal":
         return torch.randn(n, dim, device=device, generator=generator)
@@ -83,7 +85,9 @@ def discriminator_loss(kind: str, real_out: torch.Tensor, fake_out: torch.Tensor
     """BCE (§2.3): -log D(real) - log(1 - D(fake)); LSGAN: (D(real) - 1)^2 / 2 + D(fake)^2 / 2."""
     if kind == "lsgan":
         return 0.5 * (real_out - 1).square().mean() + 0.5 * fake_out.square().mean()
-    return F.binary_cross_entropy(real_out, torch.ones_like(real_out)) + F.binary_cross_entropy(fake_out, torch.zeros_like(fake_out))
+    return F.binary_cross_entropy(real_out, torch.ones_like(real_out)) + F.binary_cross_entropy(
+        fake_out, torch.zeros_like(fake_out)
+    )
 
 
 def generator_loss(kind: str, form: str, fake_out: torch.Tensor, real_out: torch.Tensor | None = None) -> torch.Tensor:
@@ -109,8 +113,15 @@ def _fused_adam_state(optimizer: torch.optim.Optimizer, params: list[torch.Tenso
     """The per-parameter state lists of a fused, non-capturable `torch.optim.Adam` once its first step has
     created them; None where `optimizer.step()` must run instead (the first step, or other settings)."""
     group = optimizer.param_groups[0]
-    if not (group.get("fused") and not group["capturable"] and not group["amsgrad"] and not group["differentiable"]
-            and not group["maximize"] and isinstance(group["lr"], float) and len(optimizer.param_groups) == 1):  # fmt: skip
+    if not (
+        group.get("fused")
+        and not group["capturable"]
+        and not group["amsgrad"]
+        and not group["differentiable"]
+        and not group["maximize"]
+        and isinstance(group["lr"], float)
+        and len(optimizer.param_groups) == 1
+    ):
         return None
     states = [optimizer.state.get(p) for p in params]
     if not all(states):
@@ -136,9 +147,22 @@ def _update(optimizer: torch.optim.Optimizer, params: list[torch.Tensor], loss: 
     exp_avgs, exp_avg_sqs, steps, group = state
     beta1, beta2 = group["betas"]
     with torch.no_grad():
-        functional_adam(params, grads, exp_avgs, exp_avg_sqs, [], steps, fused=True, amsgrad=False,
-                        beta1=beta1, beta2=beta2, lr=group["lr"], weight_decay=group["weight_decay"],
-                        eps=group["eps"], maximize=False)  # fmt: skip
+        functional_adam(
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            [],
+            steps,
+            fused=True,
+            amsgrad=False,
+            beta1=beta1,
+            beta2=beta2,
+            lr=group["lr"],
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            maximize=False,
+        )
 
 
 def adversarial_step(model: GAN, opt_d, opt_g, real: torch.Tensor, z: torch.Tensor, *, kind: str, form: str):
@@ -178,7 +202,9 @@ def make_optimizers(model: GAN, config: GanConfig, *, capturable: bool = False):
 Step = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
-def train_epoch_eager(step: Step, data: torch.Tensor, *, batch_size: int, latent_dim: int, distribution: str) -> torch.Tensor:
+def train_epoch_eager(
+    step: Step, data: torch.Tensor, *, batch_size: int, latent_dim: int, distribution: str
+) -> torch.Tensor:
     """One pass in random order (the last incomplete batch dropped); mean (loss_d, loss_g) as a tensor."""
     n_steps = len(data) // batch_size
     perm = torch.randperm(len(data), device=data.device)
@@ -274,20 +300,40 @@ def _epoch_runner(step, data: torch.Tensor, config: GanConfig, use_graph: bool) 
 
 def _log_epoch(row: dict) -> None:
     fid, inception = (f"{row['fid']:.3f}", f"{row['inception_score']:.3f}") if "fid" in row else ("-", "-")
-    log.info("epoch %3d  loss_d %.4f  loss_g %.4f  %6.1fs  fid %s  is %s", row["epoch"], row["loss_d"], row["loss_g"], row["seconds"], fid, inception)
+    log.info(
+        "epoch %3d  loss_d %.4f  loss_g %.4f  %6.1fs  fid %s  is %s",
+        row["epoch"],
+        row["loss_d"],
+        row["loss_g"],
+        row["seconds"],
+        fid,
+        inception,
+    )
 
 
 def _save(checkpointer: Checkpointer, model: GAN, opt_d, opt_g, history: list[dict], grids: list[np.ndarray]) -> None:
     checkpointer.save(
-        {"model": model.state_dict(), "opt_d": opt_d.state_dict(), "opt_g": opt_g.state_dict(), "history": history,
-         "grids": [torch.from_numpy(g) for g in grids], "rng": rng_state()},
+        {
+            "model": model.state_dict(),
+            "opt_d": opt_d.state_dict(),
+            "opt_g": opt_g.state_dict(),
+            "history": history,
+            "grids": [torch.from_numpy(g) for g in grids],
+            "rng": rng_state(),
+        },
         where=f"after epoch {history[-1]['epoch']}",
-    )  # fmt: skip
+    )
 
 
-def train_gan(x_train: np.ndarray, *, config: GanConfig, seed: int, device: torch.device | str = "cpu",
-              scorer: Callable[[torch.Tensor], dict] | None = None,
-              checkpointer: Checkpointer | None = None):  # fmt: skip
+def train_gan(
+    x_train: np.ndarray,
+    *,
+    config: GanConfig,
+    seed: int,
+    device: torch.device | str = "cpu",
+    scorer: Callable[[torch.Tensor], dict] | None = None,
+    checkpointer: Checkpointer | None = None,
+):
     """Train one GAN; returns (model, per-epoch history, grids (epochs + 1, grid, 784) in [0, 1]).
 
     `scorer(images) -> dict` rates `eval_samples` generated images before training (epoch 0) and after
@@ -300,8 +346,12 @@ def train_gan(x_train: np.ndarray, *, config: GanConfig, seed: int, device: torc
     use_graph = config.cuda_graph and device.type == "cuda"
     opt_d, opt_g = make_optimizers(model, config, capturable=use_graph)
     data = torch.as_tensor(x_train, dtype=torch.float32, device=device)
-    fixed_z = draw_latent(config.grid_samples, config.latent_dim, config.latent_distribution,
-                          generator=torch.Generator().manual_seed(seed)).to(device)  # fmt: skip
+    fixed_z = draw_latent(
+        config.grid_samples,
+        config.latent_dim,
+        config.latent_distribution,
+        generator=torch.Generator().manual_seed(seed),
+    ).to(device)
 
     # NaN/inf losses are recorded on the device (also inside a captured CUDA graph) and checked once per epoch
     guard = FiniteGuard(names=("loss_d", "loss_g"), what=config.kind, device=device)

@@ -18,9 +18,21 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "PAD", "UNK", "tokenize", "build_vocab", "encode", "stratified_split", "load_labelled_texts",
-    "SentenceSet", "make_sentence_set", "bucketed_batches", "CharCorpus", "char_corpus", "min_corpus_chars", "read_text_corpus",
-]  # fmt: skip
+    "PAD",
+    "UNK",
+    "tokenize",
+    "build_vocab",
+    "encode",
+    "stratified_split",
+    "load_labelled_texts",
+    "SentenceSet",
+    "make_sentence_set",
+    "bucketed_batches",
+    "CharCorpus",
+    "char_corpus",
+    "min_corpus_chars",
+    "read_text_corpus",
+]
 
 PAD, UNK = 0, 1  # reserved ids of every word vocabulary
 _TOKEN = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*|[^\sa-z0-9]")
@@ -63,7 +75,9 @@ def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int)
     return {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
 
 
-def load_labelled_texts(*, source: str, cache: str | None = None, csv_spec: dict | None = None) -> tuple[list[str], np.ndarray, list[str]]:
+def load_labelled_texts(
+    *, source: str, cache: str | None = None, csv_spec: dict | None = None
+) -> tuple[list[str], np.ndarray, list[str]]:
     """(texts, integer labels, class names) from the rt_polarity cache or from any CSV file.
 
     A CSV's label column may hold any values; classes are its distinct values, sorted.
@@ -83,7 +97,9 @@ def load_labelled_texts(*, source: str, cache: str | None = None, csv_spec: dict
     raw = [r[csv_spec["label_column"]].strip() for r in rows]
     classes = sorted(set(raw))
     if len(classes) < 2:
-        raise ValueError(f"{csv_spec['path']}: column {csv_spec['label_column']!r} needs at least two classes, got {classes}")
+        raise ValueError(
+            f"{csv_spec['path']}: column {csv_spec['label_column']!r} needs at least two classes, got {classes}"
+        )
     index = {c: i for i, c in enumerate(classes)}
     return [r[csv_spec["text_column"]] for r in rows], np.array([index[v] for v in raw], dtype=np.int64), classes
 
@@ -148,7 +164,9 @@ def min_corpus_chars(longest_context: int, test_fraction: float) -> int:
     return max(math.ceil(need / test_fraction), math.ceil(need / (1.0 - test_fraction)))
 
 
-def read_text_corpus(path: str | Path, *, longest_context: int, test_fraction: float, key: str = "sequence.char_lm.data.path") -> str:
+def read_text_corpus(
+    path: str | Path, *, longest_context: int, test_fraction: float, key: str = "sequence.char_lm.data.path"
+) -> str:
     """A user's UTF-8 text file as the character LM's corpus; a clear error (naming `key` and the file) for
     a missing, empty, binary or too-short file."""
     path = Path(path)

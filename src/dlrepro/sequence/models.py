@@ -43,7 +43,7 @@ class SeqModelConfig:
     dropout: float = 0.1  # dropout on embeddings and inside the backbones
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SeqModelConfig":
+    def from_dict(cls, d: dict) -> SeqModelConfig:
         check_known_keys(cls, d, "sequence models")
         return cls(**d)
 
@@ -86,7 +86,9 @@ class PreNormBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, *, causal: bool, key_mask: torch.Tensor | None = None) -> torch.Tensor:
         b, t, w = x.shape
-        q, k, v = self.qkv(self.norm1(x)).view(b, t, 3, self.heads, w // self.heads).permute(2, 0, 3, 1, 4)  # 3 x (B, H, T, w/H)
+        q, k, v = (
+            self.qkv(self.norm1(x)).view(b, t, 3, self.heads, w // self.heads).permute(2, 0, 3, 1, 4)
+        )  # 3 x (B, H, T, w/H)
         attn_mask = None if key_mask is None else key_mask[:, None, None, :]  # (B, 1, 1, T): attend to valid keys
         a = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, is_causal=causal)  # (B, H, T, w/H)
         x = x + F.dropout(self.proj(a.transpose(1, 2).reshape(b, t, w)), self.dropout, self.training)
@@ -96,7 +98,9 @@ class PreNormBlock(nn.Module):
 class SequenceModel(nn.Module):
     """Embedding -> backbone (`rnn` | `lstm` | `transformer`) -> head, for classification or LM."""
 
-    def __init__(self, kind: str, *, vocab_size: int, n_outputs: int, config: SeqModelConfig, causal: bool, pad_index: int = 0):
+    def __init__(
+        self, kind: str, *, vocab_size: int, n_outputs: int, config: SeqModelConfig, causal: bool, pad_index: int = 0
+    ):
         super().__init__()
         assert kind in SEQ_MODELS, f"unknown sequence model {kind!r}; known: {SEQ_MODELS}"
         c = config
@@ -111,8 +115,9 @@ class SequenceModel(nn.Module):
         else:
             layers, hidden = (c.rnn_layers, c.rnn_hidden) if kind == "rnn" else (c.lstm_layers, c.lstm_hidden)
             extra = {"nonlinearity": "tanh"} if kind == "rnn" else {}
-            self.backbone = getattr(nn, kind.upper())(c.width, hidden, layers, batch_first=True,
-                                                      dropout=c.dropout if layers > 1 else 0.0, **extra)  # fmt: skip
+            self.backbone = getattr(nn, kind.upper())(
+                c.width, hidden, layers, batch_first=True, dropout=c.dropout if layers > 1 else 0.0, **extra
+            )
             out_width = hidden
         self.head = nn.Linear(out_width, n_outputs)
 
@@ -142,4 +147,8 @@ class SequenceModel(nn.Module):
 def parameter_counts(model: SequenceModel) -> dict[str, int]:
     """Parameters of the backbone alone, of the shared embedding + head, and in all."""
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
-    return {"backbone": count(model.backbone), "embedding_head": count(model.embed) + count(model.head), "total": count(model)}
+    return {
+        "backbone": count(model.backbone),
+        "embedding_head": count(model.embed) + count(model.head),
+        "total": count(model),
+    }

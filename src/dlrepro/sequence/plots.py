@@ -30,8 +30,16 @@ def accuracy_figure(summary: dict) -> plt.Figure:
     sent, colors = summary["sentiment"], _colors()
     fig, ax = plt.subplots(figsize=(5.0, 3.2))
     for i, (m, s) in enumerate(_in_order(sent)):
-        ax.errorbar(i, s["test_accuracy"]["mean"], yerr=_err(s["test_accuracy"]), fmt="o", color=colors[m], capsize=5, ms=7)
-        ax.scatter(np.full(len(s["accuracy_by_seed"]), i + 0.15), list(s["accuracy_by_seed"].values()), color=colors[m], s=12, alpha=0.6)
+        ax.errorbar(
+            i, s["test_accuracy"]["mean"], yerr=_err(s["test_accuracy"]), fmt="o", color=colors[m], capsize=5, ms=7
+        )
+        ax.scatter(
+            np.full(len(s["accuracy_by_seed"]), i + 0.15),
+            list(s["accuracy_by_seed"].values()),
+            color=colors[m],
+            s=12,
+            alpha=0.6,
+        )
     ax.axhline(summary["target_accuracy"], color="0.4", ls="--", lw=1, label="target (validation)")
     ax.set_xticks(range(len(sent)), [LABELS[m] for m, _ in _in_order(sent)])
     ax.set_ylabel("test accuracy")
@@ -47,7 +55,15 @@ def context_figure(summary: dict) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
     for m, d in _in_order(lm["models"]):
         stats = [d["contexts"][str(c)]["test_bpc"] for c in lm["contexts"]]
-        ax.errorbar(lm["contexts"], [s["mean"] for s in stats], yerr=[_err(s) for s in stats], marker="o", capsize=4, color=colors[m], label=LABELS[m])
+        ax.errorbar(
+            lm["contexts"],
+            [s["mean"] for s in stats],
+            yerr=[_err(s) for s in stats],
+            marker="o",
+            capsize=4,
+            color=colors[m],
+            label=LABELS[m],
+        )
     ax.set_xscale("log", base=2)
     ax.set_xticks(lm["contexts"], [str(c) for c in lm["contexts"]])
     ax.set_xlabel("context length (characters)")
@@ -64,7 +80,9 @@ def throughput_figure(summary: dict) -> plt.Figure:
     fig, (a, b) = plt.subplots(1, 2, figsize=(8.5, 3.4))
     for m, grid in _in_order(tp["models"]):
         lengths = sorted(int(k) for k in grid)
-        a.plot(lengths, [grid[str(n)]["tokens_per_second"] for n in lengths], marker="o", color=colors[m], label=LABELS[m])
+        a.plot(
+            lengths, [grid[str(n)]["tokens_per_second"] for n in lengths], marker="o", color=colors[m], label=LABELS[m]
+        )
         b.plot(lengths, [grid[str(n)]["step_seconds"] for n in lengths], marker="o", color=colors[m], label=LABELS[m])
     for ax, label in ((a, "training tokens per second"), (b, "seconds per training step")):
         ax.set_xscale("log", base=2)

@@ -22,9 +22,12 @@ __all__ = ["sequence_claims", "claims_json", "sequence_tex", "setting_rows", "co
 
 MODELS = ("rnn", "lstm", "transformer")
 CLAIM_MACROS = {
-    "seq-outperform-sentiment": "Sentiment", "seq-outperform-charlm": "Charlm", "seq-longer-context": "Context",
-    "seq-parallel": "Parallel", "seq-train-efficiently": "Efficient",
-}  # fmt: skip
+    "seq-outperform-sentiment": "Sentiment",
+    "seq-outperform-charlm": "Charlm",
+    "seq-longer-context": "Context",
+    "seq-parallel": "Parallel",
+    "seq-train-efficiently": "Efficient",
+}
 
 
 def corpus_name(source: str) -> str:
@@ -41,7 +44,12 @@ def _lm_source_macros(summary: dict) -> str:
     """Which corpus the character LM read, and how many held-out characters its alphabet lacks."""
     unknown = summary.get("lm_unknown_test_chars", 0)
     v = macro("seqLmSource", latex_escape(corpus_name(summary.get("lm_source", "tinyshakespeare"))))
-    return v + macro("seqLmUnknown", f" ({unknown:,} held-out characters never occur in the training part and count as one unknown symbol)" if unknown else "")
+    return v + macro(
+        "seqLmUnknown",
+        f" ({unknown:,} held-out characters never occur in the training part and count as one unknown symbol)"
+        if unknown
+        else "",
+    )
 
 
 def setting_rows(setting: dict, seeds) -> dict[str, str]:
@@ -57,9 +65,11 @@ def setting_rows(setting: dict, seeds) -> dict[str, str]:
         "Transformer": f"{m['transformer_layers']} pre-norm block{'s' if m['transformer_layers'] != 1 else ''}, {m['heads']} heads, feed-forward {m['ff_width']}, sinusoidal positions",
         "sentiment data": f"{source}; stratified split train/val/test {d['split']['train']:g}/{d['split']['val']:g}/{d['split']['test']:g} per seed",
         "sentiment vocabulary": f"words with at least {d['min_count']} occurrence{'s' if d['min_count'] != 1 else ''} in the training part, at most {d['max_vocab']}; {d['max_tokens']} tokens per sentence",
-        "compute ladder": "budgets " + ", ".join(f"x{b:g}" for b in setting.get("budgets", [1])) + " of each task's base schedule (a cosine over each run's own length)",
+        "compute ladder": "budgets "
+        + ", ".join(f"x{b:g}" for b in setting.get("budgets", [1]))
+        + " of each task's base schedule (a cosine over each run's own length)",
         "sentiment training": f"Adam peak {so['learning_rate']:g} (cosine to 0), batch {so['batch_size']}, dropout {so['dropout']:g}, {so['epochs']} epochs x budget; "
-                              "test accuracy at the epoch of the best validation accuracy",
+        "test accuracy at the epoch of the best validation accuracy",
         "LM data": f"{corpus_name(lm['data']['path'] if lm['data'].get('source') == 'file' else 'tinyshakespeare')}, last {lm['data']['test_fraction']:g} held out; contexts {', '.join(map(str, lm['contexts']))}",
         "LM training": f"{lo['steps']} Adam steps x budget, each of {lo['tokens_per_step']} characters, peak {lo['learning_rate']:g} (warm-up, cosine), dropout {lo['dropout']:g}",
         "throughput": f"lengths {', '.join(map(str, tp['lengths']))}; {tp['tokens_per_step']} tokens per step; median of {tp['repeats']} steps",
@@ -75,8 +85,12 @@ def _claim_macros(summary: dict) -> str:
         key = CLAIM_MACROS[claim["id"]]
         v += macro(f"seqVerdict{key}", claim["verdict"])
         v += macro(f"seqMeasured{key}", _plain_to_tex(claim["measured"]))
-        v += macro(f"seqTrend{key}", _plain_to_tex(claim["trend"]["words"]) if claim.get("trend") else "no trend (one budget)")
-    budgets = sorted({float(b) for b in [*summary.get("sentiment_ladder", {"1": 0}), *summary.get("lm_ladder", {"1": 0})]})
+        v += macro(
+            f"seqTrend{key}", _plain_to_tex(claim["trend"]["words"]) if claim.get("trend") else "no trend (one budget)"
+        )
+    budgets = sorted(
+        {float(b) for b in [*summary.get("sentiment_ladder", {"1": 0}), *summary.get("lm_ladder", {"1": 0})]}
+    )
     v += macro("seqBudgets", ", ".join(f"$\\times${b:g}" for b in budgets))
     return v + macro("seqTopBudget", f"$\\times${budgets[-1]:g}")
 
@@ -86,15 +100,25 @@ def _worse_at_long(lm: dict) -> str:
     budget), and whether each one's held-out curve was still falling when training stopped."""
     contexts = lm["contexts"]
     short, long = str(contexts[0]), str(contexts[-1])
-    worse = [m for m in MODELS if m in lm["models"] and lm["models"][m]["contexts"][long]["test_bpc"]["mean"] > lm["models"][m]["contexts"][short]["test_bpc"]["mean"]]
+    worse = [
+        m
+        for m in MODELS
+        if m in lm["models"]
+        and lm["models"][m]["contexts"][long]["test_bpc"]["mean"]
+        > lm["models"][m]["contexts"][short]["test_bpc"]["mean"]
+    ]
     if not worse:
         return f"every model's bits per character are no worse at context {long} than at {short}"
     notes = []
     for m in worse:
         runs = [r for r in lm.get("still_falling_runs", []) if r.startswith(f"{m}/")]
         at = sorted({int(r.split("/")[1]) for r in runs})
-        state = (f"its held-out bits per character still falling at the end in {len(runs)} runs (context "
-                 f"{' and '.join(map(str, at))})" if runs else "its held-out bits per character no longer falling at the end")  # fmt: skip
+        state = (
+            f"its held-out bits per character still falling at the end in {len(runs)} runs (context "
+            f"{' and '.join(map(str, at))})"
+            if runs
+            else "its held-out bits per character no longer falling at the end"
+        )
         notes.append(f"{LABELS[m]} ({state})")
     return f"worse at context {long} than at {short}, so still undertrained at the longer context: " + "; ".join(notes)
 
@@ -146,7 +170,9 @@ def sequence_tex(summary: dict, setting: dict, seeds, samples: dict[str, tuple[s
         v += macro(f"seqTokensLong{name}", f"{g['tokens_per_second']:,.0f}" if g else "--")
     v += _claim_macros(summary) + macro("seqLmWorseAtLong", latex_escape(_worse_at_long(lm)))
 
-    setting_table = settings_table([f"{latex_escape(k)} & {latex_escape(x, notation=True)} \\\\" for k, x in setting_rows(setting, seeds).items()])
+    setting_table = settings_table(
+        [f"{latex_escape(k)} & {latex_escape(x, notation=True)} \\\\" for k, x in setting_rows(setting, seeds).items()]
+    )
     rows = []
     for m in (m for m in MODELS if m in sent):  # JSON files sort their keys: restore the models' order
         s, p = sent[m], sent[m]["parameters"]
@@ -154,16 +180,26 @@ def sequence_tex(summary: dict, setting: dict, seeds, samples: dict[str, tuple[s
             f"{latex_escape(LABELS[m])} & {p['backbone']:,} & {p['total']:,} & {fmt_ci(s['test_accuracy'])} & {fmt(s['best_epoch']['mean'], 2)} & "
             f"{fmt(s['seconds_to_best']['mean'], 3)} & {fmt(s['steps_to_target']['mean'], 3)} ({s['reached_target']}/{len(s['seeds'])}) \\\\"
         )
-    accuracy = tabular("lrrrrrr", "model & \\multicolumn{2}{c}{parameters} & test accuracy & best epoch & s to best & steps to target \\\\\n"
-                      " & backbone & total & & & & (reached)", rows)  # fmt: skip
+    accuracy = tabular(
+        "lrrrrrr",
+        "model & \\multicolumn{2}{c}{parameters} & test accuracy & best epoch & s to best & steps to target \\\\\n"
+        " & backbone & total & & & & (reached)",
+        rows,
+    )
 
     rows = []
     for m in (m for m in MODELS if m in lm["models"]):
         d = lm["models"][m]
         cells = " & ".join(fmt_ci(d["contexts"][str(c)]["test_bpc"]) for c in contexts)
         gain = fmt_ci(d["improvement"]) if d["improvement"] else "--"
-        rows.append(f"{latex_escape(LABELS[m])} & {d['parameters']['backbone']:,} & {d['parameters']['total']:,} & {cells} & {gain} \\\\")
-    head = "model & backbone & total & " + " & ".join(f"ctx {c}" for c in contexts) + f" & gain {contexts[0]}$\\to${contexts[-1]}"
+        rows.append(
+            f"{latex_escape(LABELS[m])} & {d['parameters']['backbone']:,} & {d['parameters']['total']:,} & {cells} & {gain} \\\\"
+        )
+    head = (
+        "model & backbone & total & "
+        + " & ".join(f"ctx {c}" for c in contexts)
+        + f" & gain {contexts[0]}$\\to${contexts[-1]}"
+    )
     bpc = tabular("lrr" + "r" * len(contexts) + "r", head, rows)
 
     blocks = [_sample_block(LABELS[m], *samples[m]) for m in MODELS if m in samples]
@@ -211,52 +247,84 @@ def _outperform(claim_id: str, task: str, metric: str, diffs: dict, label: str, 
     """A claim that the Transformer beats both recurrent models on a task; `diffs` maps each recurrent model to
     its paired difference (oriented so that above 0 favours the Transformer), `label` names one ("... {m} ...")."""
     return claim_row(
-        claim_id, "3.2",
+        claim_id,
+        "3.2",
         f"Transformers outperform RNNs (vanilla RNN, LSTM) on text: {task}.",
         metric,
         f"the 95% CI of the difference at the largest budget {_AGAINST_BOTH}",
         "; ".join(f"{label.format(m=m)}: {_pm(d)}{unit}" for m, d in diffs.items()) or "not run",
-        _against_each(diffs), values=diffs, trend=trend,
-    )  # fmt: skip
+        _against_each(diffs),
+        values=diffs,
+        trend=trend,
+    )
 
 
 def _outperform_sentiment(summary: dict, data: str) -> dict:
     """(1) Task A: test accuracy of the Transformer minus each recurrent model, paired by seed."""
     sent, ladder = summary["sentiment"], summary.get("sentiment_ladder", {})
     tr = sent.get("transformer")
-    diffs = {m: paired_by_seed(tr["accuracy_by_seed"], sent[m]["accuracy_by_seed"]) for m in _recurrent(sent)} if tr else {}
+    diffs = (
+        {m: paired_by_seed(tr["accuracy_by_seed"], sent[m]["accuracy_by_seed"]) for m in _recurrent(sent)} if tr else {}
+    )
     metric = f"test accuracy on {data} (epoch of the best validation accuracy), Transformer minus each recurrent model, paired by seed"
-    trend = _trend(ladder, lambda blk, m: _paired(blk["transformer"]["accuracy_by_seed"], blk[m]["accuracy_by_seed"]), "points", 100)
-    return _outperform("seq-outperform-sentiment", "sentence sentiment classification", metric, diffs, "transformer - {m}", trend=trend)
+    trend = _trend(
+        ladder,
+        lambda blk, m: _paired(blk["transformer"]["accuracy_by_seed"], blk[m]["accuracy_by_seed"]),
+        "points",
+        100,
+    )
+    return _outperform(
+        "seq-outperform-sentiment", "sentence sentiment classification", metric, diffs, "transformer - {m}", trend=trend
+    )
 
 
 def _outperform_charlm(summary: dict, longest: str, data: str) -> dict:
     """(2) Task B: held-out bpc of each recurrent model minus the Transformer's at the longest context."""
     lm, ladder = summary["char_lm"]["models"], summary.get("lm_ladder", {})
     tr = lm.get("transformer")
-    diffs = {m: paired_by_seed(lm[m]["bpc_by_seed"][longest], tr["bpc_by_seed"][longest]) for m in _recurrent(lm)} if tr else {}
+    diffs = (
+        {m: paired_by_seed(lm[m]["bpc_by_seed"][longest], tr["bpc_by_seed"][longest]) for m in _recurrent(lm)}
+        if tr
+        else {}
+    )
     metric = f"held-out bits per character on {data} at context {longest}, each recurrent model minus the Transformer, paired by seed"
-    trend = _trend(ladder, lambda blk, m: _paired(blk[m]["bpc_by_seed"][longest], blk["transformer"]["bpc_by_seed"][longest]), "bpc")
-    return _outperform("seq-outperform-charlm", "character-level language modelling", metric, diffs, "{m} - transformer", " bpc", trend)
+    trend = _trend(
+        ladder,
+        lambda blk, m: _paired(blk[m]["bpc_by_seed"][longest], blk["transformer"]["bpc_by_seed"][longest]),
+        "bpc",
+    )
+    return _outperform(
+        "seq-outperform-charlm", "character-level language modelling", metric, diffs, "{m} - transformer", " bpc", trend
+    )
 
 
 def _longer_context(summary: dict, shortest: str, longest: str, data: str) -> dict:
     """(3) the bpc gained from the shortest to the longest context, Transformer minus each recurrent model."""
     lm, ladder = summary["char_lm"]["models"], summary.get("lm_ladder", {})
     tr = lm.get("transformer")
-    diffs = {m: paired_by_seed(tr["improvement_by_seed"], lm[m]["improvement_by_seed"]) for m in _recurrent(lm)} if tr else {}
+    diffs = (
+        {m: paired_by_seed(tr["improvement_by_seed"], lm[m]["improvement_by_seed"]) for m in _recurrent(lm)}
+        if tr
+        else {}
+    )
     gains = {m: lm[m]["improvement"] for m in lm}
-    trend = _trend(ladder, lambda blk, m: _paired(blk["transformer"]["improvement_by_seed"], blk[m]["improvement_by_seed"]), "bpc")
+    trend = _trend(
+        ladder, lambda blk, m: _paired(blk["transformer"]["improvement_by_seed"], blk[m]["improvement_by_seed"]), "bpc"
+    )
     return claim_row(
-        "seq-longer-context", "3.2",
+        "seq-longer-context",
+        "3.2",
         "Transformers handle longer contexts than recurrent models.",
         f"bpc improvement on {data} from context {shortest} to {longest} (bpc at {shortest} minus bpc at {longest}), "
         "Transformer minus each recurrent model, paired by seed",
         f"the 95% CI of the difference in improvement at the largest budget {_AGAINST_BOTH}",
-        "; ".join(f"improvement {m}: {_pm(g)} bpc" for m, g in gains.items()) + "; "
+        "; ".join(f"improvement {m}: {_pm(g)} bpc" for m, g in gains.items())
+        + "; "
         + "; ".join(f"transformer - {m}: {_pm(d)}" for m, d in diffs.items()),
-        _against_each(diffs), values=diffs, trend=trend,
-    )  # fmt: skip
+        _against_each(diffs),
+        values=diffs,
+        trend=trend,
+    )
 
 
 def _parallel(summary: dict) -> dict:
@@ -269,24 +337,46 @@ def _parallel(summary: dict) -> dict:
         tr = counts["transformer"]
         for m in _recurrent(counts):
             ratios[m] = counts[m][length] / tr[length]
-            trends[m] = budget_trend({float(n): {"count": math.log2(counts[m][n] / tr[n])} for n in tr}, unit="in log2 of the ratio",
-                                     axis="the sequence length", exact=True)  # fmt: skip
-    measured = "; ".join(f"{m}: {counts[m][length]:,} / {counts['transformer'][length]} = {r:.4g}x" for m, r in ratios.items())
-    timed = {m: mean_ci(a / b for a, b in zip(grid[m][length]["step_seconds_all"], grid["transformer"][length]["step_seconds_all"]))
-             for m in _recurrent(grid)} if "transformer" in grid else {}  # fmt: skip
+            trends[m] = budget_trend(
+                {float(n): {"count": math.log2(counts[m][n] / tr[n])} for n in tr},
+                unit="in log2 of the ratio",
+                axis="the sequence length",
+                exact=True,
+            )
+    measured = "; ".join(
+        f"{m}: {counts[m][length]:,} / {counts['transformer'][length]} = {r:.4g}x" for m, r in ratios.items()
+    )
+    timed = (
+        {
+            m: mean_ci(
+                a / b
+                for a, b in zip(grid[m][length]["step_seconds_all"], grid["transformer"][length]["step_seconds_all"])
+            )
+            for m in _recurrent(grid)
+        }
+        if "transformer" in grid
+        else {}
+    )
     measured += "; measured step time, recurrent / Transformer (information only): " + ", ".join(
-        f"{m} {fmt_pm(r, 3)}" if has_interval(r) else f"{m} {r['mean']:.3g}" for m, r in timed.items())
-    measured += f"; Transformer fastest from length {tp['crossover']}" if tp["crossover"] else "; Transformer never fastest"
+        f"{m} {fmt_pm(r, 3)}" if has_interval(r) else f"{m} {r['mean']:.3g}" for m, r in timed.items()
+    )
+    measured += (
+        f"; Transformer fastest from length {tp['crossover']}" if tp["crossover"] else "; Transformer never fastest"
+    )
     verdict = combine_verdicts("reproduced" if r > 1 else "not reproduced" for r in ratios.values())
     return claim_row(
-        "seq-parallel", "3.2",
+        "seq-parallel",
+        "3.2",
         "Recurrence is a bottleneck for parallel computation; self-attention allows parallel processing.",
         f"dependent steps on the critical path of one forward pass over {length} positions, counted from each architecture "
         "(a recurrent stack: length + layers - 1; a Transformer: 2 per block), recurrent / Transformer",
         "the ratio exceeds 1 against both recurrent models (reproduced); it is at most 1 against either (not reproduced); "
         "wall time is shown but decides nothing (it depends on the machine)",
-        measured, verdict, values={"counted": ratios, "timed": timed}, trend=binding_trend(trends),
-    )  # fmt: skip
+        measured,
+        verdict,
+        values={"counted": ratios, "timed": timed},
+        trend=binding_trend(trends),
+    )
 
 
 def _train_efficiently(summary: dict, target: float) -> dict:
@@ -295,11 +385,19 @@ def _train_efficiently(summary: dict, target: float) -> dict:
     diffs, verdict = {}, "inconclusive"
     if "transformer" in sent:
         tr = sent["transformer"]
-        diffs = {m: paired_by_seed(sent[m]["steps_to_target_by_seed"], tr["steps_to_target_by_seed"]) for m in _recurrent(sent)}
+        diffs = {
+            m: paired_by_seed(sent[m]["steps_to_target_by_seed"], tr["steps_to_target_by_seed"])
+            for m in _recurrent(sent)
+        }
         verdict = _against_each(diffs) if all(tr["reached_by_seed"].values()) else "not reproduced"
-    trend = _trend(ladder, lambda blk, m: _paired(blk[m]["steps_to_target_by_seed"], blk["transformer"]["steps_to_target_by_seed"]), "steps")
+    trend = _trend(
+        ladder,
+        lambda blk, m: _paired(blk[m]["steps_to_target_by_seed"], blk["transformer"]["steps_to_target_by_seed"]),
+        "steps",
+    )
     return claim_row(
-        "seq-train-efficiently", "3.2",
+        "seq-train-efficiently",
+        "3.2",
         "Transformers train more efficiently than recurrent models on large datasets (tested on the sentiment task's small one).",
         f"optimizer steps until the validation accuracy (after each epoch) first reaches {target:g} (sentiment), each recurrent "
         "model minus the Transformer, paired by seed; a run that never reaches it counts with all its steps; the same "
@@ -308,9 +406,12 @@ def _train_efficiently(summary: dict, target: float) -> dict:
         "against both recurrent models (reproduced); the Transformer misses the target in a seed or the CI lies below 0 "
         "against either (not reproduced); otherwise inconclusive",
         "; ".join(f"{m} - transformer: {_pm(d, 0)} steps" for m, d in diffs.items())
-        + "; reached: " + ", ".join(f"{m} {sent[m]['reached_target']}/{len(sent[m]['seeds'])}" for m in sent),
-        verdict, values=diffs, trend=trend,
-    )  # fmt: skip
+        + "; reached: "
+        + ", ".join(f"{m} {sent[m]['reached_target']}/{len(sent[m]['seeds'])}" for m in sent),
+        verdict,
+        values=diffs,
+        trend=trend,
+    )
 
 
 def sequence_claims(summary: dict) -> list[dict]:

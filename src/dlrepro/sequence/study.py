@@ -1,7 +1,7 @@
 """The sequence study as plain functions: one run of each task, summaries over seeds, claims and verdicts.
 
-    texts, labels, classes = load_labelled_texts(source="rt_polarity", cache="resources/rt_polarity/rt_polarity.npz")
-    metrics, history = run_sentiment(texts, labels, classes, "lstm", settings, seed=0)
+texts, labels, classes = load_labelled_texts(source="rt_polarity", cache="resources/rt_polarity/rt_polarity.npz")
+metrics, history = run_sentiment(texts, labels, classes, "lstm", settings, seed=0)
 """
 
 from __future__ import annotations
@@ -29,11 +29,25 @@ def split_sentences(texts, labels, *, split: dict, min_count: int, max_vocab: in
     """The seeded stratified split, the vocabulary of its training part, and the three encoded parts."""
     parts = stratified_split(np.asarray(labels), split, seed)
     vocab = build_vocab((tokenize(texts[i]) for i in parts["train"]), min_count=min_count, max_size=max_vocab)
-    sets = {name: make_sentence_set([texts[i] for i in idx], np.asarray(labels)[idx], vocab, max_tokens) for name, idx in parts.items()}
+    sets = {
+        name: make_sentence_set([texts[i] for i in idx], np.asarray(labels)[idx], vocab, max_tokens)
+        for name, idx in parts.items()
+    }
     return sets, vocab
 
 
-def run_sentiment(texts, labels, classes, kind: str, settings: dict, *, seed: int, device: str = "cpu", checkpoint=None, stop_after=None):
+def run_sentiment(
+    texts,
+    labels,
+    classes,
+    kind: str,
+    settings: dict,
+    *,
+    seed: int,
+    device: str = "cpu",
+    checkpoint=None,
+    stop_after=None,
+):
     """Task A for one model and seed: (metrics, history). `settings` is the config's sentiment block."""
     import torch
 
@@ -42,21 +56,49 @@ def run_sentiment(texts, labels, classes, kind: str, settings: dict, *, seed: in
     from dlrepro.sequence.training import ClassifierConfig, train_classifier
 
     data = settings["data"]
-    sets, vocab = split_sentences(texts, labels, split=data["split"], min_count=data["min_count"], max_vocab=data["max_vocab"],
-                                  max_tokens=data["max_tokens"], seed=seed)  # fmt: skip
+    sets, vocab = split_sentences(
+        texts,
+        labels,
+        split=data["split"],
+        min_count=data["min_count"],
+        max_vocab=data["max_vocab"],
+        max_tokens=data["max_tokens"],
+        seed=seed,
+    )
     model_config = SeqModelConfig.from_dict(settings["model"])
     config = ClassifierConfig.from_dict(settings["optim"])
     ckpt = Checkpointer(checkpoint, {"task": "sentiment", "kind": kind, "seed": seed, **settings})
-    metrics, history = train_classifier(kind, sets["train"], sets["val"], sets["test"], vocab_size=len(vocab), n_classes=len(classes),
-                                        model_config=model_config, config=config, seed=seed, device=torch.device(device),
-                                        checkpointer=ckpt, stop_after=stop_after)  # fmt: skip
+    metrics, history = train_classifier(
+        kind,
+        sets["train"],
+        sets["val"],
+        sets["test"],
+        vocab_size=len(vocab),
+        n_classes=len(classes),
+        model_config=model_config,
+        config=config,
+        seed=seed,
+        device=torch.device(device),
+        checkpointer=ckpt,
+        stop_after=stop_after,
+    )
     if metrics is not None:
         metrics["classes"] = list(classes)
         ckpt.remove()
     return metrics, history
 
 
-def run_char_lm(text: np.ndarray | str, kind: str, settings: dict, *, context: int, seed: int, device: str = "cpu", checkpoint=None, stop_after=None):
+def run_char_lm(
+    text: np.ndarray | str,
+    kind: str,
+    settings: dict,
+    *,
+    context: int,
+    seed: int,
+    device: str = "cpu",
+    checkpoint=None,
+    stop_after=None,
+):
     """Task B for one model, context length and seed: (metrics, history, generated sample)."""
     import torch
 
@@ -68,14 +110,27 @@ def run_char_lm(text: np.ndarray | str, kind: str, settings: dict, *, context: i
     model_config = SeqModelConfig.from_dict(settings["model"])
     config = LMConfig.from_dict(settings["optim"])
     ckpt = Checkpointer(checkpoint, {"task": "char_lm", "kind": kind, "seed": seed, "context": context, **settings})
-    metrics, history, model = train_char_lm(kind, corpus, context=context, model_config=model_config, config=config, seed=seed,
-                                            device=torch.device(device), checkpointer=ckpt, stop_after=stop_after)  # fmt: skip
+    metrics, history, model = train_char_lm(
+        kind,
+        corpus,
+        context=context,
+        model_config=model_config,
+        config=config,
+        seed=seed,
+        device=torch.device(device),
+        checkpointer=ckpt,
+        stop_after=stop_after,
+    )
     if metrics is None:
         return None, history, None
     s = settings["samples"]
     prompt = "".join(corpus.alphabet[i - 1] for i in corpus.test[: s["prompt_chars"]] if i > 0)
-    sample = generate(model, corpus, prompt=prompt, length=s["chars"], context=context, temperature=s["temperature"], seed=seed)
-    metrics.update(sample_prompt=prompt, alphabet_size=len(corpus.alphabet), unknown_test_chars=corpus.unknown_test_chars)
+    sample = generate(
+        model, corpus, prompt=prompt, length=s["chars"], context=context, temperature=s["temperature"], seed=seed
+    )
+    metrics.update(
+        sample_prompt=prompt, alphabet_size=len(corpus.alphabet), unknown_test_chars=corpus.unknown_test_chars
+    )
     ckpt.remove()
     return metrics, history, sample
 
@@ -87,9 +142,16 @@ def run_throughput(settings: dict, model_settings: dict, *, kinds, device: str =
     from dlrepro.sequence.models import SeqModelConfig
     from dlrepro.sequence.training import measure_throughput
 
-    return measure_throughput(kinds, settings["lengths"], tokens_per_step=settings["tokens_per_step"], warmup=settings["warmup"],
-                              repeats=settings["repeats"], vocab_size=settings["vocab_size"],
-                              model_config=SeqModelConfig.from_dict(model_settings), device=torch.device(device))  # fmt: skip
+    return measure_throughput(
+        kinds,
+        settings["lengths"],
+        tokens_per_step=settings["tokens_per_step"],
+        warmup=settings["warmup"],
+        repeats=settings["repeats"],
+        vocab_size=settings["vocab_size"],
+        model_config=SeqModelConfig.from_dict(model_settings),
+        device=torch.device(device),
+    )
 
 
 # ---- summaries over seeds ----------------------------------------------------------------------
@@ -128,7 +190,9 @@ def _throughput_grid(throughput: dict) -> dict:
     """Step times by model and length, and the first length at which the Transformer is fastest (None: never)."""
     grid = {}
     for row in throughput["rows"]:
-        grid.setdefault(row["model"], {})[str(row["length"])] = {k: row[k] for k in ("batch", "step_seconds", "tokens_per_second", "step_seconds_all")}
+        grid.setdefault(row["model"], {})[str(row["length"])] = {
+            k: row[k] for k in ("batch", "step_seconds", "tokens_per_second", "step_seconds_all")
+        }
     lengths = sorted({row["length"] for row in throughput["rows"]})
     crossover = None
     if "transformer" in grid:
@@ -151,16 +215,22 @@ def _sentiment_stats(sentiment: list[dict], histories: dict, target_accuracy: fl
     for m in _ordered(r["model"] for r in sentiment):
         runs = sorted((r for r in sentiment if r["model"] == m), key=lambda r: r["seed"])
         reach = [steps_to_target(histories[(m, _budget(r), r["seed"])], target_accuracy) for r in runs]
-        sent[m] = {k: stat(runs, k) for k in ("test_accuracy", "val_accuracy", "best_epoch", "seconds_to_best", "epochs_run", "seconds")}
+        sent[m] = {
+            k: stat(runs, k)
+            for k in ("test_accuracy", "val_accuracy", "best_epoch", "seconds_to_best", "epochs_run", "seconds")
+        }
         sent[m].update(
-            steps_to_target=mean_ci(n for n, _, _ in reach), tokens_to_target=mean_ci(t for _, t, _ in reach),
+            steps_to_target=mean_ci(n for n, _, _ in reach),
+            tokens_to_target=mean_ci(t for _, t, _ in reach),
             reached_target=sum(ok for _, _, ok in reach),
             steps_to_target_by_seed={str(r["seed"]): n for r, (n, _, _) in zip(runs, reach)},
             reached_by_seed={str(r["seed"]): ok for r, (_, _, ok) in zip(runs, reach)},
             accuracy_by_seed={str(r["seed"]): r["test_accuracy"] for r in runs},
-            seeds=[r["seed"] for r in runs], parameters=runs[0]["parameters"], steps=runs[0].get("steps"),
+            seeds=[r["seed"] for r in runs],
+            parameters=runs[0]["parameters"],
+            steps=runs[0].get("steps"),
             still_improving=sum(r["best_epoch"] == r["epochs_run"] for r in runs),  # best validation at the last epoch
-        )  # fmt: skip
+        )
     return sent
 
 
@@ -173,10 +243,14 @@ def _lm_stats(char_lm: list[dict]) -> tuple[list[int], dict]:
         runs = [r for r in char_lm if r["model"] == m]
         by = {(r["context"], r["seed"]): r["test_bpc"] for r in runs}
         lm[m] = {
-            "contexts": {str(c): {k: stat([r for r in runs if r["context"] == c], k) for k in ("test_bpc", "seconds")} for c in contexts},
+            "contexts": {
+                str(c): {k: stat([r for r in runs if r["context"] == c], k) for k in ("test_bpc", "seconds")}
+                for c in contexts
+            },
             "bpc_by_seed": {str(c): {str(s): v for (cc, s), v in by.items() if cc == c} for c in contexts},
-            "parameters": runs[0]["parameters"], "steps": runs[0]["steps"],
-        }  # fmt: skip
+            "parameters": runs[0]["parameters"],
+            "steps": runs[0]["steps"],
+        }
         seeds = sorted({s for c, s in by if (contexts[0], s) in by and (contexts[-1], s) in by})
         lm[m]["improvement"] = mean_ci(by[(contexts[0], s)] - by[(contexts[-1], s)] for s in seeds) if seeds else None
         lm[m]["improvement_by_seed"] = {str(s): by[(contexts[0], s)] - by[(contexts[-1], s)] for s in seeds}
@@ -197,8 +271,16 @@ def _ladder(runs: list[dict]) -> list[str]:
     return [budget_name(b) for b in sorted({float(r.get("budget", 1.0)) for r in runs})]
 
 
-def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dict], throughput: dict, *, target_accuracy: float,
-                       lm_histories: dict | None = None, model_settings: dict | None = None) -> dict:  # fmt: skip
+def summarize_sequence(
+    sentiment: list[dict],
+    histories: dict,
+    char_lm: list[dict],
+    throughput: dict,
+    *,
+    target_accuracy: float,
+    lm_histories: dict | None = None,
+    model_settings: dict | None = None,
+) -> dict:
     """Means and 95% CIs over seeds per model and budget, the bpc curve, the throughput grid, and the claims.
 
     Every run carries its `budget` (1 where absent). `histories` maps (model, budget name, seed) to the
@@ -207,28 +289,42 @@ def summarize_sequence(sentiment: list[dict], histories: dict, char_lm: list[dic
     read the largest budget; `sentiment_ladder` and `char_lm_ladder` hold every budget for the trends.
     """
     sent_budgets, lm_budgets = _ladder(sentiment), _ladder(char_lm)
-    sent_ladder = {b: _sentiment_stats([r for r in sentiment if _budget(r) == b], histories, target_accuracy) for b in sent_budgets}
+    sent_ladder = {
+        b: _sentiment_stats([r for r in sentiment if _budget(r) == b], histories, target_accuracy) for b in sent_budgets
+    }
     lm_ladder = {b: _lm_stats([r for r in char_lm if _budget(r) == b])[1] for b in lm_budgets}
     sent, top_lm = sent_ladder[sent_budgets[-1]], lm_budgets[-1]
     contexts, lm = _lm_stats([r for r in char_lm if _budget(r) == top_lm])
     top_histories = {k: h for k, h in (lm_histories or {}).items() if k[2] == top_lm}
     statuses = {r.get("data_status", "verified") for r in [*sentiment, *char_lm]}
     summary = {
-        "sentiment": sent, "target_accuracy": target_accuracy, "sentiment_ladder": sent_ladder, "lm_ladder": lm_ladder,
-        "char_lm": {"contexts": contexts, "models": lm, "budget": top_lm,
-                    "still_falling": sum(map(lm_still_falling, top_histories.values())) if top_histories else None,
-                    "still_falling_runs": sorted("/".join(map(str, k[:2])) for k, h in top_histories.items() if lm_still_falling(h)),
-                    "runs": sum(_budget(r) == top_lm for r in char_lm)},
+        "sentiment": sent,
+        "target_accuracy": target_accuracy,
+        "sentiment_ladder": sent_ladder,
+        "lm_ladder": lm_ladder,
+        "char_lm": {
+            "contexts": contexts,
+            "models": lm,
+            "budget": top_lm,
+            "still_falling": sum(map(lm_still_falling, top_histories.values())) if top_histories else None,
+            "still_falling_runs": sorted(
+                "/".join(map(str, k[:2])) for k, h in top_histories.items() if lm_still_falling(h)
+            ),
+            "runs": sum(_budget(r) == top_lm for r in char_lm),
+        },
         "sentiment_budget": sent_budgets[-1],
         "throughput": _throughput_grid(throughput),
         "sequential_steps": _sequential(throughput, model_settings),
         "data_status": sorted(statuses),
-        "sentiment_examples": {k: sentiment[0][k] for k in ("train_examples", "val_examples", "test_examples", "vocab_size", "n_classes")},
+        "sentiment_examples": {
+            k: sentiment[0][k] for k in ("train_examples", "val_examples", "test_examples", "vocab_size", "n_classes")
+        },
         "sentiment_source": sentiment[0].get("source", "rt_polarity"),
         "lm_source": char_lm[0].get("source", "tinyshakespeare"),
         "lm_unknown_test_chars": char_lm[0].get("unknown_test_chars", 0),
-        "lm_steps": lm[next(iter(lm))]["steps"], "lm_chars": {k: char_lm[0][k] for k in ("train_chars", "test_chars")},
-    }  # fmt: skip
+        "lm_steps": lm[next(iter(lm))]["steps"],
+        "lm_chars": {k: char_lm[0][k] for k in ("train_chars", "test_chars")},
+    }
     from dlrepro.sequence.report import (
         sequence_claims,  # the report module reads this one's labels
     )

@@ -23,7 +23,15 @@ from dlrepro.guards import FiniteGuard
 from dlrepro.sequence.data import PAD, CharCorpus, SentenceSet, bucketed_batches
 from dlrepro.sequence.models import SeqModelConfig, SequenceModel, parameter_counts
 
-__all__ = ["ClassifierConfig", "LMConfig", "train_classifier", "train_char_lm", "bits_per_char", "generate", "measure_throughput"]
+__all__ = [
+    "ClassifierConfig",
+    "LMConfig",
+    "train_classifier",
+    "train_char_lm",
+    "bits_per_char",
+    "generate",
+    "measure_throughput",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +67,7 @@ class ClassifierConfig:
     clip_norm: float = 1.0  # gradient-norm clipping
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ClassifierConfig":
+    def from_dict(cls, d: dict) -> ClassifierConfig:
         return _from_dict(cls, d, "sentiment classifier")
 
 
@@ -83,7 +91,9 @@ def cosine_rate(peak: float, step: int, total: int) -> float:
     return peak * 0.5 * (1.0 + math.cos(math.pi * step / max(1, total)))
 
 
-def classifier_epoch(model, s: SentenceSet, ids, labels, *, optimizer, batch_size, clip_norm, rng, guard=None, rate=None) -> float:
+def classifier_epoch(
+    model, s: SentenceSet, ids, labels, *, optimizer, batch_size, clip_norm, rng, guard=None, rate=None
+) -> float:
     """One pass over `s` in bucketed batches; returns the mean training loss. `guard` (a FiniteGuard)
     records the first step whose loss is not finite, without a host sync; `rate(k)` gives the step
     size of this epoch's k-th step (None: the optimizer's own)."""
@@ -107,9 +117,21 @@ def classifier_epoch(model, s: SentenceSet, ids, labels, *, optimizer, batch_siz
     return float(total) / len(batches)
 
 
-def train_classifier(kind: str, train: SentenceSet, val: SentenceSet, test: SentenceSet, *, vocab_size: int, n_classes: int,
-                     model_config: SeqModelConfig, config: ClassifierConfig, seed: int, device: torch.device,
-                     checkpointer: Checkpointer | None = None, stop_after: int | None = None):  # fmt: skip
+def train_classifier(
+    kind: str,
+    train: SentenceSet,
+    val: SentenceSet,
+    test: SentenceSet,
+    *,
+    vocab_size: int,
+    n_classes: int,
+    model_config: SeqModelConfig,
+    config: ClassifierConfig,
+    seed: int,
+    device: torch.device,
+    checkpointer: Checkpointer | None = None,
+    stop_after: int | None = None,
+):
     """Train for `config.epochs` under a cosine schedule over all of the run's steps; the test accuracy
     is the one at the epoch of the best validation accuracy (model selection, not early stopping).
 
@@ -140,28 +162,69 @@ def train_classifier(kind: str, train: SentenceSet, val: SentenceSet, test: Sent
         tic = now()
         rng = np.random.default_rng([seed, epoch])
         done = (epoch - 1) * per_epoch
-        loss = classifier_epoch(model, *data["train"], optimizer=optimizer, batch_size=config.batch_size, clip_norm=config.clip_norm, rng=rng,
-                                guard=guard, rate=lambda k: cosine_rate(config.learning_rate, done + k, total_steps))  # fmt: skip
+        loss = classifier_epoch(
+            model,
+            *data["train"],
+            optimizer=optimizer,
+            batch_size=config.batch_size,
+            clip_norm=config.clip_norm,
+            rng=rng,
+            guard=guard,
+            rate=lambda k, done=done: cosine_rate(config.learning_rate, done + k, total_steps),
+        )
         guard.check(epoch)  # names the epoch and step of a NaN/inf loss
         val_acc = accuracy(model, *data["val"])
         _sync(device)
         elapsed += now() - tic  # training + validation time, evaluation on the test part excluded
-        row = {"epoch": epoch, "step": epoch * per_epoch, "tokens": epoch * real_tokens, "train_loss": loss, "val_accuracy": val_acc,
-               "test_accuracy": accuracy(model, *data["test"]), "seconds": elapsed}  # fmt: skip
+        row = {
+            "epoch": epoch,
+            "step": epoch * per_epoch,
+            "tokens": epoch * real_tokens,
+            "train_loss": loss,
+            "val_accuracy": val_acc,
+            "test_accuracy": accuracy(model, *data["test"]),
+            "seconds": elapsed,
+        }
         history.append(row)
-        log.info("epoch %3d  train_loss %.4f  val_acc %.4f  test_acc %.4f  %6.1f s", epoch, loss, val_acc, row["test_accuracy"], elapsed)
-        checkpointer.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-                           "history": history, "rng": rng_state()}, where=f"epoch {epoch}")  # fmt: skip
+        log.info(
+            "epoch %3d  train_loss %.4f  val_acc %.4f  test_acc %.4f  %6.1f s",
+            epoch,
+            loss,
+            val_acc,
+            row["test_accuracy"],
+            elapsed,
+        )
+        checkpointer.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "epoch": epoch,
+                "history": history,
+                "rng": rng_state(),
+            },
+            where=f"epoch {epoch}",
+        )
         if stop_after is not None and epoch - start_epoch + 1 >= stop_after:
             return None, history
     best = max(history, key=lambda r: r["val_accuracy"])  # the first epoch reaching the maximum
     metrics = {
-        "model": kind, "seed": seed, "test_accuracy": best["test_accuracy"], "val_accuracy": best["val_accuracy"],
-        "best_epoch": best["epoch"], "seconds_to_best": best["seconds"], "epochs_run": history[-1]["epoch"], "steps": total_steps,
-        "seconds": history[-1]["seconds"], "parameters": counts, "vocab_size": vocab_size, "n_classes": n_classes,
-        "train_examples": len(train.labels), "val_examples": len(val.labels), "test_examples": len(test.labels),
+        "model": kind,
+        "seed": seed,
+        "test_accuracy": best["test_accuracy"],
+        "val_accuracy": best["val_accuracy"],
+        "best_epoch": best["epoch"],
+        "seconds_to_best": best["seconds"],
+        "epochs_run": history[-1]["epoch"],
+        "steps": total_steps,
+        "seconds": history[-1]["seconds"],
+        "parameters": counts,
+        "vocab_size": vocab_size,
+        "n_classes": n_classes,
+        "train_examples": len(train.labels),
+        "val_examples": len(val.labels),
+        "test_examples": len(test.labels),
         "device": device.type,
-    }  # fmt: skip
+    }
     return metrics, history
 
 
@@ -180,7 +243,7 @@ class LMConfig:
     clip_norm: float = 1.0  # gradient-norm clipping
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LMConfig":
+    def from_dict(cls, d: dict) -> LMConfig:
         return _from_dict(cls, d, "character LM")
 
 
@@ -210,7 +273,9 @@ def lm_learning_rate(step: int, config: LMConfig) -> float:
     return config.learning_rate * (0.55 + 0.45 * math.cos(math.pi * progress))
 
 
-def lm_step(model, optimizer, ids: torch.Tensor, starts: torch.Tensor, offsets: torch.Tensor, clip_norm: float) -> torch.Tensor:
+def lm_step(
+    model, optimizer, ids: torch.Tensor, starts: torch.Tensor, offsets: torch.Tensor, clip_norm: float
+) -> torch.Tensor:
     w = ids[starts[:, None] + offsets]  # (B, context + 1) random windows, sliced by indexing
     logits = model(w[:, :-1])  # (B, context, vocab)
     loss = F.cross_entropy(logits.flatten(0, 1), w[:, 1:].flatten())
@@ -221,8 +286,18 @@ def lm_step(model, optimizer, ids: torch.Tensor, starts: torch.Tensor, offsets: 
     return loss.detach()
 
 
-def train_char_lm(kind: str, corpus: CharCorpus, *, context: int, model_config: SeqModelConfig, config: LMConfig, seed: int,
-                  device: torch.device, checkpointer: Checkpointer | None = None, stop_after: int | None = None):  # fmt: skip
+def train_char_lm(
+    kind: str,
+    corpus: CharCorpus,
+    *,
+    context: int,
+    model_config: SeqModelConfig,
+    config: LMConfig,
+    seed: int,
+    device: torch.device,
+    checkpointer: Checkpointer | None = None,
+    stop_after: int | None = None,
+):
     """Train on random windows of the training part; held-out bpc every `eval_every` steps.
 
     Returns (metrics, history rows, model); `stop_after` ends after that many evaluation intervals
@@ -266,24 +341,48 @@ def train_char_lm(kind: str, corpus: CharCorpus, *, context: int, model_config: 
         _sync(device)
         elapsed += now() - tic
         done += n
-        row = {"step": done, "train_bpc": loss / math.log(2), "test_bpc": bits_per_char(model, test, context, config.eval_tokens), "seconds": elapsed}
+        row = {
+            "step": done,
+            "train_bpc": loss / math.log(2),
+            "test_bpc": bits_per_char(model, test, context, config.eval_tokens),
+            "seconds": elapsed,
+        }
         history.append(row)
         log.info("step %5d  train_bpc %.4f  test_bpc %.4f  %6.1f s", done, row["train_bpc"], row["test_bpc"], elapsed)
-        checkpointer.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": done,
-                           "history": history, "rng": rng_state()}, where=f"step {done}")  # fmt: skip
+        checkpointer.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "step": done,
+                "history": history,
+                "rng": rng_state(),
+            },
+            where=f"step {done}",
+        )
         intervals += 1
         if stop_after is not None and intervals >= stop_after and done < config.steps:
             return None, history, model
     metrics = {
-        "model": kind, "seed": seed, "context": context, "test_bpc": history[-1]["test_bpc"], "steps": config.steps,
-        "batch_windows": batch, "seconds": history[-1]["seconds"], "parameters": counts, "vocab_size": vocab,
-        "train_chars": len(corpus.train), "test_chars": len(corpus.test), "device": device.type,
-    }  # fmt: skip
+        "model": kind,
+        "seed": seed,
+        "context": context,
+        "test_bpc": history[-1]["test_bpc"],
+        "steps": config.steps,
+        "batch_windows": batch,
+        "seconds": history[-1]["seconds"],
+        "parameters": counts,
+        "vocab_size": vocab,
+        "train_chars": len(corpus.train),
+        "test_chars": len(corpus.test),
+        "device": device.type,
+    }
     return metrics, history, model
 
 
 @torch.no_grad()
-def generate(model, corpus: CharCorpus, *, prompt: str, length: int, context: int, temperature: float, seed: int) -> str:
+def generate(
+    model, corpus: CharCorpus, *, prompt: str, length: int, context: int, temperature: float, seed: int
+) -> str:
     """Sample `length` characters after `prompt`, each conditioned on the last `context` characters."""
     model.eval()
     device = next(model.parameters()).device
@@ -300,8 +399,18 @@ def generate(model, corpus: CharCorpus, *, prompt: str, length: int, context: in
 # ---- Task C: throughput against sequence length ----------------------------------------------
 
 
-def measure_throughput(kinds, lengths, *, tokens_per_step: int, warmup: int, repeats: int, vocab_size: int,
-                       model_config: SeqModelConfig, device: torch.device, seed: int = 0) -> list[dict]:  # fmt: skip
+def measure_throughput(
+    kinds,
+    lengths,
+    *,
+    tokens_per_step: int,
+    warmup: int,
+    repeats: int,
+    vocab_size: int,
+    model_config: SeqModelConfig,
+    device: torch.device,
+    seed: int = 0,
+) -> list[dict]:
     """Seconds per LM training step at a fixed number of tokens per step, for each model and length.
 
     The batch shrinks as the sequence grows (batch = tokens_per_step // length), so the work per
@@ -316,7 +425,9 @@ def measure_throughput(kinds, lengths, *, tokens_per_step: int, warmup: int, rep
         setups = {}
         for kind in kinds:
             torch.manual_seed(seed)
-            model = SequenceModel(kind, vocab_size=vocab_size, n_outputs=vocab_size, config=model_config, causal=True).to(device)
+            model = SequenceModel(
+                kind, vocab_size=vocab_size, n_outputs=vocab_size, config=model_config, causal=True
+            ).to(device)
             ids = torch.randint(1, vocab_size, (batch * (length + 1) * 4,), device=device)
             setups[kind] = (model, torch.optim.Adam(model.parameters()), ids)
         times, now = {kind: [] for kind in kinds}, clock(device)
@@ -331,7 +442,18 @@ def measure_throughput(kinds, lengths, *, tokens_per_step: int, warmup: int, rep
                     times[kind].append(now() - tic)
         for kind in kinds:
             t = float(np.median(times[kind]))
-            rows.append({"model": kind, "length": length, "batch": batch, "step_seconds": t, "tokens_per_second": batch * length / t,
-                         "step_seconds_all": times[kind], "device": device.type})  # fmt: skip
-            log.info("%-11s length %5d  batch %4d  %.4f s/step  %10.0f tokens/s", kind, length, batch, t, batch * length / t)
+            rows.append(
+                {
+                    "model": kind,
+                    "length": length,
+                    "batch": batch,
+                    "step_seconds": t,
+                    "tokens_per_second": batch * length / t,
+                    "step_seconds_all": times[kind],
+                    "device": device.type,
+                }
+            )
+            log.info(
+                "%-11s length %5d  batch %4d  %.4f s/step  %10.0f tokens/s", kind, length, batch, t, batch * length / t
+            )
     return rows

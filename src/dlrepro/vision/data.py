@@ -59,7 +59,7 @@ def random_crop_flip(x: torch.Tensor, *, padding: int, flip: bool, generator: to
         index = (rows * (w + 2 * padding) + cols).view(b, 1, h * w).expand(-1, x.shape[1], -1)  # (B, C, H*W)
         return padded.flatten(2).gather(2, index).view_as(x)
     if flip:
-        mirror = (torch.rand(b, 1, 1, 1, generator=generator, device=x.device) < 0.5)
+        mirror = torch.rand(b, 1, 1, 1, generator=generator, device=x.device) < 0.5
         return torch.where(mirror, x.flip(3), x)
     return x
 

@@ -32,7 +32,9 @@ def flops_per_image(model: torch.nn.Module, image_shape: tuple[int, ...], device
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """counts[i, j] = test images of true class i predicted as class j."""
-    return np.bincount(n_classes * np.asarray(y_true) + np.asarray(y_pred), minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    return np.bincount(n_classes * np.asarray(y_true) + np.asarray(y_pred), minlength=n_classes * n_classes).reshape(
+        n_classes, n_classes
+    )
 
 
 @torch.no_grad()

@@ -33,7 +33,9 @@ class BasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(channels)
         self.shortcut = nn.Identity()
         if stride != 1 or channels_in != channels:
-            self.shortcut = nn.Sequential(nn.Conv2d(channels_in, channels, 1, stride=stride, bias=False), nn.BatchNorm2d(channels))
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(channels_in, channels, 1, stride=stride, bias=False), nn.BatchNorm2d(channels)
+            )
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
@@ -47,7 +49,9 @@ class ResNet(nn.Module):
     def __init__(self, *, widths=(16, 32, 64), blocks=(1, 1, 1), num_classes: int = 10, in_channels: int = 3):
         super().__init__()
         assert len(widths) == len(blocks), f"one block count per stage: widths={widths}, blocks={blocks}"
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()
+        )
         layers, c_in = [], widths[0]
         for stage, (width, n) in enumerate(zip(widths, blocks)):
             for i in range(n):
@@ -119,7 +123,9 @@ class Block(nn.Module):
         self.norm1 = nn.LayerNorm(dim)
         self.attn = Attention(dim=dim, heads=heads, dropout=dropout)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, mlp_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(mlp_dim, dim), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, mlp_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(mlp_dim, dim), nn.Dropout(dropout)
+        )
 
     def forward(self, x):
         x = x + drop_path(self.attn(self.norm1(x)), self.drop_path, self.training)
@@ -129,11 +135,25 @@ class Block(nn.Module):
 class ViT(nn.Module):
     """Vision Transformer: patches -> tokens (+ class token, + learned positions) -> pre-norm blocks -> head."""
 
-    def __init__(self, *, image_size: int = 32, patch_size: int = 4, dim: int = 64, depth: int = 4, heads: int = 4,
-                 mlp_ratio: float = 2.0, pool: str = "cls", dropout: float = 0.0, drop_path: float = 0.0, num_classes: int = 10,
-                 in_channels: int = 3):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        image_size: int = 32,
+        patch_size: int = 4,
+        dim: int = 64,
+        depth: int = 4,
+        heads: int = 4,
+        mlp_ratio: float = 2.0,
+        pool: str = "cls",
+        dropout: float = 0.0,
+        drop_path: float = 0.0,
+        num_classes: int = 10,
+        in_channels: int = 3,
+    ):
         super().__init__()
-        assert image_size % patch_size == 0, f"image size {image_size} must be a multiple of the patch size {patch_size}"
+        assert image_size % patch_size == 0, (
+            f"image size {image_size} must be a multiple of the patch size {patch_size}"
+        )
         assert pool in ("cls", "mean"), f"pool must be 'cls' or 'mean', got {pool!r}"
         assert 0 <= drop_path < 1, f"drop_path must be in [0, 1), got {drop_path}"
         self.pool = pool
@@ -142,7 +162,9 @@ class ViT(nn.Module):
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos = nn.Parameter(torch.randn(1, n_tokens, dim) * 0.02)
         rates = [drop_path * i / max(1, depth - 1) for i in range(depth)]  # 0 in the first block, drop_path in the last
-        self.blocks = nn.ModuleList(Block(dim=dim, heads=heads, mlp_dim=int(dim * mlp_ratio), dropout=dropout, drop_path=r) for r in rates)
+        self.blocks = nn.ModuleList(
+            Block(dim=dim, heads=heads, mlp_dim=int(dim * mlp_ratio), dropout=dropout, drop_path=r) for r in rates
+        )
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, num_classes)
 

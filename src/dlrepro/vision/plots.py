@@ -64,7 +64,15 @@ def confusion_figure(matrices: dict[str, np.ndarray], names=CLASSES) -> plt.Figu
         else:
             for i in range(k):
                 for j in range(k):
-                    ax.text(j, i, f"{pct[i, j]:.0f}", ha="center", va="center", fontsize=7, color="white" if pct[i, j] > 50 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{pct[i, j]:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if pct[i, j] > 50 else "black",
+                    )
             labels = list(names)[:k] if len(names) >= k else range(k)
             ax.set_xticks(range(k), labels, rotation=60, ha="right", fontsize=8)
             ax.set_yticks(range(k), labels, fontsize=8)
@@ -75,7 +83,9 @@ def confusion_figure(matrices: dict[str, np.ndarray], names=CLASSES) -> plt.Figu
     return fig
 
 
-def attention_figure(images: np.ndarray, maps: np.ndarray, labels: np.ndarray, predictions: np.ndarray, names=CLASSES) -> plt.Figure:
+def attention_figure(
+    images: np.ndarray, maps: np.ndarray, labels: np.ndarray, predictions: np.ndarray, names=CLASSES
+) -> plt.Figure:
     """Each test image (top) next to its attention-rollout map over the image (bottom)."""
     n = len(images)
     fig, axes = plt.subplots(2, n, figsize=(1.4 * n, 3.3), squeeze=False)

@@ -11,6 +11,7 @@ from dlrepro.vision.study import MODEL_NAMES
 
 __all__ = ["vision_claims", "vision_tex", "setting_rows"]
 
+
 def _pct(stat: dict) -> str:
     """An accuracy (or difference) as percent, mean +- 95% CI."""
     return fmt_ci({"mean": 100 * stat["mean"], "ci95": 100 * stat["ci95"], "n": stat["n"]}, 3)
@@ -22,8 +23,11 @@ def _fast_paths(fast: dict, bf16_used) -> str:
     bf16 = fast["bf16"] if bf16_used is None else bf16_used
     auto = " (auto)" if fast["bf16"] == "auto" else ""
     words = {True: f"bf16{auto}", "mixed": f"bf16 on some machines only{auto}", "auto": "bf16 auto (not recorded)"}
-    on = [words[bf16] if k == "bf16" else k.replace("_", " ")
-          for k in ("data_on_device", "bf16", "channels_last", "compile") if (bf16 in words if k == "bf16" else fast[k] is True)]  # fmt: skip
+    on = [
+        words[bf16] if k == "bf16" else k.replace("_", " ")
+        for k in ("data_on_device", "bf16", "channels_last", "compile")
+        if (bf16 in words if k == "bf16" else fast[k] is True)
+    ]
     if bf16 is False and auto:
         on.append("no bf16 (auto: the device has no bf16 arithmetic)")
     return ", ".join(on) or "none (CPU)"
@@ -35,24 +39,34 @@ def setting_rows(settings: dict, seeds: list[int], *, bf16_used=None) -> dict[st
     t, f, cnn, vit = settings["train"], settings["fast"], settings["cnn"], settings["vit"]
     depth = 2 + 2 * sum(cnn["blocks"])  # stem + 2 convolutions per block + head
     names = {"adamw": "AdamW", "sgd": "SGD, Nesterov momentum"}
-    family = {m: names[t["optimizer"] if b.get("optimizer", "shared") == "shared" else b["optimizer"]] for m, b in (("CNN", cnn), ("ViT", vit))}
+    family = {
+        m: names[t["optimizer"] if b.get("optimizer", "shared") == "shared" else b["optimizer"]]
+        for m, b in (("CNN", cnn), ("ViT", vit))
+    }
     opt = family["CNN"] if family["CNN"] == family["ViT"] else f"CNN {family['CNN']}, ViT {family['ViT']}"
     return {
         "CNN": f"ResNet, {depth} weight layers, widths {'/'.join(map(str, cnn['widths']))}, blocks per stage {'/'.join(map(str, cnn['blocks']))}",
         "ViT": f"patch {vit['patch_size']}, dim {vit['dim']}, depth {vit['depth']}, {vit['heads']} heads, MLP ratio {vit['mlp_ratio']:g}, "
-               f"pooling: {'class token' if vit['pool'] == 'cls' else 'mean of patch tokens'}, dropout {vit['dropout']:g}"
-               + (f", stochastic depth {vit['drop_path']:g}" if vit.get("drop_path", 0) > 0 else ""),
-        "compute ladder": ", ".join(f"x{b:g}" for b in settings.get("budgets", [1])) + " of the base epochs, at every fraction (each budget's own warm-up and decay)",
+        f"pooling: {'class token' if vit['pool'] == 'cls' else 'mean of patch tokens'}, dropout {vit['dropout']:g}"
+        + (f", stochastic depth {vit['drop_path']:g}" if vit.get("drop_path", 0) > 0 else ""),
+        "compute ladder": ", ".join(f"x{b:g}" for b in settings.get("budgets", [1]))
+        + " of the base epochs, at every fraction (each budget's own warm-up and decay)",
         "shared recipe": f"{t['epochs']} epochs x budget, batch {t['batch_size']}, {opt} (momentum/beta1 {t['momentum']:g}), "
-                         f"label smoothing {t['label_smoothing']:g}, warm-up {100 * t['warmup_fraction']:g}\\% of steps then {t['schedule']} decay to 0",
-        "augmentation": f"random crop with {t['crop_padding']}-pixel zero padding" + (", horizontal flip" if t["flip"] else "")
-                        + "".join(f", {name} (alpha {t.get(key, 0):g})" for name, key in (("MixUp", "mixup_alpha"), ("CutMix", "cutmix_alpha")) if t.get(key, 0) > 0)
-                        + " (on batches of tensors)",
+        f"label smoothing {t['label_smoothing']:g}, warm-up {100 * t['warmup_fraction']:g}\\% of steps then {t['schedule']} decay to 0",
+        "augmentation": f"random crop with {t['crop_padding']}-pixel zero padding"
+        + (", horizontal flip" if t["flip"] else "")
+        + "".join(
+            f", {name} (alpha {t.get(key, 0):g})"
+            for name, key in (("MixUp", "mixup_alpha"), ("CutMix", "cutmix_alpha"))
+            if t.get(key, 0) > 0
+        )
+        + " (on batches of tensors)",
         "learning rate / weight decay": f"CNN {cnn['learning_rate']:g} / {cnn['weight_decay']:g}; ViT {vit['learning_rate']:g} / {vit['weight_decay']:g}",
-        "training fractions": ", ".join(f"{100 * x:g}\\%" for x in settings["fractions"]) + " (class-balanced, seeded, nested)",
+        "training fractions": ", ".join(f"{100 * x:g}\\%" for x in settings["fractions"])
+        + " (class-balanced, seeded, nested)",
         "fast paths": _fast_paths(f, bf16_used),
         "seeds": ", ".join(map(str, seeds)),
-    }  # fmt: skip
+    }
 
 
 def vision_tex(summary: dict, claims: list[dict], setting: dict[str, str]) -> dict[str, str]:
@@ -68,13 +82,19 @@ def vision_tex(summary: dict, claims: list[dict], setting: dict[str, str]) -> di
 def _trend_macros(summary: dict, claims: list[dict]) -> str:
     """The claims' trends along the compute ladder in words, and the budgets."""
     keys = {"vision-vit-outperforms-cnn": "visTrendOutperforms", "vision-advantage-grows-with-data": "visTrendGrows"}
-    v = "".join(macro(name, "no trend (one budget)") for name in keys.values() if name not in {keys.get(c["id"]) for c in claims})
+    v = "".join(
+        macro(name, "no trend (one budget)")
+        for name in keys.values()
+        if name not in {keys.get(c["id"]) for c in claims}
+    )
     for c in claims:
         if c["id"] in keys:
             words = c["trend"]["words"] if c.get("trend") else "no trend (one budget)"
             v += macro(keys[c["id"]], latex_escape(words).replace("+-", "$\\pm$"))
     budgets = summary.get("budgets", ["1"])
-    v += macro("visBudgets", ", ".join(f"$\\times${b}" for b in budgets)) + macro("visTopBudget", f"$\\times${budgets[-1]}")
+    v += macro("visBudgets", ", ".join(f"$\\times${b}" for b in budgets)) + macro(
+        "visTopBudget", f"$\\times${budgets[-1]}"
+    )
     return v
 
 
@@ -86,9 +106,11 @@ def _data_note(summary: dict) -> str:
         return "no checksum is published for it; the provenance record fingerprints its files"
     note = "its checksums differ from the published ones, so accuracies may differ from those on the original images"
     if summary.get("dataset", "cifar10") == "cifar10":
-        note += (". The copy this project is tested with (\\texttt{../shared/data}) has exact labels but pixels decoded from JPEG "
-                 "at quality 75, and one more JPEG pass measurably lowers these models' accuracy (the repository's "
-                 "\\texttt{benchmarks/gpu/RESULTS.md})")  # fmt: skip
+        note += (
+            ". The copy this project is tested with (\\texttt{../shared/data}) has exact labels but pixels decoded from JPEG "
+            "at quality 75, and one more JPEG pass measurably lowers these models' accuracy (the repository's "
+            "\\texttt{benchmarks/gpu/RESULTS.md})"
+        )
     return note
 
 
@@ -136,7 +158,9 @@ def _results_table(summary: dict) -> str:
             f"{MODEL_NAMES[m]} & \\num{{{r['parameters']}}} & {r['flops_per_image'] / 1e6:.1f} & {_pct(r['test_accuracy'])} & "
             f"{r['train_seconds']['mean']:.0f} & {r['images_per_second']['mean']:.0f} \\\\"
         )
-    return tabular("lrrrrr", "model & parameters & MFLOPs / image & test accuracy (\\%) & training (s) & images / s", lines)
+    return tabular(
+        "lrrrrr", "model & parameters & MFLOPs / image & test accuracy (\\%) & training (s) & images / s", lines
+    )
 
 
 def _trend_table(summary: dict) -> str:
@@ -145,8 +169,10 @@ def _trend_table(summary: dict) -> str:
     for f in summary["fractions"]:
         cells = [table[m][str(f)] for m in ("cnn", "vit")]
         gap = summary["gap"].get(str(f))
-        lines.append(f"{100 * f:g}\\% & {cells[0]['train_examples']} & {_pct(cells[0]['test_accuracy'])} & "
-                     f"{_pct(cells[1]['test_accuracy'])} & {_pct(gap) if gap else '--'} \\\\")  # fmt: skip
+        lines.append(
+            f"{100 * f:g}\\% & {cells[0]['train_examples']} & {_pct(cells[0]['test_accuracy'])} & "
+            f"{_pct(cells[1]['test_accuracy'])} & {_pct(gap) if gap else '--'} \\\\"
+        )
     return tabular("lrrrr", "fraction & training images & CNN (\\%) & ViT (\\%) & ViT $-$ CNN (points)", lines)
 
 
@@ -171,29 +197,37 @@ def vision_claims(summary: dict) -> list[dict]:
     """The claims-vs-evidence rows of §3.3-3.4, with verdicts computed from the summary."""
     full = summary["full_fraction"]
     gap = summary["gap"][str(full)]
-    rows = [{
-        "id": "vision-vit-outperforms-cnn", "section": "3.3-3.4",
-        "claim": "Vision Transformers outperform CNNs in image recognition (self-attention captures global dependencies).",
-        "metric": f"test accuracy of the ViT minus the CNN on {title(summary.get('dataset', 'cifar10'))}, trained from scratch on {100 * full:g}% of the training set, paired by seed",
-        "criterion": "at the largest budget, reproduced if the 95% CI of the ViT-minus-CNN accuracy lies above 0; not reproduced if it lies below 0; else inconclusive",
-        "measured": _pp(gap), "verdict": ci_verdict(gap), "trend": _ladder_trend(summary, "gap_by_seed"),
-    }]  # fmt: skip
+    rows = [
+        {
+            "id": "vision-vit-outperforms-cnn",
+            "section": "3.3-3.4",
+            "claim": "Vision Transformers outperform CNNs in image recognition (self-attention captures global dependencies).",
+            "metric": f"test accuracy of the ViT minus the CNN on {title(summary.get('dataset', 'cifar10'))}, trained from scratch on {100 * full:g}% of the training set, paired by seed",
+            "criterion": "at the largest budget, reproduced if the 95% CI of the ViT-minus-CNN accuracy lies above 0; not reproduced if it lies below 0; else inconclusive",
+            "measured": _pp(gap),
+            "verdict": ci_verdict(gap),
+            "trend": _ladder_trend(summary, "gap_by_seed"),
+        }
+    ]
     trend = summary["trend"]
     if trend is not None:
         s = trend["slope_per_decade"]
-        rows.append({
-            "id": "vision-advantage-grows-with-data", "section": "3.4",
-            "claim": f"{IMPLIED} the ViT's advantage over CNNs grows with the amount of training data (the usual reading of §3.4's claim).",
-            "metric": "least-squares slope of the ViT-minus-CNN accuracy over log10(training fraction) "
-                      f"({', '.join(f'{100 * f:g}%' for f in summary['fractions'])}), per seed; the same epochs at every "
-                      "fraction, so a smaller subset also gets fewer optimizer steps",
-            "criterion": "at the largest budget, reproduced if the 95% CI of the slope lies above 0 (the gap rises with data); "
-                         "not reproduced if below 0; else inconclusive",
-            "measured": f"{_pp(s)} per tenfold data; gap change {100 * trend['smallest_fraction']:g}% -> {100 * trend['full_fraction']:g}%: {_pp(trend['gap_change'])}",
-            "verdict": ci_verdict(s), "trend": _ladder_trend(summary, "slope_by_seed", "points per tenfold data"),
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": "vision-advantage-grows-with-data",
+                "section": "3.4",
+                "claim": f"{IMPLIED} the ViT's advantage over CNNs grows with the amount of training data (the usual reading of §3.4's claim).",
+                "metric": "least-squares slope of the ViT-minus-CNN accuracy over log10(training fraction) "
+                f"({', '.join(f'{100 * f:g}%' for f in summary['fractions'])}), per seed; the same epochs at every "
+                "fraction, so a smaller subset also gets fewer optimizer steps",
+                "criterion": "at the largest budget, reproduced if the 95% CI of the slope lies above 0 (the gap rises with data); "
+                "not reproduced if below 0; else inconclusive",
+                "measured": f"{_pp(s)} per tenfold data; gap change {100 * trend['smallest_fraction']:g}% -> {100 * trend['full_fraction']:g}%: {_pp(trend['gap_change'])}",
+                "verdict": ci_verdict(s),
+                "trend": _ladder_trend(summary, "slope_by_seed", "points per tenfold data"),
+            }
+        )
     if summary["data_status"] != "verified":
         for row in rows:
             row["measured"] += f" [data: {summary['data_status']}]"
     return [claim_row(**row) for row in rows]
-

@@ -21,8 +21,9 @@ __all__ = ["load_vision_data", "run_vision", "summarize_vision", "slope"]
 MODEL_NAMES = {"cnn": "CNN (ResNet)", "vit": "ViT"}
 
 
-def load_vision_data(cache_path, *, fraction: float, seed: int, train_examples: int = 0, test_examples: int = 0,
-                     dataset: str = "cifar10") -> dict:  # fmt: skip
+def load_vision_data(
+    cache_path, *, fraction: float, seed: int, train_examples: int = 0, test_examples: int = 0, dataset: str = "cifar10"
+) -> dict:
     """A class-balanced seeded `fraction` of the first `train_examples` training images (0 = all), and the test set.
 
     CIFAR-10 is normalised with its published channel statistics; any other set with those of its own
@@ -37,8 +38,16 @@ def load_vision_data(cache_path, *, fraction: float, seed: int, train_examples: 
     idx = balanced_subset(y, fraction, seed)
     n_test = test_examples or len(cache["x_test"])
     n_classes = len(cache["class_names"]) if "class_names" in cache else 10
-    data = {"x_train": x[idx], "y_train": y[idx], "x_test": cache["x_test"][:n_test], "y_test": cache["y_test"][:n_test],
-            "dataset": dataset, "n_classes": n_classes, "mean": CIFAR10_MEAN, "std": CIFAR10_STD}  # fmt: skip
+    data = {
+        "x_train": x[idx],
+        "y_train": y[idx],
+        "x_test": cache["x_test"][:n_test],
+        "y_test": cache["y_test"][:n_test],
+        "dataset": dataset,
+        "n_classes": n_classes,
+        "mean": CIFAR10_MEAN,
+        "std": CIFAR10_STD,
+    }
     if "class_names" in cache:
         data["class_names"] = cache["class_names"]
     if dataset != "cifar10":
@@ -60,8 +69,18 @@ def model_settings(settings: dict, kind: str) -> tuple[dict, dict]:
     return block, optim
 
 
-def run_vision(data: dict, kind: str, settings: dict, *, seed: int, fraction: float = 1.0, device="cpu",
-               checkpoint=None, data_status: str = "verified", stop_after_epoch=None):  # fmt: skip
+def run_vision(
+    data: dict,
+    kind: str,
+    settings: dict,
+    *,
+    seed: int,
+    fraction: float = 1.0,
+    device="cpu",
+    checkpoint=None,
+    data_status: str = "verified",
+    stop_after_epoch=None,
+):
     """Train one model for one seed on `data`; `settings` holds `train`, `fast` and the model's block."""
     from dlrepro.device import resolve_bf16
     from dlrepro.vision.training import TrainConfig, train_classifier
@@ -69,16 +88,36 @@ def run_vision(data: dict, kind: str, settings: dict, *, seed: int, fraction: fl
     arch, optim = model_settings(settings, kind)
     if "n_classes" in data:  # the data set's classes size the heads (CIFAR-10: 10, CIFAR-100: 100, a folder: its own)
         arch["num_classes"] = data["n_classes"]
-    fast = {**settings["fast"], "bf16": resolve_bf16(settings["fast"].get("bf16", False), device)}  # `auto`: where it pays
+    fast = {
+        **settings["fast"],
+        "bf16": resolve_bf16(settings["fast"].get("bf16", False), device),
+    }  # `auto`: where it pays
     cfg = TrainConfig.from_dict({**settings["train"], **fast, "optimizer": optim.pop("optimizer")})
-    out = train_classifier(kind, arch, cfg, data, seed=seed, device=device, checkpoint=checkpoint, stop_after_epoch=stop_after_epoch, **optim)
+    out = train_classifier(
+        kind,
+        arch,
+        cfg,
+        data,
+        seed=seed,
+        device=device,
+        checkpoint=checkpoint,
+        stop_after_epoch=stop_after_epoch,
+        **optim,
+    )
     if out is None:
         return None
     metrics, history, arrays = out
     if "class_names" in data:
         arrays["class_names"] = np.asarray(data["class_names"])
-    metrics.update(fraction=fraction, data_status=data_status, optimizer=cfg.optimizer, bf16=cfg.bf16, **optim,
-                   dataset=data.get("dataset", "cifar10"), n_classes=data.get("n_classes", 10))  # fmt: skip
+    metrics.update(
+        fraction=fraction,
+        data_status=data_status,
+        optimizer=cfg.optimizer,
+        bf16=cfg.bf16,
+        **optim,
+        dataset=data.get("dataset", "cifar10"),
+        n_classes=data.get("n_classes", 10),
+    )
     return metrics, history, arrays
 
 
@@ -124,19 +163,31 @@ def _summarize_budget(runs: list[dict]) -> dict:
             "train_seconds": mean_ci(r["train_seconds"] for r in rs),
             "images_per_second": mean_ci(r["images_per_second"] for r in rs),
             "train_examples": int(np.mean([r["train_examples"] for r in rs])),
-            "parameters": rs[0]["parameters"], "flops_per_image": rs[0]["flops_per_image"],
+            "parameters": rs[0]["parameters"],
+            "flops_per_image": rs[0]["flops_per_image"],
             "seeds": sorted(r["seed"] for r in rs),
-        }  # fmt: skip
+        }
     acc = {(r["model"], r["fraction"], r["seed"]): r["test_accuracy"] for r in runs}
     seeds = sorted({r["seed"] for r in runs})
-    summary = {"models": models, "fractions": fractions, "table": table, "gap": {}, "trend": None,
-               "data_status": combined_status(r.get("data_status", "verified") for r in runs),
-               "dataset": runs[0].get("dataset", "cifar10"), "n_classes": runs[0].get("n_classes", 10),
-               "device": sorted({r["device"] for r in runs}), "test_examples": max(r["test_examples"] for r in runs),
-               "bf16": _recorded_bf16(runs)}  # fmt: skip
+    summary = {
+        "models": models,
+        "fractions": fractions,
+        "table": table,
+        "gap": {},
+        "trend": None,
+        "data_status": combined_status(r.get("data_status", "verified") for r in runs),
+        "dataset": runs[0].get("dataset", "cifar10"),
+        "n_classes": runs[0].get("n_classes", 10),
+        "device": sorted({r["device"] for r in runs}),
+        "test_examples": max(r["test_examples"] for r in runs),
+        "bf16": _recorded_bf16(runs),
+    }
     if models != ["cnn", "vit"]:
         return summary
-    gaps = {f: {s: acc[("vit", f, s)] - acc[("cnn", f, s)] for s in seeds if ("vit", f, s) in acc and ("cnn", f, s) in acc} for f in fractions}
+    gaps = {
+        f: {s: acc[("vit", f, s)] - acc[("cnn", f, s)] for s in seeds if ("vit", f, s) in acc and ("cnn", f, s) in acc}
+        for f in fractions
+    }
     summary["gap"] = {str(f): mean_ci(g.values()) for f, g in gaps.items() if g}
     full = max(fractions)
     summary["gap_by_seed"] = {str(s): g for s, g in gaps[full].items()}
@@ -148,7 +199,8 @@ def _summarize_budget(runs: list[dict]) -> dict:
         summary["trend"] = {
             "slope_per_decade": mean_ci(slopes),  # gap change per tenfold more training data
             "gap_change": mean_ci(gaps[full][s] - gaps[smallest][s] for s in both),
-            "smallest_fraction": smallest, "full_fraction": full,
-        }  # fmt: skip
+            "smallest_fraction": smallest,
+            "full_fraction": full,
+        }
     summary["full_fraction"] = full
     return summary

@@ -54,7 +54,9 @@ class TrainConfig:
     crop_padding: int = 4  # zero padding (pixels) before the random 32x32 crop; 0 = no crop
     flip: bool = True  # random horizontal flip of half the images
     mixup_alpha: float = 0.0  # MixUp of each batch with Beta(alpha, alpha) weights; 0 = off
-    cutmix_alpha: float = 0.0  # CutMix of each batch, box area from Beta(alpha, alpha); 0 = off (both on: one per batch)
+    cutmix_alpha: float = (
+        0.0  # CutMix of each batch, box area from Beta(alpha, alpha); 0 = off (both on: one per batch)
+    )
     eval_examples: int = 2000  # test images scored after each epoch (0 = all); the final score uses all
     eval_batch_size: int = 1000  # images per forward pass when scoring
     data_on_device: bool = False  # keep the training images on the training device (GPU) for the whole run
@@ -64,7 +66,7 @@ class TrainConfig:
     checkpoint_every_s: float = 0.0  # resume checkpoint at most every N seconds (0: after every epoch)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         check_known_keys(cls, d, "vision training")
         cfg = cls(**d)
         if cfg.optimizer not in ("adamw", "sgd"):
@@ -72,7 +74,9 @@ class TrainConfig:
         if cfg.schedule not in ("cosine", "linear"):
             raise ValueError(f"schedule must be cosine or linear, got {cfg.schedule!r}")
         if cfg.mixup_alpha < 0 or cfg.cutmix_alpha < 0:
-            raise ValueError(f"mixup_alpha and cutmix_alpha must be >= 0 (0 = off), got {cfg.mixup_alpha}, {cfg.cutmix_alpha}")
+            raise ValueError(
+                f"mixup_alpha and cutmix_alpha must be >= 0 (0 = off), got {cfg.mixup_alpha}, {cfg.cutmix_alpha}"
+            )
         return cfg
 
 
@@ -118,8 +122,19 @@ def _autocast(device, cfg):
     return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
 
 
-def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, learning_rate: float, weight_decay: float,
-                     seed: int, device="cpu", checkpoint: Checkpointer | None = None, stop_after_epoch: int | None = None):  # fmt: skip
+def train_classifier(
+    kind: str,
+    arch: dict,
+    cfg: TrainConfig,
+    data: dict,
+    *,
+    learning_rate: float,
+    weight_decay: float,
+    seed: int,
+    device="cpu",
+    checkpoint: Checkpointer | None = None,
+    stop_after_epoch: int | None = None,
+):
     """Train a `kind` ("cnn" | "vit") model on data["x_train"]/["y_train"] (uint8 NCHW, int labels) for one seed.
 
     Returns (metrics, per-epoch history, arrays for the figures), or None when `stop_after_epoch`
@@ -138,7 +153,9 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     model, forward, cfg_run = _build(kind, arch, cfg, device)
     optimizer = make_optimizer(model, cfg, learning_rate=learning_rate, weight_decay=weight_decay)
     n, batch, steps_per_epoch, total, warmup, passes = _schedule(len(x_train), cfg)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total=total, warmup=warmup, schedule=cfg.schedule))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: lr_factor(s, total=total, warmup=warmup, schedule=cfg.schedule)
+    )
     n_eval = cfg.eval_examples or len(x_test)
     parts = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "generator": gen, "mix_rng": mix_rng}
     start_epoch, history, train_seconds = _resume(checkpoint, parts)
@@ -150,17 +167,39 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
     for epoch in range(start_epoch, passes + 1):
         model.train()
         tic = time.perf_counter()
-        train_loss = _train_epoch(forward, optimizer, scheduler, guard, x_train, y_train, gen=gen, mix_rng=mix_rng, batch=batch,
-                                  steps=min(steps_per_epoch, total - (epoch - 1) * steps_per_epoch),  # the last pass may be partial
-                                  cfg=cfg, cfg_run=cfg_run, mean=mean, std=std)  # fmt: skip
+        train_loss = _train_epoch(
+            forward,
+            optimizer,
+            scheduler,
+            guard,
+            x_train,
+            y_train,
+            gen=gen,
+            mix_rng=mix_rng,
+            batch=batch,
+            steps=min(steps_per_epoch, total - (epoch - 1) * steps_per_epoch),  # the last pass may be partial
+            cfg=cfg,
+            cfg_run=cfg_run,
+            mean=mean,
+            std=std,
+        )
         train_seconds += time.perf_counter() - tic
         guard.check(epoch)  # names the epoch and step of a NaN/inf loss
         tic = time.perf_counter()
         eval_acc = _accuracy(model, x_test[:n_eval], y_test[:n_eval], cfg=cfg_run, device=device, mean=mean, std=std)
         overhead["eval_seconds"] += time.perf_counter() - tic
-        history.append({"epoch": epoch, "train_loss": train_loss, "eval_accuracy": eval_acc,
-                        "lr": scheduler.get_last_lr()[0], "train_seconds": train_seconds})  # fmt: skip
-        log.info("epoch %3d  train_loss %.4f  eval_acc(%d) %.4f  %7.1f s", epoch, train_loss, n_eval, eval_acc, train_seconds)
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "eval_accuracy": eval_acc,
+                "lr": scheduler.get_last_lr()[0],
+                "train_seconds": train_seconds,
+            }
+        )
+        log.info(
+            "epoch %3d  train_loss %.4f  eval_acc(%d) %.4f  %7.1f s", epoch, train_loss, n_eval, eval_acc, train_seconds
+        )
         stopping = stop_after_epoch is not None and epoch >= stop_after_epoch and epoch < passes
         if checkpoint.due(cfg.checkpoint_every_s) or stopping:
             tic = time.perf_counter()
@@ -170,8 +209,15 @@ def train_classifier(kind: str, arch: dict, cfg: TrainConfig, data: dict, *, lea
             return None
 
     finish_tic = time.perf_counter()
-    run = {"model": kind, "seed": seed, "train_examples": n, "epochs": cfg.epochs, "steps": total, "train_seconds": train_seconds,
-           "images_per_second": total * batch / train_seconds if train_seconds > 0 else float("nan")}  # fmt: skip
+    run = {
+        "model": kind,
+        "seed": seed,
+        "train_examples": n,
+        "epochs": cfg.epochs,
+        "steps": total,
+        "train_seconds": train_seconds,
+        "images_per_second": total * batch / train_seconds if train_seconds > 0 else float("nan"),
+    }
     metrics, arrays = _score(model, x_test, y_test, run, cfg=cfg_run, device=device, mean=mean, std=std)
     metrics.update(overhead, finish_seconds=time.perf_counter() - finish_tic)  # final scoring, FLOP count, rollout
     _log_overhead(kind, metrics, history)
@@ -200,9 +246,17 @@ def _tensors(data: dict, store) -> tuple[torch.Tensor, ...]:
 
 
 def _log_overhead(kind: str, metrics: dict, history: list[dict]) -> None:
-    log.info("%s: %.1f s training (first epoch %.1f s, compiling included), outside it: setup %.1f s, per-epoch scoring %.1f s, "
-             "checkpoints %.1f s, final scoring + FLOPs + figures %.1f s", kind, metrics["train_seconds"], history[0]["train_seconds"],
-             metrics["setup_seconds"], metrics["eval_seconds"], metrics["checkpoint_seconds"], metrics["finish_seconds"])  # fmt: skip
+    log.info(
+        "%s: %.1f s training (first epoch %.1f s, compiling included), outside it: setup %.1f s, per-epoch scoring %.1f s, "
+        "checkpoints %.1f s, final scoring + FLOPs + figures %.1f s",
+        kind,
+        metrics["train_seconds"],
+        history[0]["train_seconds"],
+        metrics["setup_seconds"],
+        metrics["eval_seconds"],
+        metrics["checkpoint_seconds"],
+        metrics["finish_seconds"],
+    )
 
 
 def _resume(checkpoint: Checkpointer, parts: dict) -> tuple[int, list[dict], float]:
@@ -220,10 +274,20 @@ def _resume(checkpoint: Checkpointer, parts: dict) -> tuple[int, list[dict], flo
 
 
 def _save(checkpoint: Checkpointer, parts: dict, *, epoch: int, history: list[dict], train_seconds: float) -> None:
-    checkpoint.save({"model": parts["model"].state_dict(), "optimizer": parts["optimizer"].state_dict(),
-                     "scheduler": parts["scheduler"].state_dict(), "rng": rng_state(), "generator": parts["generator"].get_state(),
-                     "mix_rng": parts["mix_rng"].bit_generator.state, "epoch": epoch, "history": history,
-                     "train_seconds": train_seconds}, where=f"epoch {epoch}")  # fmt: skip
+    checkpoint.save(
+        {
+            "model": parts["model"].state_dict(),
+            "optimizer": parts["optimizer"].state_dict(),
+            "scheduler": parts["scheduler"].state_dict(),
+            "rng": rng_state(),
+            "generator": parts["generator"].get_state(),
+            "mix_rng": parts["mix_rng"].bit_generator.state,
+            "epoch": epoch,
+            "history": history,
+            "train_seconds": train_seconds,
+        },
+        where=f"epoch {epoch}",
+    )
 
 
 def _schedule(n: int, cfg: TrainConfig) -> tuple[int, int, int, int, int, int]:
@@ -235,8 +299,23 @@ def _schedule(n: int, cfg: TrainConfig) -> tuple[int, int, int, int, int, int]:
     return n, batch, steps_per_epoch, total, round(cfg.warmup_fraction * total), math.ceil(total / steps_per_epoch)
 
 
-def _train_epoch(forward, optimizer, scheduler, guard, x_train, y_train, *, gen, mix_rng, batch: int, steps: int,
-                 cfg: TrainConfig, cfg_run: TrainConfig, mean, std) -> float:  # fmt: skip
+def _train_epoch(
+    forward,
+    optimizer,
+    scheduler,
+    guard,
+    x_train,
+    y_train,
+    *,
+    gen,
+    mix_rng,
+    batch: int,
+    steps: int,
+    cfg: TrainConfig,
+    cfg_run: TrainConfig,
+    mean,
+    std,
+) -> float:
     """One epoch of `steps` minibatches in a seeded order, augmented (and mixed) on the fly; its mean loss."""
     device = mean.device
     mixing = cfg.mixup_alpha > 0 or cfg.cutmix_alpha > 0
@@ -270,13 +349,20 @@ def _score(model, x_test, y_test, run: dict, *, cfg: TrainConfig, device, mean, 
     test_seconds = time.perf_counter() - tic
     cm = confusion_matrix(y_test.numpy(), pred.numpy(), n_classes=int(y_test.max()) + 1)
     metrics = {
-        "model": run["model"], "seed": run["seed"], "parameters": parameter_count(model),
+        "model": run["model"],
+        "seed": run["seed"],
+        "parameters": parameter_count(model),
         "flops_per_image": flops_per_image(model, tuple(x_test.shape[1:]), device=device),
-        "test_accuracy": float(np.trace(cm) / cm.sum()), "test_examples": len(x_test), "train_examples": run["train_examples"],
-        "epochs": run["epochs"], "steps": run["steps"], "train_seconds": run["train_seconds"],
+        "test_accuracy": float(np.trace(cm) / cm.sum()),
+        "test_examples": len(x_test),
+        "train_examples": run["train_examples"],
+        "epochs": run["epochs"],
+        "steps": run["steps"],
+        "train_seconds": run["train_seconds"],
         "images_per_second": run["images_per_second"],
-        "test_images_per_second": len(x_test) / test_seconds, "device": str(device),
-    }  # fmt: skip
+        "test_images_per_second": len(x_test) / test_seconds,
+        "device": str(device),
+    }
     arrays = {"confusion": cm}
     if run["model"] == "vit":
         arrays.update(attention_rollout_arrays(model, x_test, y_test, pred, mean=mean, std=std, device=device))
@@ -289,5 +375,9 @@ def attention_rollout_arrays(model, x_test, y_test, pred, *, mean, std, device, 
     pick = np.array([np.flatnonzero(y == c)[0] for c in np.unique(y)[:n_images]])
     model.eval()
     maps = attention_rollout(model, normalize(x_test[pick].to(device), mean, std))
-    return {"attention_images": x_test[pick].numpy(), "attention_maps": maps.cpu().numpy(),
-            "attention_labels": y[pick], "attention_predictions": pred.numpy()[pick]}  # fmt: skip
+    return {
+        "attention_images": x_test[pick].numpy(),
+        "attention_maps": maps.cpu().numpy(),
+        "attention_labels": y[pick],
+        "attention_predictions": pred.numpy()[pick],
+    }

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from dlrepro.io import read_json, setup_logging
 from dlrepro.autoencoder.plots import learning_curves
+from dlrepro.io import read_json, setup_logging
 
 setup_logging(snakemake.log[0])
 n_seeds = len(snakemake.params.seeds)

@@ -4,21 +4,27 @@ denoising (noisy / denoised / clean), and the VAE's prior samples and latent int
 import matplotlib.pyplot as plt
 import numpy as np
 
-from dlrepro.io import read_json, setup_logging
 from dlrepro.autoencoder.plots import compression_curve
-from dlrepro.plotting import image_grid, image_rows
 from dlrepro.autoencoder.report import MODEL_LABELS
+from dlrepro.io import read_json, setup_logging
+from dlrepro.plotting import image_grid, image_rows
 
 setup_logging(snakemake.log[0])
 paper, tuned = np.load(snakemake.input.paper), np.load(snakemake.input.tuned)
 runs = {m: np.load(p) for m, p in zip(snakemake.params.models, snakemake.input.torch)}
 
-rows = {"original": paper["originals"], "NumPy, paper": paper["reconstructions"], "NumPy, tuned": tuned["reconstructions"]}
+rows = {
+    "original": paper["originals"],
+    "NumPy, paper": paper["reconstructions"],
+    "NumPy, tuned": tuned["reconstructions"],
+}
 rows.update({m: r["reconstructions"] for m, r in runs.items() if not m.startswith("denoising")})
 image_rows(rows).savefig(snakemake.output.models)
 
 summary = read_json(snakemake.input.summary)
-compression_curve(summary["sweep"], {**MODEL_LABELS, "pca": "PCA (optimal linear)"}).savefig(snakemake.output.compression)
+compression_curve(summary["sweep"], {**MODEL_LABELS, "pca": "PCA (optimal linear)"}).savefig(
+    snakemake.output.compression
+)
 
 noisy = {}
 for m in (m for m in runs if m.startswith("denoising")):

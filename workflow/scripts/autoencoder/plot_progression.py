@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from dlrepro.io import setup_logging
 from dlrepro.autoencoder.plots import reconstruction_progression
+from dlrepro.io import setup_logging
 
 setup_logging(snakemake.log[0])
 run = np.load(snakemake.input.snapshots)

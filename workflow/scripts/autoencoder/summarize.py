@@ -1,7 +1,7 @@
 """Mean and 95% CI over seeds of every NumPy-AE reading, next to the baselines."""
 
-from dlrepro.io import read_json, setup_logging, write_json
 from dlrepro.autoencoder.report import summarize_autoencoder
+from dlrepro.io import read_json, setup_logging, write_json
 
 setup_logging(snakemake.log[0])
 runs = [read_json(path) for path in snakemake.input.runs]

@@ -1,7 +1,7 @@
 """Every autoencoder side by side, the compression-fidelity curve, and the §1.5 verdicts."""
 
-from dlrepro.io import read_json, setup_logging, write_json
 from dlrepro.autoencoder.report import summarize_autoencoder_models
+from dlrepro.io import read_json, setup_logging, write_json
 
 setup_logging(snakemake.log[0])
 summary = summarize_autoencoder_models(

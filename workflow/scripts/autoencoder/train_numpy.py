@@ -18,11 +18,15 @@ from dlrepro.io import log_header, read_json, setup_logging, write_csv, write_js
 setup_logging(snakemake.log[0])
 seed = int(snakemake.wildcards.seed)
 checkpoint = Path(snakemake.output.metrics).parent / ".checkpoint.npz"
-log_header(seed=seed, threads=snakemake.threads, device="cpu (NumPy)", **snakemake.params.model, **snakemake.params.data)
+log_header(
+    seed=seed, threads=snakemake.threads, device="cpu (NumPy)", **snakemake.params.model, **snakemake.params.data
+)
 
 data = load_autoencoder_data(snakemake.input.cache, **snakemake.params.data)
 status = read_json(snakemake.input.provenance)["status"]
-metrics, history, arrays = run_numpy_ae(data, snakemake.params.model, seed=seed, data_status=status, checkpoint_path=checkpoint)
+metrics, history, arrays = run_numpy_ae(
+    data, snakemake.params.model, seed=seed, data_status=status, checkpoint_path=checkpoint
+)
 
 write_json(snakemake.output.metrics, metrics)
 write_csv(snakemake.output.history, history)

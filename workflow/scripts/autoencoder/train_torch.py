@@ -18,8 +18,16 @@ set_threads(snakemake.threads)
 checkpoint = Path(snakemake.output.metrics).parent / ".checkpoint.pt"
 wc = snakemake.wildcards
 seed, code = int(wc.seed), int(wc.code)
-log_header(model=wc.model, code_size=code, seed=seed, torch=torch.__version__, device="cpu", threads=snakemake.threads,
-           **snakemake.params.model, **snakemake.params.data)  # fmt: skip
+log_header(
+    model=wc.model,
+    code_size=code,
+    seed=seed,
+    torch=torch.__version__,
+    device="cpu",
+    threads=snakemake.threads,
+    **snakemake.params.model,
+    **snakemake.params.data,
+)
 
 data = load_autoencoder_data(snakemake.input.cache, **snakemake.params.data)
 status = read_json(snakemake.input.provenance)["status"]

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from dlrepro.io import read_json, setup_logging
 from dlrepro.autoencoder.report import autoencoder_models_tex, autoencoder_setting_rows, autoencoder_tex
+from dlrepro.io import read_json, setup_logging
 
 setup_logging(snakemake.log[0])
 out = snakemake.output

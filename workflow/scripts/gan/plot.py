@@ -30,20 +30,42 @@ save(evolution({e: grids[e] for e in picks}, title=MODEL_LABELS[first[0]]), out.
 variants = {f"{MODEL_LABELS[m]}": samples[(m, p.seeds[0])]["grids"][p.epochs] for m in p.models}
 save(evolution(variants, panel_title="{}"), out.variants)
 grid_gif(grids, out.gif)
-save(ladder_figure([("LSGAN stability: GAN - LSGAN", "instability (|change of log FID|)", summary.get("instability_trend"))],
-                   xlabel="training epochs read (log scale)"), out.ladder)  # fmt: skip
+save(
+    ladder_figure(
+        [("LSGAN stability: GAN - LSGAN", "instability (|change of log FID|)", summary.get("instability_trend"))],
+        xlabel="training epochs read (log scale)",
+    ),
+    out.ladder,
+)
 
 
 def panel(column, skip_first=False):
-    return {MODEL_LABELS[m]: (histories[(m, p.seeds[0])]["epoch"].to_numpy()[int(skip_first):],
-                              [histories[(m, s)][column].to_numpy()[int(skip_first):] for s in p.seeds]) for m in p.models}  # fmt: skip
+    return {
+        MODEL_LABELS[m]: (
+            histories[(m, p.seeds[0])]["epoch"].to_numpy()[int(skip_first) :],
+            [histories[(m, s)][column].to_numpy()[int(skip_first) :] for s in p.seeds],
+        )
+        for m in p.models
+    }
 
 
-save(curves_with_bands({"discriminator loss": panel("loss_d", True), "generator loss": panel("loss_g", True)}), out.losses)
+save(
+    curves_with_bands({"discriminator loss": panel("loss_d", True), "generator loss": panel("loss_g", True)}),
+    out.losses,
+)
 cls = summary["classifier"]
-refs = {"FID (log scale)": ("train vs test", summary["floor_epoch"]), "Inception Score": ("test set", cls["test_inception_score"])}
-save(curves_with_bands({"FID (log scale)": panel("fid"), "Inception Score": panel("inception_score")}, references=refs,
-                       log_panels=("FID (log scale)",)), out.quality)  # fmt: skip
+refs = {
+    "FID (log scale)": ("train vs test", summary["floor_epoch"]),
+    "Inception Score": ("test set", cls["test_inception_score"]),
+}
+save(
+    curves_with_bands(
+        {"FID (log scale)": panel("fid"), "Inception Score": panel("inception_score")},
+        references=refs,
+        log_panels=("FID (log scale)",),
+    ),
+    out.quality,
+)
 shares = {MODEL_LABELS[m]: summary["models"][m]["class_share"] for m in p.models}  # the configured order
 shares["test set"] = cls["test_class_share"]
 save(coverage_bars(shares, dataset=title(summary.get("dataset", "mnist"))), out.coverage)

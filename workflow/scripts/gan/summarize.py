@@ -18,7 +18,14 @@ runs = [read_json(p) for p in snakemake.input.runs]
 histories = {(r["model"], r["seed"]): read_history(p) for r, p in zip(runs, snakemake.input.histories)}
 classifier = read_json(snakemake.input.classifier)
 per_epoch = str(min(settings["eval"]["samples_per_epoch"], classifier["train_examples"]))
-summary = summarize_gan(runs, histories, classifier, samples_per_epoch=int(per_epoch), claims=settings["claims"], budgets=settings["budgets"])
+summary = summarize_gan(
+    runs,
+    histories,
+    classifier,
+    samples_per_epoch=int(per_epoch),
+    claims=settings["claims"],
+    budgets=settings["budgets"],
+)
 claims = gan_claims(summary)
 tex = gan_tex(summary, claims, settings, seeds)
 

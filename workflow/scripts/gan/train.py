@@ -15,7 +15,14 @@ set_threads(snakemake.threads)
 settings = snakemake.params.settings
 kind, seed = snakemake.wildcards.gan_model, int(snakemake.wildcards.seed)
 device = pick_device(settings["device"])
-log_header(gan_model=kind, seed=seed, torch=torch.__version__, resolved_device=str(device), threads=snakemake.threads, **settings)
+log_header(
+    gan_model=kind,
+    seed=seed,
+    torch=torch.__version__,
+    resolved_device=str(device),
+    threads=snakemake.threads,
+    **settings,
+)
 
 data = load_gan_data(snakemake.input.cache, **settings["data"])
 c = settings["classifier"]
@@ -23,8 +30,17 @@ classifier = load_classifier(snakemake.input.classifier, channels=c["channels"],
 reference = dict(np.load(snakemake.input.reference))
 checkpoint = Path(snakemake.output.metrics).parent / ".checkpoint.pt"
 status = read_json(snakemake.input.provenance)["status"]
-metrics, history, arrays = run_gan(data, kind, settings, seed=seed, classifier=classifier, reference=reference,
-                                   device=device, checkpoint_path=checkpoint, data_status=status)  # fmt: skip
+metrics, history, arrays = run_gan(
+    data,
+    kind,
+    settings,
+    seed=seed,
+    classifier=classifier,
+    reference=reference,
+    device=device,
+    checkpoint_path=checkpoint,
+    data_status=status,
+)
 
 write_json(snakemake.output.metrics, metrics)
 write_csv(snakemake.output.history, history)

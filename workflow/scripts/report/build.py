@@ -29,7 +29,11 @@ for section in snakemake.input.sections:
 build = workdir / "build"
 shutil.rmtree(build, ignore_errors=True)  # a clean build each time: no stale aux files between runs
 recorded = dt.datetime.strptime(read_json(snakemake.input.environment)["date"], "%Y-%m-%d %H:%M UTC")
-env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(recorded.replace(tzinfo=dt.timezone.utc).timestamp())), "FORCE_SOURCE_DATE": "1"}
+env = {
+    **os.environ,
+    "SOURCE_DATE_EPOCH": str(int(recorded.replace(tzinfo=dt.timezone.utc).timestamp())),
+    "FORCE_SOURCE_DATE": "1",
+}
 cmd = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", f"-outdir={build.name}", "report.tex"]
 done = subprocess.run(cmd, cwd=workdir, stdout=sys.stderr, stderr=subprocess.STDOUT, env=env)
 if done.returncode != 0:

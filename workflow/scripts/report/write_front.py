@@ -2,7 +2,14 @@
 
 from pathlib import Path
 
-from dlrepro.appendix import compute_summary, compute_table_tex, config_hash, config_yaml, environment_tex, read_benchmarks
+from dlrepro.appendix import (
+    compute_summary,
+    compute_table_tex,
+    config_hash,
+    config_yaml,
+    environment_tex,
+    read_benchmarks,
+)
 from dlrepro.claims import check_claims, claims_csv_rows, claims_table_tex, claims_values_tex
 from dlrepro.io import read_json, setup_logging, write_csv, write_json
 from dlrepro.report import provenance_tex
@@ -18,7 +25,9 @@ Path(out.provenance).write_text(provenance_tex([read_json(p) for p in snakemake.
 env = read_json(snakemake.input.environment)
 compute = compute_summary(read_benchmarks(params.benchmarks), params.rule_studies, params.study_order)
 write_json(out.compute, compute)
-per_rule = [{"study": study, "rule": rule, **r} for study, s in compute["studies"].items() for rule, r in s["rules"].items()]
+per_rule = [
+    {"study": study, "rule": rule, **r} for study, s in compute["studies"].items() for rule, r in s["rules"].items()
+]
 write_csv(out.compute_csv, per_rule, fieldnames=["study", "rule", "jobs", "seconds", "max_rss_mib"])
 device = env.get("gpu") or "CPU"
 tables = compute_table_tex(compute, device)
@@ -26,6 +35,12 @@ Path(out.compute_studies).write_text(tables["studies"])
 Path(out.compute_rules).write_text(tables["rules"])
 Path(out.config).write_text(config_yaml(params.config))
 Path(out.run_info).write_text(
-    environment_tex(env, config_name=params.config_name, config_digest=config_hash(params.config), seeds=params.config["seeds"],
-                    total_seconds=compute["total_seconds"], notice=params.config["report_notice"])  # fmt: skip
+    environment_tex(
+        env,
+        config_name=params.config_name,
+        config_digest=config_hash(params.config),
+        seeds=params.config["seeds"],
+        total_seconds=compute["total_seconds"],
+        notice=params.config["report_notice"],
+    )
 )

@@ -6,14 +6,23 @@ import pandas as pd
 
 from dlrepro.io import read_json, setup_logging
 from dlrepro.plotting import ladder_figure
-from dlrepro.sequence.plots import accuracy_figure, context_figure, ladder_panels, learning_curves_figure, throughput_figure
+from dlrepro.sequence.plots import (
+    accuracy_figure,
+    context_figure,
+    ladder_panels,
+    learning_curves_figure,
+    throughput_figure,
+)
 
 setup_logging(snakemake.log[0])
 inp, out = snakemake.input, snakemake.output
 summary = read_json(inp.summary)
 longest = summary["char_lm"]["contexts"][-1]
 sentiment, char_lm = {}, {}
-top = f"budget{summary['sentiment_budget']}", f"budget{summary['char_lm']['budget']}"  # the curves of the largest budget
+top = (
+    f"budget{summary['sentiment_budget']}",
+    f"budget{summary['char_lm']['budget']}",
+)  # the curves of the largest budget
 for path in inp.sentiment_histories:  # results/sequence/sentiment/{model}/budget{b}/seed{seed}/history.csv
     if Path(path).parts[-3] == top[0]:
         h = pd.read_csv(path)

@@ -2,19 +2,31 @@
 
 import pandas as pd
 
-from dlrepro.ladder import budget_name
 from dlrepro.io import read_json, setup_logging, write_json
+from dlrepro.ladder import budget_name
 from dlrepro.sequence.report import claims_json
 from dlrepro.sequence.study import summarize_sequence
 
 setup_logging(snakemake.log[0])
 inp = snakemake.input
 sentiment = [read_json(p) for p in inp.sentiment]
-histories = {(m["model"], budget_name(m["budget"]), m["seed"]): pd.read_csv(p).to_dict("records") for m, p in zip(sentiment, inp.sentiment_histories)}
+histories = {
+    (m["model"], budget_name(m["budget"]), m["seed"]): pd.read_csv(p).to_dict("records")
+    for m, p in zip(sentiment, inp.sentiment_histories)
+}
 char_lm = [read_json(p) for p in inp.char_lm]
-lm_histories = {(m["model"], m["context"], budget_name(m["budget"]), m["seed"]): pd.read_csv(p).to_dict("records") for m, p in zip(char_lm, inp.char_lm_histories)}
-summary = summarize_sequence(sentiment, histories, char_lm, read_json(inp.throughput),
-                             target_accuracy=snakemake.params.target_accuracy, lm_histories=lm_histories,
-                             model_settings=snakemake.params.model)  # fmt: skip
+lm_histories = {
+    (m["model"], m["context"], budget_name(m["budget"]), m["seed"]): pd.read_csv(p).to_dict("records")
+    for m, p in zip(char_lm, inp.char_lm_histories)
+}
+summary = summarize_sequence(
+    sentiment,
+    histories,
+    char_lm,
+    read_json(inp.throughput),
+    target_accuracy=snakemake.params.target_accuracy,
+    lm_histories=lm_histories,
+    model_settings=snakemake.params.model,
+)
 write_json(snakemake.output.summary, summary)
 write_json(snakemake.output.claims, claims_json(summary))

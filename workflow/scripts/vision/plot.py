@@ -10,12 +10,21 @@ from dlrepro.vision.study import MODEL_NAMES
 
 setup_logging(snakemake.log[0])
 summary = read_json(snakemake.input.summary)
-runs = [r for r in map(read_json, snakemake.input.runs) if budget_name(r.get("budget", 1.0)) == summary["budget"]]  # the largest budget
+runs = [
+    r for r in map(read_json, snakemake.input.runs) if budget_name(r.get("budget", 1.0)) == summary["budget"]
+]  # the largest budget
 trend_figure(summary, runs).savefig(snakemake.output.trend)
 claims = {c["id"]: c.get("trend") for c in read_json(snakemake.input.claims)}
-ladder_figure([("ViT - CNN, full training set", "test accuracy (points)", claims.get("vision-vit-outperforms-cnn")),
-               ("slope of ViT - CNN over log10(data)", "points per tenfold data", claims.get("vision-advantage-grows-with-data"))]).savefig(
-    snakemake.output.ladder)  # fmt: skip
+ladder_figure(
+    [
+        ("ViT - CNN, full training set", "test accuracy (points)", claims.get("vision-vit-outperforms-cnn")),
+        (
+            "slope of ViT - CNN over log10(data)",
+            "points per tenfold data",
+            claims.get("vision-advantage-grows-with-data"),
+        ),
+    ]
+).savefig(snakemake.output.ladder)
 
 # confusion matrices summed over the seeds at the largest fraction; attention of the first ViT seed
 arrays = {path: np.load(path) for path in snakemake.input.arrays}
@@ -23,6 +32,6 @@ matrices = {MODEL_NAMES[m]: sum(a["confusion"] for p, a in arrays.items() if f"/
 vit = next(a for p, a in arrays.items() if "/vit/" in p)
 names = tuple(vit["class_names"]) if "class_names" in vit else CLASSES  # CIFAR-10's when the run stored none
 confusion_figure(matrices, names).savefig(snakemake.output.confusion)
-attention_figure(vit["attention_images"], vit["attention_maps"], vit["attention_labels"], vit["attention_predictions"], names).savefig(
-    snakemake.output.attention
-)
+attention_figure(
+    vit["attention_images"], vit["attention_maps"], vit["attention_labels"], vit["attention_predictions"], names
+).savefig(snakemake.output.attention)

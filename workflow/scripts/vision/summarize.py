@@ -11,6 +11,8 @@ summary = summarize_vision([read_json(p) for p in snakemake.input.runs])
 claims = vision_claims(summary)
 write_json(snakemake.output.summary, summary)
 write_json(snakemake.output.claims, claims)
-tex = vision_tex(summary, claims, setting_rows(snakemake.params.settings, snakemake.params.seeds, bf16_used=summary["bf16"]))
+tex = vision_tex(
+    summary, claims, setting_rows(snakemake.params.settings, snakemake.params.seeds, bf16_used=summary["bf16"])
+)
 for name, text in tex.items():
     Path(snakemake.output[name]).write_text(text, encoding="utf-8")

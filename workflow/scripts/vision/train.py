@@ -14,18 +14,39 @@ setup_logging(snakemake.log[0])
 set_threads(snakemake.threads)
 wc, p = snakemake.wildcards, snakemake.params
 seed, fraction, device = int(wc.seed), p.fraction, pick_device(p.device)
-settings = {**p.settings, "train": {**p.settings["train"], "epochs": p.settings["train"]["epochs"] * p.budget}}  # this budget's epochs (may be fractional)
-log_header(model=wc.vis_model, fraction=fraction, budget=p.budget, seed=seed, torch=torch.__version__, device=str(device),
-           threads=snakemake.threads, **settings, **p.data)  # fmt: skip
+settings = {
+    **p.settings,
+    "train": {**p.settings["train"], "epochs": p.settings["train"]["epochs"] * p.budget},
+}  # this budget's epochs (may be fractional)
+log_header(
+    model=wc.vis_model,
+    fraction=fraction,
+    budget=p.budget,
+    seed=seed,
+    torch=torch.__version__,
+    device=str(device),
+    threads=snakemake.threads,
+    **settings,
+    **p.data,
+)
 
 d = p.data
-data = load_vision_data(snakemake.input.cache, fraction=fraction, seed=seed, train_examples=d["train_examples"],
-                        test_examples=d["test_examples"], dataset=d["dataset"])  # fmt: skip
+data = load_vision_data(
+    snakemake.input.cache,
+    fraction=fraction,
+    seed=seed,
+    train_examples=d["train_examples"],
+    test_examples=d["test_examples"],
+    dataset=d["dataset"],
+)
 status = read_json(snakemake.input.provenance)["status"]
-checkpoint = Checkpointer(Path(snakemake.output.metrics).parent / ".checkpoint.pt",
-                          {"model": wc.vis_model, "fraction": fraction, "seed": seed, "device": str(device), **settings, **p.data})  # fmt: skip
-metrics, history, arrays = run_vision(data, wc.vis_model, settings, seed=seed, fraction=fraction, device=device,
-                                      checkpoint=checkpoint, data_status=status)  # fmt: skip
+checkpoint = Checkpointer(
+    Path(snakemake.output.metrics).parent / ".checkpoint.pt",
+    {"model": wc.vis_model, "fraction": fraction, "seed": seed, "device": str(device), **settings, **p.data},
+)
+metrics, history, arrays = run_vision(
+    data, wc.vis_model, settings, seed=seed, fraction=fraction, device=device, checkpoint=checkpoint, data_status=status
+)
 
 metrics["budget"] = p.budget
 write_json(snakemake.output.metrics, metrics)
