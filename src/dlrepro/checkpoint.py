@@ -6,8 +6,11 @@ declared output (by convention ``<output dir>/.checkpoint.pt``), resumes from it
 runs again with the same settings, and removes it once the outputs are written.
 
 The file is written atomically (temporary name, then ``os.replace``) so a kill during a save never
-leaves a half-written checkpoint, and it is loaded with ``torch.load(..., weights_only=True)``: only
-tensors, numbers, strings and containers of them, never arbitrary pickled objects.
+leaves a half-written checkpoint. Its suffix picks the storage: ``.pt`` is loaded with
+``torch.load(..., weights_only=True)`` (only tensors, numbers, strings and containers of them, never
+arbitrary pickled objects); ``.npz`` holds a flat dict of NumPy arrays (``allow_pickle=False``) for
+jobs that run without torch. Every training job gets its one ``Checkpointer`` from
+``dlrepro.runner``, which removes the file once the job's outputs are written.
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ import logging
 import os
 import time
 from pathlib import Path
-
-import torch
 
 from dlrepro.io import atomic_path
 
@@ -36,6 +37,8 @@ def fingerprint(settings: dict) -> str:
 
 def rng_state() -> dict:
     """torch's CPU (and CUDA, when present) random state, as tensors a checkpoint can hold."""
+    import torch
+
     state = {"cpu": torch.get_rng_state()}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -43,6 +46,8 @@ def rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
+    import torch
+
     torch.set_rng_state(state["cpu"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -52,7 +57,8 @@ class Checkpointer:
     """Save, find and remove one run's checkpoint.
 
     ``path=None`` disables checkpointing (every method becomes a no-op), so library code can take
-    an optional checkpointer without branching.
+    an optional checkpointer without branching. A path ending in ``.npz`` stores a dict of NumPy
+    arrays (no torch needed); any other path a torch state (tensors, numbers, strings, containers).
     """
 
     def __init__(self, path: str | os.PathLike | None, settings: dict | None = None):
@@ -74,7 +80,7 @@ class Checkpointer:
         if self.path is None or not self.path.exists():
             return None
         try:
-            blob = torch.load(self.path, map_location=map_location, weights_only=True)
+            blob = self._read(map_location)
         except Exception as err:  # a corrupt file must not stop a rerun: start over instead
             log.warning("checkpoint %s is unreadable (%s); starting from scratch", self.path, err)
             return None
@@ -92,8 +98,33 @@ class Checkpointer:
         if self.path is None:
             return
         with atomic_path(self.path) as tmp:
-            torch.save({"key": self.key, "where": where, "state": state}, tmp)
+            if self.numpy:
+                import numpy as np
+
+                with open(tmp, "wb") as f:
+                    np.savez(f, _key=np.array(self.key), _where=np.array(where), **state)
+            else:
+                import torch
+
+                torch.save({"key": self.key, "where": where, "state": state}, tmp)
         self._last_save = time.monotonic()
+
+    @property
+    def numpy(self) -> bool:
+        """Whether the state is a dict of NumPy arrays in an .npz file (else a torch state)."""
+        return self.path is not None and self.path.suffix == ".npz"
+
+    def _read(self, map_location) -> dict:
+        if not self.numpy:
+            import torch
+
+            return torch.load(self.path, map_location=map_location, weights_only=True)
+        import numpy as np
+
+        with np.load(self.path, allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+        key, where = arrays.pop("_key"), arrays.pop("_where")
+        return {"key": str(key), "where": str(where), "state": arrays}
 
     def remove(self) -> None:
         if self.path is not None:

@@ -48,9 +48,7 @@ def write_csv(path: str | os.PathLike, rows: list[dict], fieldnames: list[str] |
     """Rows as CSV; with `fieldnames`, an empty table is a header line (otherwise it is an error)."""
     if not rows and not fieldnames:
         raise ValueError(f"{path}: no rows to write")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=fieldnames or list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -81,4 +79,8 @@ def log_header(**settings) -> None:
     log.info("NumPy's BLAS: %s", blas_description())
     log.info("malloc: %s", malloc_description())
     for key, value in settings.items():
-        log.info("  %s = %r", key, value)
+        if isinstance(value, dict):  # one line per nested setting: a log a reader can grep
+            for sub, inner in value.items():
+                log.info("  %s.%s = %r", key, sub, inner)
+        else:
+            log.info("  %s = %r", key, value)
