@@ -114,3 +114,42 @@ def test_no_function_is_longer_than_60_lines():
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert not long, long
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _package_imports() -> dict[str, set[str]]:
+    """Every dlrepro module and the dlrepro modules it imports (at the top or inside functions)."""
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for imported in _imports(path):
+            while imported and imported not in modules:  # "dlrepro.x.name" -> module "dlrepro.x"
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name and imported != "dlrepro":
+                targets.add(imported)
+        graph[name] = targets
+    return graph
+
+
+def test_no_import_circle_in_the_package():
+    graph = _package_imports()
+    circles = []
+
+    def visit(module, trail):
+        for target in sorted(graph[module]):
+            if target in trail:
+                circles.append(" -> ".join([*trail[trail.index(target) :], target]))
+            elif target not in done:
+                visit(target, [*trail, target])
+        done.add(module)
+
+    done: set[str] = set()
+    for module in sorted(graph):
+        if module not in done:
+            visit(module, [module])
+    assert not circles, sorted(set(circles))

@@ -1,0 +1,76 @@
+"""The run contract seen from a user's seat: in a finished run, a config change plans exactly the jobs whose
+settings it touches (each training job receives only its own run's settings, built by its study's package)."""
+
+import re
+
+import pytest
+import yaml
+
+from tests.workflow.conftest import snakemake
+
+TRAINING_RULES = {
+    "train_numpy_autoencoder",
+    "train_numpy_autoencoder_tuned",
+    "train_torch_autoencoder",
+    "fit_autoencoder_baselines",
+    "train_gan_classifier",
+    "train_gan",
+    "train_sequence_classifier",
+    "train_char_language_model",
+    "measure_sequence_throughput",
+    "train_image_classifier",
+}
+_JOB = re.compile(r"^rule (\w+):\n((?:    .*\n)+)", re.MULTILINE)
+
+
+def planned_jobs(work, args, overlay: dict, tmp_path) -> list[tuple[str, dict]]:
+    """(rule, wildcards) of every job a dry run with the `overlay` config file plans."""
+    path = tmp_path / "overlay.yaml"
+    path.write_text(yaml.safe_dump(overlay))
+    out = snakemake(work, "-n", *args, "--configfile", str(path)).stdout
+    jobs = []
+    for rule, body in _JOB.findall(out):
+        found = re.search(r"^    wildcards: (.*)$", body, re.MULTILINE)
+        pairs = found.group(1).split(", ") if found else []
+        jobs.append((rule, dict(p.split("=", 1) for p in pairs)))
+    return jobs
+
+
+def _training(jobs):
+    return [(rule, w) for rule, w in jobs if rule in TRAINING_RULES]
+
+
+def _tiny(work):
+    return yaml.safe_load((work / "results" / "report" / "generated" / "config.yaml").read_text())
+
+
+@pytest.mark.e2e
+def test_retuning_the_vit_retrains_every_vit_run_and_no_cnn_run(tiny_run, tmp_path):
+    work, args = tiny_run
+    vision = _tiny(work)["vision"]
+    jobs = _training(planned_jobs(work, args, {"vision": {"vit": {"learning_rate": 1.0e-3}}}, tmp_path))
+    assert {rule for rule, _ in jobs} == {"train_image_classifier"}, jobs
+    assert {w["vis_model"] for _, w in jobs} == {"vit"}, "a CNN run was planned for a ViT-only change"
+    expected = len(vision["fractions"]) * len(vision["budgets"]) * len(_tiny(work)["seeds"])
+    assert len(jobs) == expected
+
+
+@pytest.mark.e2e
+def test_a_new_context_length_trains_only_the_new_language_model_runs(tiny_run, tmp_path):
+    work, args = tiny_run
+    config = _tiny(work)
+    sequence = config["sequence"]
+    contexts = [*sequence["char_lm"]["contexts"], 2 * max(sequence["char_lm"]["contexts"])]
+    jobs = _training(planned_jobs(work, args, {"sequence": {"char_lm": {"contexts": contexts}}}, tmp_path))
+    assert {rule for rule, _ in jobs} == {"train_char_language_model"}, jobs
+    assert {w["seq_context"] for _, w in jobs} == {str(contexts[-1])}
+    assert len(jobs) == len(sequence["models"]) * len(sequence["budgets"]) * len(config["seeds"])
+
+
+@pytest.mark.e2e
+def test_a_summary_criterion_retrains_nothing(tiny_run, tmp_path):
+    work, args = tiny_run
+    jobs = planned_jobs(work, args, {"sequence": {"sentiment": {"target_accuracy": 0.55}}}, tmp_path)
+    assert jobs, "the summary that reads the criterion must rerun"
+    assert not _training(jobs), _training(jobs)
+    assert "summarize_sequence" in {rule for rule, _ in jobs}
