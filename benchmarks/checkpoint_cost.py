@@ -1,7 +1,7 @@
 """What a resume checkpoint costs the vision study: bytes and seconds per save of the CNN and the ViT
-with their AdamW state, written with `dlrepro.checkpoint.Checkpointer` from tensors on `--device`
-(on a GPU this includes copying them to the host), and the share of a training run that saving after
-every epoch would take. It is why `config/full.yaml` sets `vision.fast.checkpoint_every_s`.
+with their optimizer state (the config's family: AdamW in full.yaml), written with
+`dlrepro.checkpoint.Checkpointer` from tensors on `--device` (on a GPU this includes copying them to
+the host), and the share of a training run that saving after every epoch would take. It is why `config/full.yaml` sets `vision.fast.checkpoint_every_s`.
 
     python benchmarks/checkpoint_cost.py --device cuda --epoch-seconds 1.2
 """
@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO / "src"))
 from dlrepro.checkpoint import Checkpointer  # noqa: E402
 from dlrepro.vision.models import build_model  # noqa: E402
 from dlrepro.vision.study import model_settings  # noqa: E402
-from dlrepro.vision.training import TrainConfig, make_optimizer  # noqa: E402
+from dlrepro.vision.training import make_optimizer  # noqa: E402
 
 
 def main() -> None:
@@ -54,9 +54,7 @@ def main() -> None:
         for kind in ("cnn", "vit"):
             arch, optim = model_settings(settings, kind)
             model = build_model(kind, **arch).to(args.device)
-            optimizer = make_optimizer(
-                model, TrainConfig(), learning_rate=optim["learning_rate"], weight_decay=optim["weight_decay"]
-            )
+            optimizer = make_optimizer(model, momentum=settings["train"]["momentum"], **optim)  # the config's family
             model(torch.randn(2, 3, 32, 32, device=args.device)).sum().backward()
             optimizer.step()  # the AdamW moments exist only after a step
             ckpt = Checkpointer(Path(tmp) / f"{kind}.pt", {"kind": kind})

@@ -7,7 +7,7 @@ For each model and task, the same model (same seed), the same optimiser and the 
              naive: DataLoader(dataset of token-id lists, shuffle=True) with a Python collate that pads
              each batch (pad_sequence), `.to(device)` every step, `loss.item()` every step.
   char LM    ours: the corpus as one id tensor on the device; random windows sliced by tensor indexing,
-             their start offsets drawn once per interval (dlrepro.sequence.training.lm_step).
+             their start offsets drawn once per interval (dlrepro.sequence.lm.lm_step).
              naive: DataLoader(TensorDataset(non-overlapping windows), shuffle=True), `.to(device)`
              and `loss.item()` every step.
   model only: our loop's arithmetic with no data handling at all, so `model only / naive` is the
@@ -139,7 +139,7 @@ def setup(args):
 def fresh(bench, kind, causal, vocab, outputs):
     import torch
 
-    from dlrepro.sequence.models import SequenceModel
+    from dlrepro.sequence.networks import SequenceModel
 
     torch.manual_seed(0)
     model = SequenceModel(kind, vocab_size=vocab, n_outputs=outputs, config=bench.cfg, causal=causal).to(bench.device)
@@ -259,7 +259,7 @@ def sentiment_model_only(bench, kind):
 def lm_ours(bench, kind):
     import torch
 
-    from dlrepro.sequence.training import lm_step
+    from dlrepro.sequence.lm import lm_step
 
     train, offsets, device = bench.train, bench.offsets, bench.device
     model, opt = fresh(bench, kind, True, bench.lm_vocab, bench.lm_vocab)

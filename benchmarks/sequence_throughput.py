@@ -1,6 +1,6 @@
 """Task C of the sequence study outside the pipeline: training-step time against sequence length.
 
-The same measurement as the `measure_sequence_throughput` rule (dlrepro.sequence.training.measure_throughput,
+The same measurement as the `measure_sequence_throughput` rule (dlrepro.sequence.throughput.measure_throughput,
 the default config's models, a constant number of tokens per step), printed as a table, so that it can be
 run on a lent GPU without the rest of the pipeline:
 
@@ -29,7 +29,7 @@ def main():
 
     from dlrepro.device import pick_device, set_threads
     from dlrepro.sequence.models import SEQ_MODELS, SeqModelConfig
-    from dlrepro.sequence.training import measure_throughput
+    from dlrepro.sequence.throughput import measure_throughput
 
     set_threads(args.threads)
     device = pick_device(args.device)

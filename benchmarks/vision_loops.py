@@ -42,6 +42,20 @@ FAST = {
     "small": {"bf16": "auto", "channels_last": True, "compile": False},
     "full": {"bf16": True, "channels_last": True, "compile": True},
 }
+# the rest of our loop's recipe (TrainConfig has no defaults): the naive loop's AdamW, label smoothing,
+# 4-pixel crop and flip, no mixing, no checkpoints; the schedule as in the configs
+RECIPE = {
+    "optimizer": "adamw",
+    "momentum": 0.9,
+    "label_smoothing": 0.1,
+    "warmup_fraction": 0.1,
+    "schedule": "cosine",
+    "crop_padding": 4,
+    "flip": True,
+    "mixup_alpha": 0.0,
+    "cutmix_alpha": 0.0,
+    "checkpoint_every_s": 0.0,
+}
 SIZES = {
     "small": {
         "cnn": {"widths": (16, 32, 64), "blocks": (1, 1, 1)},
@@ -87,7 +101,7 @@ def _tutorial_step(model, optimizer, images, labels):
 def naive_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size, device, lr=2e-3) -> float:
     torch.manual_seed(0)
     model = build_model(kind, **arch).to(device)
-    optimizer = make_optimizer(model, TrainConfig(), learning_rate=lr, weight_decay=0.05)
+    optimizer = make_optimizer(model, optimizer="adamw", momentum=0.9, learning_rate=lr, weight_decay=0.05)
     loader = torch.utils.data.DataLoader(TutorialCIFAR(x, y), batch_size=batch_size, shuffle=True, drop_last=True)
     model.train()
     running, done, tic = 0.0, 0, None
@@ -106,7 +120,7 @@ def naive_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size, devi
 def model_only_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size, device, lr=2e-3) -> float:
     torch.manual_seed(0)
     model = build_model(kind, **arch).to(device)
-    optimizer = make_optimizer(model, TrainConfig(), learning_rate=lr, weight_decay=0.05)
+    optimizer = make_optimizer(model, optimizer="adamw", momentum=0.9, learning_rate=lr, weight_decay=0.05)
     loader = torch.utils.data.DataLoader(TutorialCIFAR(x, y), batch_size=batch_size, shuffle=True, drop_last=True)
     images, labels = (t.to(device) for t in next(iter(loader)))  # one batch, prepared once
     model.train()
@@ -122,7 +136,9 @@ def model_only_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size,
 
 
 def ours_images_per_second(kind, arch, x, y, *, steps, batch_size, device, fast: dict) -> float:
-    cfg = TrainConfig(epochs=2, batch_size=batch_size, eval_examples=batch_size, eval_batch_size=batch_size, **fast)
+    cfg = TrainConfig(
+        **RECIPE, epochs=2, batch_size=batch_size, eval_examples=batch_size, eval_batch_size=batch_size, **fast
+    )
     data = {
         "x_train": x[: steps * batch_size],
         "y_train": y[: steps * batch_size],
@@ -135,7 +151,7 @@ def ours_images_per_second(kind, arch, x, y, *, steps, batch_size, device, fast:
     return steps * batch_size / (history[1]["train_seconds"] - history[0]["train_seconds"])  # the second epoch
 
 
-def main():
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto (default: cpu)")
     p.add_argument("--models", default="cnn,vit", help="comma-separated: cnn, vit (default: both)")
@@ -161,21 +177,34 @@ def main():
         "--compile", action=argparse.BooleanOptionalAction, help="ours: torch.compile (default: as the --size config)"
     )
     p.add_argument("--cache", default="", help="a CIFAR-10 cache (.npz) to take images from (default: synthetic)")
-    args = p.parse_args()
+    return p.parse_args()
 
-    torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
+
+def images(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+    """Enough images and labels for every loop: from --cache, or synthetic uint8."""
     n = max(args.steps, args.warmup + args.steps) * args.batch_size
     if args.cache:
         z = np.load(args.cache)
-        x, y = z["x_train"][:n], z["y_train"][:n]
-    else:
-        rng = np.random.default_rng(0)
-        x, y = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, n)
+        return z["x_train"][:n], z["y_train"][:n]
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, n)
+
+
+def fast_paths(args: argparse.Namespace, device: torch.device) -> dict:
+    """Our loop's fast paths: the --size config's, unless the command line says otherwise."""
     fast = {"data_on_device": args.data_on_device or device.type == "cuda"}
     for key, value in FAST[args.size].items():
         fast[key] = value if getattr(args, key) is None else getattr(args, key)
     fast["bf16"] = resolve_bf16(fast["bf16"], device)  # the config's `auto`: on where the device computes bf16
+    return fast
+
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
+    x, y = images(args)
+    fast = fast_paths(args, device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} thread(s)"
     print(f"device: {name}; torch {torch.__version__}; batch {args.batch_size}, {args.steps} timed steps; ours: {fast}")
     print(

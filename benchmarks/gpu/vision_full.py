@@ -5,6 +5,8 @@ accuracy, wall time and images per second of each run.
     python benchmarks/gpu/vision_full.py --cache resources/cifar10/cifar10.npz --out results.json
 
 `--epochs`, `--train-examples` and `--test-examples` shrink the run for a smoke test on a CPU.
+Each run records the data status of the provenance record beside the cache (`provenance.json`, as
+the workflow's prepare rules write it), or "no provenance record" where there is none.
 `--jpeg-quality Q` passes every training and test image through JPEG once more (Pillow, quality Q,
 4:2:0 chroma) before training: a dose-response probe of how much the JPEG-decoded copy in
 `../shared/data` (quality 75) can cost in accuracy. It prints the RMSE/PSNR the extra pass adds.
@@ -29,6 +31,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
 
+from dlrepro.runner import data_status  # noqa: E402
 from dlrepro.vision.study import load_vision_data, run_vision  # noqa: E402
 
 
@@ -124,11 +127,25 @@ def jpeg_pass(data: dict, quality: int) -> dict:
     return jpeg
 
 
+def cache_status(cache: Path) -> str:
+    """The status in the provenance record beside `cache`, or "no provenance record" where there is none."""
+    provenance = cache.parent / "provenance.json"
+    return data_status(provenance) if provenance.is_file() else "no provenance record"
+
+
 def run_one(data: dict, kind: str, settings: dict, args: argparse.Namespace, jpeg: dict) -> dict:
     """Trains and scores model `kind`, prints its accuracy, throughput and where the wall time went, and
     returns the run's record for the JSON."""
     start = time.perf_counter()
-    metrics, history, _ = run_vision(data, kind, settings, seed=args.seed, fraction=args.fraction, device=args.device)
+    metrics, history, _ = run_vision(
+        data,
+        kind,
+        settings,
+        seed=args.seed,
+        fraction=args.fraction,
+        device=args.device,
+        data_status=cache_status(args.cache),
+    )
     wall = time.perf_counter() - start
     images = settings["train"]["epochs"] * len(data["x_train"])
     final_loss = history[-1]["train_loss"]

@@ -32,9 +32,23 @@ from typing import Any
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.io import atomic_path, log_header, read_json, setup_logging, write_csv, write_json
 
-__all__ = ["Job", "data_status", "run_job", "write_output"]
+__all__ = ["Job", "canonical", "data_status", "run_job", "write_output"]
 
 log = logging.getLogger(__name__)
+
+
+def canonical(settings):
+    """A deep copy of `settings` with every mapping's keys in sorted order.
+
+    Snakemake compares a job's params as they print, so the same settings in another key order (the
+    order in which the config files set them) would rerun the job: every study's `run_settings`
+    returns its dict through this. It changes no value.
+    """
+    if isinstance(settings, dict):
+        return {key: canonical(settings[key]) for key in sorted(settings)}
+    if isinstance(settings, (list, tuple)):
+        return [canonical(value) for value in settings]
+    return settings
 
 
 def data_status(provenance_path: str | os.PathLike) -> str:

@@ -104,7 +104,7 @@ def test_tiny_autoencoder_jobs_run_through_slurm_and_a_killed_one_resumes(slurm_
             env={**os.environ, "DLREPRO_DATA_DIR": ""},
         )
         try:
-            kill_when_checkpointed(proc, work / TORCH_RUN / ".checkpoint.pt", "train_torch.py", work)
+            kill_when_checkpointed(proc, work / TORCH_RUN / ".checkpoint.pt", "train_torch_autoencoder.py", work)
             proc.wait(timeout=200)
         finally:
             if proc.poll() is None:  # a snakemake that never learns its jobs ended ignores SIGTERM

@@ -28,27 +28,27 @@ AE_MODELS = "['basic', 'conv', 'denoising_gaussian', 'denoising_mask', 'vae']"
             (
                 {"autoencoder": {"torch_ae": {"epochs": "ten"}}},
                 "'ten' is not of type 'integer'",
-                "['autoencoder']['torch_ae']['epochs']",
+                "['torch_ae']['epochs']",
             ),
             (
                 {"autoencoder": {"torch_ae": {"batch_size": 0}}},
                 "0 is less than the minimum of 1",
-                "['autoencoder']['torch_ae']['batch_size']",
+                "['torch_ae']['batch_size']",
             ),
             (
                 {"autoencoder": {"torch_ae": {"learning_rate": -0.001}}},
                 "-0.001 is less than or equal to the minimum of 0",
-                "['autoencoder']['torch_ae']['learning_rate']",
+                "['torch_ae']['learning_rate']",
             ),
             (
                 {"autoencoder": {"numpy_ae": {"epochs": 0}}},
                 "0 is less than the minimum of 1",
-                "['autoencoder']['numpy_ae']['epochs']",
+                "['numpy_ae']['epochs']",
             ),
             (
                 {"autoencoder": {"torch_ae": {"models": ["transformer"]}}},
                 f"'transformer' is not one of {AE_MODELS}",
-                "['autoencoder']['torch_ae']['models'][0]",
+                "['torch_ae']['models'][0]",
             ),
             ({"download": {"retries": 0}}, "0 is less than the minimum of 1", "['download']['retries']"),
             (

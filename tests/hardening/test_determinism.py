@@ -69,13 +69,13 @@ def test_numpy_autoencoder_is_bitwise_reproducible(cache, tmp_path):
     runs = []
     for i in range(2):
         _disturb_global_rngs()
-        metrics, history, arrays = run_numpy_ae(_data(cache), NUMPY_SETTINGS, seed=7)
+        metrics, history, arrays = run_numpy_ae(_data(cache), NUMPY_SETTINGS, seed=7, data_status="verified")
         runs.append((_metrics_json(metrics, tmp_path / f"m{i}.json"), _without_timing(history), arrays))
     (a_json, a_hist, a_arr), (b_json, b_hist, b_arr) = runs
     assert a_json == b_json, "metrics.json (without timing) must be byte-identical"
     assert a_hist == b_hist, "every per-epoch loss must be bitwise equal"
     assert a_arr.keys() == b_arr.keys() and all(np.array_equal(a_arr[k], b_arr[k]) for k in a_arr)
-    other, _, _ = run_numpy_ae(_data(cache), NUMPY_SETTINGS, seed=8)
+    other, _, _ = run_numpy_ae(_data(cache), NUMPY_SETTINGS, seed=8, data_status="verified")
     assert other["test_mse"] != json.loads(a_json)["test_mse"], "another seed must give another run"
 
 
@@ -84,7 +84,7 @@ def test_numpy_autoencoder_is_bitwise_reproducible_in_a_fresh_process(cache, tmp
         "import sys, json\n"
         "from dlrepro.autoencoder.study import load_autoencoder_data, run_numpy_ae\n"
         "data = load_autoencoder_data(sys.argv[1], train_examples=0, test_examples=0, figure_digits=10)\n"
-        "metrics, _, _ = run_numpy_ae(data, json.loads(sys.argv[2]), seed=7)\n"
+        "metrics, _, _ = run_numpy_ae(data, json.loads(sys.argv[2]), seed=7, data_status='verified')\n"
         "metrics.pop('seconds')\n"
         "from dlrepro.io import write_json; write_json(sys.argv[3], metrics)\n"
     )
@@ -95,7 +95,7 @@ def test_numpy_autoencoder_is_bitwise_reproducible_in_a_fresh_process(cache, tmp
         check=True,
         timeout=300,
     )
-    metrics, _, _ = run_numpy_ae(_data(cache), NUMPY_SETTINGS, seed=7)
+    metrics, _, _ = run_numpy_ae(_data(cache), NUMPY_SETTINGS, seed=7, data_status="verified")
     assert _metrics_json(metrics, tmp_path / "here.json") == (tmp_path / "child.json").read_bytes()
 
 
@@ -114,7 +114,9 @@ def test_torch_autoencoder_is_reproducible_with_deterministic_algorithms(cache, 
     runs = []
     for i in range(2):
         _disturb_global_rngs()
-        metrics, history, arrays = run_torch_ae(_data(cache), name, TORCH_SETTINGS, code_size=4, seed=5)
+        metrics, history, arrays = run_torch_ae(
+            _data(cache), name, TORCH_SETTINGS, code_size=4, seed=5, data_status="verified"
+        )
         runs.append((_metrics_json(metrics, tmp_path / f"m{i}.json"), _without_timing(history), arrays))
     (a_json, a_hist, a_arr), (b_json, b_hist, b_arr) = runs
     assert a_json == b_json, "metrics.json (without timing) must be byte-identical"

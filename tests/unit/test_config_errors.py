@@ -40,10 +40,8 @@ def test_a_bad_value_names_its_path_and_shows_the_allowed_values():
         "at data_checksums (On instance['data_checksums'] of the config)" in text
         and "'enum': ['strict', 'warn']" in text
     )
-    text = _summary("", lambda c: c["autoencoder"]["torch_ae"].update(models=["basic", "transformer"]))
-    assert (
-        "at autoencoder.torch_ae.models.1 (On instance['autoencoder']['torch_ae']['models'][1] of the config)" in text
-    )
+    text = _summary("autoencoder", lambda c: c["autoencoder"]["torch_ae"].update(models=["basic", "transformer"]))
+    assert "at autoencoder.torch_ae.models.1 (On instance['torch_ae']['models'][1] of config['autoencoder'])" in text
 
 
 def test_a_study_block_is_named_as_its_section():

@@ -7,7 +7,7 @@ import pytest
 from dlrepro.autoencoder.report import autoencoder_claims, autoencoder_tex, summarize_autoencoder
 from dlrepro.claims import combine_verdicts
 from dlrepro.metrics import ci_verdict, mean_ci, t_quantile_975
-from dlrepro.sequence.report import sequence_claims
+from dlrepro.sequence.claims import sequence_claims
 from dlrepro.vision.report import vision_claims
 from dlrepro.vision.study import summarize_vision
 
@@ -83,7 +83,15 @@ BASE = {"mean_image_mse": 0.0675, "mean_image_psnr": 11.7, "pca_mse": 0.009, "pc
 
 def _ae_runs(values):
     return [
-        {"loss_reduction": "sum", "seed": i, "test_mse": v, "psnr": 20.0, "seconds": 1.0, "final_train_loss": v}
+        {
+            "loss_reduction": "sum",
+            "seed": i,
+            "test_mse": v,
+            "psnr": 20.0,
+            "seconds": 1.0,
+            "final_train_loss": v,
+            "data_status": "verified",
+        }
         for i, v in enumerate(values)
     ]
 

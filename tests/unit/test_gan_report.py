@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from dlrepro.gan.report import gan_claims, gan_tex, instability, summarize_gan, verdict
-from dlrepro.metrics import mean_ci
+from dlrepro.gan.report import gan_claims, gan_tex, instability, summarize_gan
+from dlrepro.metrics import ci_verdict, mean_ci
 
 CLAIMS = {"gap_closed": 0.9, "min_class_share": 0.02}
 SETTINGS = {
@@ -37,15 +37,26 @@ SETTINGS = {
     ],
 )
 def test_verdict_needs_the_whole_interval_on_one_side(mean, ci, above, expected):
-    assert verdict({"mean": mean, "ci95": ci, "n": 3}, 0.9 if above else 0.0, above=above) == expected
+    assert ci_verdict({"mean": mean, "ci95": ci, "n": 3}, 0.9 if above else 0.0, above=above) == expected
 
 
 def test_one_seed_is_inconclusive_as_in_the_other_studies():
     one_seed = mean_ci([0.99])  # the shape a single seed really has: n 1, no interval
     assert one_seed["n"] == 1
-    assert verdict(one_seed, 0.9, above=True) == "inconclusive"
-    assert verdict(mean_ci([-5.0]), 0.0, above=False) == "inconclusive"
-    assert verdict(mean_ci([0.99, 0.99]), 0.9, above=True) == "reproduced"  # zero width: decided
+    assert ci_verdict(one_seed, 0.9, above=True) == "inconclusive"
+    assert ci_verdict(mean_ci([-5.0]), 0.0, above=False) == "inconclusive"
+    assert ci_verdict(mean_ci([0.99, 0.99]), 0.9, above=True) == "reproduced"  # zero width: decided
+
+
+def test_an_interval_ending_at_the_threshold_is_inconclusive_as_in_every_study():
+    """The GAN's verdicts are `metrics.ci_verdict`'s: the whole CI strictly on the claimed side."""
+    at_gap = _summary(lambda s: [100.0, 20.0, 6.0, 3.0], lambda s: [100.0, 20.0, 10.0, 9.0])
+    at_gap["models"]["gan"]["gap_closed"] = {"mean": 1.0, "ci95": 0.1, "n": 3}  # lower bound exactly 0.9
+    at_gap["models"]["bigan"]["probe_gain"] = {"mean": 0.0, "ci95": 0.0, "n": 3}  # no gain in any seed
+    verdicts = {c["id"]: c["verdict"] for c in gan_claims(at_gap)}
+    assert verdicts["gan-resemble"] == "inconclusive" and verdicts["bigan-encoder"] == "inconclusive"
+    assert ci_verdict({"mean": -1.0, "ci95": 1.0, "n": 3}, 0.0, above=False) == "inconclusive"
+    assert ci_verdict({"mean": 1.0, "ci95": 1.0, "n": 3}, 0.0, above=False) == "inconclusive"
 
 
 def test_instability_is_the_mean_absolute_log_change_over_the_second_half():
@@ -58,6 +69,7 @@ def _run(kind, seed, fids, shares, probe=None):
     run = {
         "model": kind,
         "seed": seed,
+        "data_status": "verified",
         "parameters": 10,
         "device": "cpu",
         "train_seconds": 1.0,

@@ -85,9 +85,9 @@ def test_graph_style_step_computes_the_same_updates_as_the_eager_loop(kind):
 
 @pytest.mark.parametrize("kind", ["gan", "bigan"])
 def test_the_fast_adam_update_is_bit_for_bit_optimizer_step(kind):
-    """After its first step `_update` calls the fused kernel itself; it must equal `Adam.step()` exactly,
+    """After its first step `update` calls the fused kernel itself; it must equal `Adam.step()` exactly,
     state included, so that checkpoints and resumes see the same optimiser."""
-    from dlrepro.gan.training import _update
+    from dlrepro.gan.adam import update
 
     def train(fast):
         torch.manual_seed(0)
@@ -105,7 +105,7 @@ def test_the_fast_adam_update_is_bit_for_bit_optimizer_step(kind):
                 )
                 loss = sign * model.discriminator(x).log().mean()
                 if fast:
-                    _update(opt, params, loss)
+                    update(opt, params, loss)
                 else:
                     for p, g in zip(params, torch.autograd.grad(loss, params)):
                         p.grad = g

@@ -3,7 +3,10 @@ every workflow script sits in its study's folder, and no file or function grows 
 takes in at once."""
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,3 +156,21 @@ def test_no_import_circle_in_the_package():
         if module not in done:
             visit(module, [module])
     assert not circles, sorted(set(circles))
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_run_settings_do_not_load_torch(study):
+    """The Snakefile imports every study's settings module while it parses: it must stay light (NumPy,
+    which the workflow loads anyway, is allowed; torch's seconds of start-up are not)."""
+    code = (
+        f"import sys; import dlrepro.{study}.settings; "
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'torch'); "
+        "assert not heavy, heavy"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlrepro.autoencoder.numpy_training import NumpyAEConfig, NumpyCheckpointer, train_numpy_autoencoder
+from dlrepro.autoencoder.numpy_training import NumpyAEConfig, train_numpy_autoencoder
 from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder
 from dlrepro.checkpoint import Checkpointer
 
@@ -102,15 +102,13 @@ def test_numpy_autoencoder_resumed_after_epoch_1_equals_an_uninterrupted_run(tmp
     path = tmp_path / ".checkpoint.npz"
     with pytest.raises(Killed):
         train_numpy_autoencoder(
-            *images, config=config, seed=5, checkpoint=stopping_after(NumpyCheckpointer, 1)(path, {"run": 1})
+            *images, config=config, seed=5, checkpoint=stopping_after(Checkpointer, 1)(path, {"run": 1})
         )
     with np.load(path, allow_pickle=False) as saved:  # plain arrays, no pickled objects
         assert int(saved["epoch"]) == 1
 
     with caplog.at_level("INFO"):
-        resumed = train_numpy_autoencoder(
-            *images, config=config, seed=5, checkpoint=NumpyCheckpointer(path, {"run": 1})
-        )
+        resumed = train_numpy_autoencoder(*images, config=config, seed=5, checkpoint=Checkpointer(path, {"run": 1}))
     assert "resuming from checkpoint" in caplog.text and "epoch 1" in caplog.text
     assert without_timing(resumed.history) == without_timing(whole.history) and len(whole.history) == 3
     np.testing.assert_array_equal(resumed.snapshot_iterations, whole.snapshot_iterations)

@@ -1,4 +1,4 @@
-"""Text data of the sequence study: tokens, vocabularies, the stratified split, batches, CSV input."""
+"""Text data of the sequence study: tokens, vocabularies, the stratified split, batches, CSV input and its checks."""
 
 import numpy as np
 import pytest
@@ -9,8 +9,12 @@ from dlrepro.sequence.data import (
     bucketed_batches,
     build_vocab,
     char_corpus,
+    check_labelled_csv,
     encode,
     load_labelled_texts,
+    min_rows_per_class,
+    read_labelled_csv,
+    split_sizes,
     stratified_split,
     tokenize,
 )
@@ -74,3 +78,61 @@ def test_any_csv_with_text_and_label_columns(tmp_path):
     )
     with pytest.raises(ValueError, match="no column 'text'"):
         load_labelled_texts(source="csv", csv_spec={"path": path, "text_column": "text", "label_column": "stars"})
+
+
+def _csv(tmp_path, rows, name="reviews.csv"):
+    path = tmp_path / name
+    path.write_text("review,stars\n" + "".join(f"{text},{label}\n" for text, label in rows), encoding="utf-8")
+    return {"path": str(path), "text_column": "review", "label_column": "stars"}
+
+
+SPLIT = {"train": 0.6, "val": 0.2, "test": 0.2}
+
+
+def test_a_blank_label_is_refused_naming_the_key_the_file_and_the_row(tmp_path):
+    spec = _csv(tmp_path, [("great", "good"), ("dull", "bad"), ("fine", "  "), ("awful", "bad")])
+    with pytest.raises(ValueError) as err:
+        check_labelled_csv(spec, SPLIT)
+    message = str(err.value)
+    assert "sequence.sentiment.data.csv.path" in message and spec["path"] in message
+    assert "row 3 (line 4 of the file) has a blank label (column 'stars')" in message
+    with pytest.raises(ValueError, match="row 3 "):
+        load_labelled_texts(source="csv", csv_spec=spec)  # the job refuses it too, not a class ""
+
+
+def test_a_row_without_its_text_cell_is_refused(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("stars,review\ngood,great\nbad\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"row 2 \(line 3 of the file\) has no text \(column 'review'\)"):
+        read_labelled_csv(path, text_column="review", label_column="stars")
+
+
+def test_a_csv_too_small_for_the_split_is_refused_naming_the_rows_each_class_needs(tmp_path):
+    assert min_rows_per_class(SPLIT) == 4 and split_sizes(3, SPLIT) == [2, 0, 1] and split_sizes(4, SPLIT) == [2, 1, 1]
+    rows = [(f"good {i}", "good") for i in range(4)] + [(f"bad {i}", "bad") for i in range(3)]
+    spec = _csv(tmp_path, rows)
+    with pytest.raises(ValueError) as err:
+        check_labelled_csv(spec, SPLIT)
+    message = str(err.value)
+    assert "sequence.sentiment.data.csv.path" in message and spec["path"] in message
+    assert "class 'bad' has 3 rows" in message and "cuts into 2/0/1" in message
+    assert "at least 4 rows" in message and "sequence.sentiment.data.split" in message
+    check_labelled_csv(_csv(tmp_path, [*rows, ("bad 3", "bad")]), SPLIT)  # one more row of 'bad' is enough
+
+
+@pytest.mark.parametrize(
+    "split", [SPLIT, {"train": 0.8, "val": 0.1, "test": 0.1}, {"train": 0.5, "val": 0.3, "test": 0.2}]
+)
+def test_from_the_minimum_on_every_part_gets_an_example_of_each_class(split):
+    n = min_rows_per_class(split)
+    assert min(split_sizes(n - 1, split)) == 0
+    assert all(min(split_sizes(k, split)) >= 1 for k in range(n, 10 * n))
+    labels = np.repeat([0, 1], [n, n + 3])
+    parts = stratified_split(labels, split, seed=0)
+    assert all(set(labels[idx]) == {0, 1} for idx in parts.values()), "what the check promises, the split does"
+
+
+def test_a_missing_csv_file_is_refused_naming_the_key(tmp_path):
+    spec = {"path": str(tmp_path / "nowhere.csv"), "text_column": "text", "label_column": "label"}
+    with pytest.raises(ValueError, match="sequence.sentiment.data.csv.path: .*nowhere.csv does not exist"):
+        check_labelled_csv(spec, SPLIT)

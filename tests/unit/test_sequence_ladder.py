@@ -8,13 +8,25 @@ import pytest
 import torch
 import yaml
 
-from dlrepro.ladder import budget_name, scaled
-from dlrepro.sequence.report import sequence_claims
-from dlrepro.sequence.study import run_char_lm, run_sentiment, run_throughput, summarize_sequence
+from dlrepro.ladder import budget_name
+from dlrepro.sequence.claims import sequence_claims
+from dlrepro.sequence.settings import char_lm_run_settings, sentiment_run_settings
+from dlrepro.sequence.study import run_char_lm, run_sentiment, run_throughput
+from dlrepro.sequence.summary import summarize_sequence
 from tests.conftest import REPO
 
 torch.set_num_threads(1)
-TINY = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())
+
+
+def _merged(base: dict, overlay: dict) -> dict:
+    """`overlay` over `base` as Snakemake merges a --configfile: dicts key by key, any other value replaced."""
+    out = dict(base)
+    for key, value in overlay.items():
+        out[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
+
+
+TINY = _merged(*(yaml.safe_load((REPO / "config" / name).read_text()) for name in ("config.yaml", "tiny.yaml")))
 SEQ, SEEDS = TINY["sequence"], TINY["seeds"]
 # three recurrent/attention models even though the tiny workflow trains two: every claim pairs against both RNNs
 MODELS = ["rnn", "lstm", "transformer"]
@@ -27,30 +39,23 @@ def _texts():
     return texts, np.array([i % 2 for i in range(80)]), ["negative", "positive"]
 
 
-def _budgeted(block: dict, key: str, budget: float) -> dict:
-    return {**block, "optim": {**block["optim"], key: scaled(block["optim"][key], budget)}}
-
-
 def _study() -> dict:
     """Every model, budget and seed of both tasks, as the workflow's jobs run them, then the summary."""
     texts, labels, classes = _texts()
     corpus = np.frombuffer(b"to be or not to be, that is the question: whether 'tis nobler. " * 40, dtype=np.uint8)
     sentiment, histories, char_lm, lm_histories = [], {}, [], {}
-    settings = {k: v for k, v in SEQ["sentiment"].items() if k != "target_accuracy"} | {"model": SEQ["model"]}
-    lm_settings = {k: v for k, v in SEQ["char_lm"].items() if k != "contexts"} | {"model": SEQ["model"]}
+    status = {"data_status": "unverified copy"}  # what the jobs add to the runs' metrics
     for budget in SEQ["budgets"]:
+        settings = sentiment_run_settings(SEQ, budget=budget)
         for m in MODELS:
             for seed in SEEDS:
-                metrics, history = run_sentiment(
-                    texts, labels, classes, m, _budgeted(settings, "epochs", budget), seed=seed
-                )
-                sentiment.append(metrics | {"budget": budget})
+                metrics, history = run_sentiment(texts, labels, classes, m, settings, seed=seed)
+                sentiment.append(metrics | status | {"budget": budget})
                 histories[(m, budget_name(budget), seed)] = history
                 for context in SEQ["char_lm"]["contexts"]:
-                    metrics, history, _ = run_char_lm(
-                        corpus, m, _budgeted(lm_settings, "steps", budget), context=context, seed=seed
-                    )
-                    char_lm.append(metrics | {"budget": budget})
+                    lm_settings = char_lm_run_settings(SEQ, context=context, budget=budget)
+                    metrics, history, _ = run_char_lm(corpus, m, lm_settings, context=context, seed=seed)
+                    char_lm.append(metrics | status | {"budget": budget})
                     lm_histories[(m, context, budget_name(budget), seed)] = history
     throughput = {"device": "cpu", "rows": run_throughput(SEQ["throughput"], SEQ["model"], kinds=MODELS)}
     return dict(
@@ -126,7 +131,7 @@ def test_claims_read_the_largest_budget_and_trend_over_all(two_runs):
     )
     top = budget_name(max(SEQ["budgets"]))
     assert summary["sentiment_budget"] == top and summary["char_lm"]["budget"] == top
-    assert summary["lm_steps"] == scaled(SEQ["char_lm"]["optim"]["steps"], max(SEQ["budgets"]))
+    assert summary["lm_steps"] == char_lm_run_settings(SEQ, context=8, budget=max(SEQ["budgets"]))["optim"]["steps"]
     assert sorted(summary["sentiment_ladder"], key=float) == [budget_name(b) for b in sorted(SEQ["budgets"])]
     rows = {c["id"]: c for c in sequence_claims(summary)}
     trend = rows["seq-outperform-sentiment"]["trend"]

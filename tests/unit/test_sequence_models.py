@@ -4,7 +4,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from dlrepro.sequence.models import SEQ_MODELS, SeqModelConfig, SequenceModel, parameter_counts
+from dlrepro.sequence.models import SEQ_MODELS, SeqModelConfig
+from dlrepro.sequence.networks import SequenceModel, parameter_counts
 
 torch.set_num_threads(1)
 CFG = SeqModelConfig(

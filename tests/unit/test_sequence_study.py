@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 import torch
 
+from dlrepro.checkpoint import Checkpointer
 from dlrepro.claims import combine_verdicts
 from dlrepro.metrics import ci_verdict
-from dlrepro.sequence.report import sequence_claims, sequence_tex
-from dlrepro.sequence.study import run_char_lm, run_sentiment, steps_to_target
+from dlrepro.sequence.claims import sequence_claims
+from dlrepro.sequence.report import sequence_tex
+from dlrepro.sequence.study import run_char_lm, run_sentiment
+from dlrepro.sequence.summary import steps_to_target
 
 torch.set_num_threads(1)
 MODEL = {
@@ -63,11 +66,10 @@ def _texts():
 def test_sentiment_run_resumes_to_the_same_metrics(tmp_path, kind):
     texts, labels, classes = _texts()
     full, full_history = run_sentiment(texts, labels, classes, kind, SENTIMENT, seed=1)
-    ckpt = tmp_path / ".checkpoint.pt"
+    ckpt = Checkpointer(tmp_path / ".checkpoint.pt", {"kind": kind, **SENTIMENT})
     killed, _ = run_sentiment(texts, labels, classes, kind, SENTIMENT, seed=1, checkpoint=ckpt, stop_after=1)
-    assert killed is None and ckpt.exists()
+    assert killed is None and ckpt.path.exists()
     resumed, history = run_sentiment(texts, labels, classes, kind, SENTIMENT, seed=1, checkpoint=ckpt)
-    assert not ckpt.exists(), "the checkpoint is removed once the run is complete"
     assert {k: v for k, v in resumed.items() if k not in UNTIMED} == {k: v for k, v in full.items() if k not in UNTIMED}
     assert [r["val_accuracy"] for r in history] == [r["val_accuracy"] for r in full_history]
     assert full["test_accuracy"] > 0.8, "the synthetic words separate the classes"
@@ -76,7 +78,7 @@ def test_sentiment_run_resumes_to_the_same_metrics(tmp_path, kind):
 def test_char_lm_resumes_to_the_same_metrics_and_sample(tmp_path):
     text = np.frombuffer(b"to be or not to be, that is the question. " * 30, dtype=np.uint8)
     full, _, sample = run_char_lm(text, "lstm", CHAR_LM, context=8, seed=2)
-    ckpt = tmp_path / ".checkpoint.pt"
+    ckpt = Checkpointer(tmp_path / ".checkpoint.pt", CHAR_LM)
     assert run_char_lm(text, "lstm", CHAR_LM, context=8, seed=2, checkpoint=ckpt, stop_after=1)[0] is None
     resumed, history, resumed_sample = run_char_lm(text, "lstm", CHAR_LM, context=8, seed=2, checkpoint=ckpt)
     assert {k: v for k, v in resumed.items() if k != "seconds"} == {k: v for k, v in full.items() if k != "seconds"}
@@ -207,7 +209,7 @@ def test_a_diverging_language_model_stops_naming_the_global_step():
 
 
 def test_a_language_model_is_still_improving_if_its_last_interval_cut_bpc_by_over_one_percent():
-    from dlrepro.sequence.study import lm_still_falling
+    from dlrepro.sequence.summary import lm_still_falling
 
     row = lambda bpc: {"step": 0, "train_bpc": bpc, "test_bpc": bpc, "seconds": 0.0}  # noqa: E731
     assert lm_still_falling([row(3.0), row(2.90), row(2.85)])  # -1.7%

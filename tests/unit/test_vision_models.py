@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from dlrepro.schedules import warmup_decay
 from dlrepro.vision.data import balanced_subset, mix_batch, random_crop_flip
 from dlrepro.vision.measure import attention_rollout, confusion_matrix, flops_per_image
 from dlrepro.vision.models import ResNet, ViT, build_model, drop_path, parameter_count
-from dlrepro.vision.training import lr_factor
 
 torch.set_num_threads(1)
 
@@ -182,7 +182,8 @@ def test_attention_rollout_is_a_normalised_patch_map():
 
 
 def test_learning_rate_warms_up_linearly_then_decays_to_zero():
-    f = [lr_factor(s, total=100, warmup=10, schedule="cosine") for s in range(100)]
+    # the vision runs' factor of the peak rate (LambdaLR): warmup_decay with peak 1
+    f = [warmup_decay(1.0, s, 100, warmup=10, shape="cosine") for s in range(100)]
     assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0) and f[10] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(f[10:], f[11:])) and f[-1] < 0.01
-    assert lr_factor(55, total=100, warmup=10, schedule="linear") == pytest.approx(0.5)
+    assert warmup_decay(1.0, 55, 100, warmup=10, shape="linear") == pytest.approx(0.5)

@@ -14,6 +14,24 @@ from dlrepro.vision.training import TrainConfig, train_classifier
 
 torch.set_num_threads(1)
 
+# the tests' recipe: TrainConfig has no defaults (the schema holds them), each test changes what it needs
+TRAIN = {
+    "epochs": 10,
+    "batch_size": 256,
+    "optimizer": "adamw",
+    "momentum": 0.9,
+    "label_smoothing": 0.1,
+    "warmup_fraction": 0.1,
+    "schedule": "cosine",
+    "crop_padding": 4,
+    "flip": True,
+    "mixup_alpha": 0.0,
+    "cutmix_alpha": 0.0,
+    "eval_examples": 2000,
+    "eval_batch_size": 1000,
+}
+FAST = {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False, "checkpoint_every_s": 0.0}
+
 ARCH = {
     "cnn": {"widths": (4, 8), "blocks": (1, 1)},
     "vit": {"dim": 16, "depth": 1, "heads": 2, "patch_size": 8, "dropout": 0.1},
@@ -27,6 +45,10 @@ TIMING = {
     "checkpoint_seconds",
     "finish_seconds",
 }
+
+
+def _cfg(**changes) -> TrainConfig:
+    return TrainConfig(**{**TRAIN, **FAST, **changes})
 
 
 def _data(n=120, n_test=40, seed=0):
@@ -48,7 +70,7 @@ def _untimed(metrics):
 
 
 def test_training_lowers_the_loss_and_beats_chance():
-    metrics, history, arrays = _train("cnn", TrainConfig(epochs=4, batch_size=16, eval_examples=0))
+    metrics, history, arrays = _train("cnn", _cfg(epochs=4, batch_size=16, eval_examples=0))
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert metrics["test_accuracy"] > 0.5, "4 classes with distinct colours: chance is 0.25"
     assert arrays["confusion"].sum() == 40 and metrics["flops_per_image"] > 0
@@ -58,7 +80,7 @@ def test_training_lowers_the_loss_and_beats_chance():
 
 @pytest.mark.parametrize("kind,mix", [("cnn", 0.0), ("vit", 0.0), ("vit", 1.0)])
 def test_a_resumed_run_ends_like_an_uninterrupted_one(kind, mix, tmp_path):
-    cfg = TrainConfig(epochs=3, batch_size=16, eval_examples=0, mixup_alpha=mix, cutmix_alpha=mix)
+    cfg = _cfg(epochs=3, batch_size=16, eval_examples=0, mixup_alpha=mix, cutmix_alpha=mix)
     whole, whole_history, whole_arrays = _train(kind, cfg)
     ckpt = Checkpointer(tmp_path / ".checkpoint.pt", {"kind": kind})
     assert _train(kind, cfg, checkpoint=ckpt, stop_after_epoch=1) is None, "stopped after epoch 1, as if killed"
@@ -75,14 +97,14 @@ def test_checkpoints_every_n_seconds_skip_epochs_but_a_stop_still_saves(tmp_path
     saves = []
     ckpt = Checkpointer(tmp_path / ".checkpoint.pt", {"kind": "cnn"})
     monkeypatch.setattr(ckpt, "save", lambda state, where="": saves.append(where))
-    cfg = TrainConfig(epochs=3, batch_size=16, eval_examples=0, checkpoint_every_s=3600)
+    cfg = _cfg(epochs=3, batch_size=16, eval_examples=0, checkpoint_every_s=3600)
     _train("cnn", cfg, checkpoint=ckpt)
     assert saves == [], "a 3-epoch run within the hour writes no checkpoint"
     assert _train("cnn", cfg, checkpoint=ckpt, stop_after_epoch=1) is None
     assert saves == ["epoch 1"], "a stopped (killed) run saves where it stopped"
     every = Checkpointer(tmp_path / ".every.pt", {"kind": "cnn"})
     monkeypatch.setattr(every, "save", lambda state, where="": saves.append(where))
-    _train("cnn", TrainConfig(epochs=3, batch_size=16, eval_examples=0), checkpoint=every)
+    _train("cnn", _cfg(epochs=3, batch_size=16, eval_examples=0), checkpoint=every)
     assert saves[1:] == ["epoch 1", "epoch 2", "epoch 3"]
 
 
@@ -99,7 +121,7 @@ def test_checkpointer_is_due_after_the_interval(tmp_path, monkeypatch):
 
 
 def test_cpu_fast_paths_run_and_learn():
-    cfg = TrainConfig(epochs=3, batch_size=16, eval_examples=0, data_on_device=True, bf16=True, channels_last=True)
+    cfg = _cfg(epochs=3, batch_size=16, eval_examples=0, data_on_device=True, bf16=True, channels_last=True)
     for kind in ("cnn", "vit"):
         metrics, history, _ = _train(kind, cfg)
         assert all(math.isfinite(h["train_loss"]) for h in history)
@@ -108,19 +130,27 @@ def test_cpu_fast_paths_run_and_learn():
 
 def test_unknown_or_bad_training_keys_fail_loudly():
     with pytest.raises(ValueError, match="Unknown config key"):
-        TrainConfig.from_dict({"epoch": 3})
+        TrainConfig.from_dict({**TRAIN, **FAST, "epoch": 3})
     with pytest.raises(ValueError, match="optimizer"):
-        TrainConfig.from_dict({"optimizer": "adam"})
+        TrainConfig.from_dict({**TRAIN, **FAST, "optimizer": "adam"})
     with pytest.raises(ValueError, match="cutmix_alpha"):
-        TrainConfig.from_dict({"cutmix_alpha": -1.0})
+        TrainConfig.from_dict({**TRAIN, **FAST, "cutmix_alpha": -1.0})
+    assert TrainConfig.from_dict({**TRAIN, **FAST}) == _cfg()
+
+
+def test_a_missing_training_key_is_an_error_not_a_default():
+    with pytest.raises(ValueError, match="Missing config key for the vision training: 'batch_size', 'flip'"):
+        TrainConfig.from_dict({k: v for k, v in {**TRAIN, **FAST}.items() if k not in ("batch_size", "flip")})
+    with pytest.raises(TypeError):
+        TrainConfig(epochs=1)
 
 
 def test_mixup_and_cutmix_train_and_learn():
-    cfg = TrainConfig(epochs=8, batch_size=16, eval_examples=0, mixup_alpha=0.8, cutmix_alpha=1.0)
+    cfg = _cfg(epochs=8, batch_size=16, eval_examples=0, mixup_alpha=0.8, cutmix_alpha=1.0)
     metrics, history, _ = _train("cnn", cfg)
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert metrics["test_accuracy"] > 0.5, "4 classes with distinct colours: chance is 0.25"
-    _, plain_history, _ = _train("cnn", TrainConfig(epochs=8, batch_size=16, eval_examples=0))
+    _, plain_history, _ = _train("cnn", _cfg(epochs=8, batch_size=16, eval_examples=0))
     assert [h["train_loss"] for h in plain_history] != [h["train_loss"] for h in history], "mixing changes the run"
 
 
@@ -183,7 +213,7 @@ def test_generated_latex_has_only_vis_macros_and_no_empty_cells():
     summary = summarize_vision(_runs(lambda f: 0.02 - 0.01 * f))  # ViT ahead, by less with more data
     settings = {
         "fractions": [0.1, 0.25, 0.5, 1.0],
-        "train": TrainConfig().__dict__ | {"epochs": 2},
+        "train": TRAIN | {"epochs": 2},
         "fast": {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False},
         "cnn": {"widths": [16, 32], "blocks": [1, 1], "learning_rate": 0.004, "weight_decay": 0.05},
         "vit": {
@@ -241,15 +271,15 @@ def test_a_run_records_the_bf16_that_auto_resolved_to(monkeypatch):
     from dlrepro.vision.study import run_vision
 
     settings = {
-        "train": {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
-        "fast": {"bf16": "auto"},
+        "train": TRAIN | {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
+        "fast": FAST | {"bf16": "auto"},
         "cnn": {**ARCH["cnn"], "num_classes": 4, "learning_rate": 0.05, "weight_decay": 5e-4},
     }
     monkeypatch.setattr("dlrepro.device.cpu_has_bf16", lambda: False)
-    runs = [run_vision(_data(), "cnn", settings, seed=0)[0]]
+    runs = [run_vision(_data(), "cnn", settings, seed=0, data_status="verified")[0]]
     assert runs[0]["bf16"] is False and summarize_vision(runs)["bf16"] is False
     monkeypatch.setattr("dlrepro.device.cpu_has_bf16", lambda: True)
-    runs.append(run_vision(_data(), "cnn", settings, seed=1)[0])
+    runs.append(run_vision(_data(), "cnn", settings, seed=1, data_status="verified")[0])
     assert runs[1]["bf16"] is True and summarize_vision(runs)["bf16"] == "mixed"
 
 
@@ -257,19 +287,19 @@ def test_a_model_can_override_the_shared_optimizer_family():
     from dlrepro.vision.study import run_vision
 
     settings = {
-        "train": {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
-        "fast": {},
+        "train": TRAIN | {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
+        "fast": FAST,
         "cnn": {**ARCH["cnn"], "num_classes": 4, "optimizer": "sgd", "learning_rate": 0.05, "weight_decay": 5e-4},
         "vit": {**ARCH["vit"], "num_classes": 4, "optimizer": "shared", "learning_rate": 3e-3, "weight_decay": 0.01},
     }
-    assert run_vision(_data(), "cnn", settings, seed=0)[0]["optimizer"] == "sgd"
-    assert run_vision(_data(), "vit", settings, seed=0)[0]["optimizer"] == "adamw"
+    assert run_vision(_data(), "cnn", settings, seed=0, data_status="verified")[0]["optimizer"] == "sgd"
+    assert run_vision(_data(), "vit", settings, seed=0, data_status="verified")[0]["optimizer"] == "adamw"
 
 
 def test_a_nan_loss_stops_training_naming_the_epoch_and_step():
     from dlrepro.guards import NonFiniteLossError
 
-    cfg = TrainConfig(epochs=2, batch_size=16, eval_examples=0, optimizer="sgd")
+    cfg = _cfg(epochs=2, batch_size=16, eval_examples=0, optimizer="sgd")
     with pytest.raises(NonFiniteLossError, match=r"cnn: loss became nan at epoch 1, step 2 "):
         # SGD accepts a NaN learning rate: the first step makes every weight NaN, the second loss is NaN
         train_classifier(
@@ -298,7 +328,7 @@ def test_the_ladder_gives_each_claim_a_trend_and_the_verdict_reads_the_largest_b
 def test_a_fractional_budget_ends_the_last_pass_early_and_the_schedule_spans_the_run():
     from dlrepro.vision.training import _schedule
 
-    assert _schedule(1000, TrainConfig(epochs=0.5, batch_size=100, warmup_fraction=0.2)) == (1000, 100, 10, 5, 1, 1)
-    assert _schedule(1000, TrainConfig(epochs=2.5, batch_size=100, warmup_fraction=0.2)) == (1000, 100, 10, 25, 5, 3)
-    assert _schedule(1050, TrainConfig(epochs=1, batch_size=100))[2:4] == (10, 10), "the incomplete batch is dropped"
-    assert _schedule(100, TrainConfig(epochs=0.001, batch_size=100))[3] == 1, "at least one step"
+    assert _schedule(1000, _cfg(epochs=0.5, batch_size=100, warmup_fraction=0.2)) == (1000, 100, 10, 5, 1, 1)
+    assert _schedule(1000, _cfg(epochs=2.5, batch_size=100, warmup_fraction=0.2)) == (1000, 100, 10, 25, 5, 3)
+    assert _schedule(1050, _cfg(epochs=1, batch_size=100))[2:4] == (10, 10), "the incomplete batch is dropped"
+    assert _schedule(100, _cfg(epochs=0.001, batch_size=100))[3] == 1, "at least one step"

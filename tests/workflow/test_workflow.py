@@ -64,7 +64,7 @@ def test_a_mistyped_key_is_explained_in_a_few_lines_with_the_keys_allowed_there(
     out = done.stdout + done.stderr
     assert done.returncode != 0 and "'epoch' was unexpected" in out
     assert "at autoencoder.torch_ae" in out and "keys allowed here: models, code_size" in out and "epochs" in out
-    assert "workflow/schemas/config.schema.yaml" in out
+    assert "workflow/schemas/autoencoder.schema.yaml" in out
     assert len(out.splitlines()) < 25, f"the schema and config are not dumped ({len(out.splitlines())} lines)"
 
 
@@ -142,7 +142,7 @@ def test_tiny_config_end_to_end(tiny_run):
     finally:
         os.utime(template, (stamp, stamp))
     assert "build_report" in plan
-    assert "train_numpy_autoencoder" not in plan and "write_report_values" not in plan
+    assert "train_numpy_autoencoder" not in plan and "write_autoencoder_report_values" not in plan
 
 
 @pytest.mark.e2e

@@ -63,15 +63,6 @@ def idx_set_files(key, name):
     return f"resources/{name}/{name}.npz", f"resources/{name}/provenance.json"
 
 
-AE = config["autoencoder"]
-AE_DATASET = AE["data"]["dataset"]
-AE_CACHE, AE_PROVENANCE = idx_set_files("autoencoder.data.dataset", AE_DATASET)
-if AE["numpy_ae"]["loss_reduction"] not in AE["numpy_ae"]["loss_reductions"]:
-    raise ValueError(
-        f"autoencoder.numpy_ae.loss_reduction={AE['numpy_ae']['loss_reduction']!r} must be one of "
-        f"autoencoder.numpy_ae.loss_reductions={AE['numpy_ae']['loss_reductions']}"
-    )
-
 # what the report needs from each study: its figures and generated tables (REPORT_INPUTS) and its
 # claims-vs-evidence rows (CLAIMS, one JSON list per study); each study's .smk file appends to them
 REPORT_INPUTS = []
@@ -82,19 +73,8 @@ DATA_DIR = resolve_data_dir(config["data_dir"])
 SEEDS = config["seeds"]
 
 
-TORCH_AE = AE["torch_ae"]
-if TORCH_AE["code_size"] not in TORCH_AE["code_sizes"]:
-    raise ValueError(
-        f"autoencoder.torch_ae.code_size={TORCH_AE['code_size']} must be one of "
-        f"autoencoder.torch_ae.code_sizes={TORCH_AE['code_sizes']}"
-    )
-
-
 wildcard_constraints:
     seed=r"\d+",
-    code=r"\d+",
-    model="|".join(TORCH_AE["models"]),
-    reduction="|".join(AE["numpy_ae"]["loss_reductions"]),
     dataset="|".join(ALL_DATASETS),
 
 
@@ -130,64 +110,6 @@ def idx_dataset_spec(wildcards):
 
 def cache_format(wildcards):
     return "idx_images" if wildcards.dataset in IDX_SETS else wildcards.dataset
-
-
-def numpy_ae_params(wildcards):
-    """The NumPy autoencoder's settings for one loss reading (the reading is the wildcard)."""
-    settings = {k: v for k, v in AE["numpy_ae"].items() if k != "loss_reductions"}
-    settings["loss_reduction"] = wildcards.reduction
-    return settings
-
-
-def numpy_ae_runs(name):
-    """One file `name` per loss reading and seed."""
-    return expand(
-        "results/autoencoder/numpy_ae/{reduction}/seed{seed}/{name}",
-        reduction=AE["numpy_ae"]["loss_reductions"],
-        seed=SEEDS,
-        name=name,
-    )
-
-
-def torch_ae_settings():
-    """The training settings the torch autoencoders share (the rest of the block picks runs)."""
-    picks = ("models", "code_size", "code_sizes", "vae_code_size")
-    return {k: v for k, v in TORCH_AE.items() if k not in picks}
-
-
-def numpy_ae_tuned_settings():
-    """The paper's architecture and init, trained with Adam on the per-pixel mean MSE."""
-    paper = AE["numpy_ae"]
-    return {
-        "hidden_dim": paper["hidden_dim"],
-        "init_std": paper["init_std"],
-        "optimizer": "adam",
-        "loss_reduction": "mean",
-        "snapshot_every": 1000,
-        **AE["numpy_ae_tuned"],
-    }
-
-
-def torch_ae_code_size(model):
-    """The code size a model is compared at (the VAE has its own latent size)."""
-    return TORCH_AE["vae_code_size"] if model == "vae" else TORCH_AE["code_size"]
-
-
-def torch_ae_code_sizes(model):
-    """Code sizes a model is trained at: the whole curve for basic and conv, one size otherwise."""
-    if model in ("basic", "conv"):
-        return TORCH_AE["code_sizes"]
-    return [torch_ae_code_size(model)]
-
-
-def torch_ae_runs(name):
-    """One file `name` per configured torch model, code size and seed."""
-    return [
-        f"results/autoencoder/{model}/code{code}/seed{seed}/{name}"
-        for model in TORCH_AE["models"]
-        for code in torch_ae_code_sizes(model)
-        for seed in SEEDS
-    ]
 
 
 def used_provenance():

@@ -1,6 +1,9 @@
 # The gan study (§2): the paper's GAN, LSGAN and BiGAN on MNIST (or gan.data.dataset), scored in the feature space of a
 # classifier the pipeline trains itself (FID, Inception Score, class coverage).
 
+from dlrepro.gan.settings import classifier_settings as gan_classifier_settings
+from dlrepro.gan.settings import run_settings as gan_run_settings
+from dlrepro.gan.settings import summary_settings as gan_summary_settings
 
 validate_config("gan", "../schemas/gan.schema.yaml")
 
@@ -51,11 +54,9 @@ rule train_gan_classifier:
         mem_mb=2500,
         runtime=per_attempt(20),
     params:
-        data=GAN["data"],
-        classifier=GAN["classifier"],
-        eval=GAN["eval"],
+        run=gan_classifier_settings(GAN),
     script:
-        "../scripts/gan/train_classifier.py"
+        "../scripts/gan/train_gan_classifier.py"
 
 
 rule train_gan:
@@ -80,9 +81,9 @@ rule train_gan:
         mem_mb=2500,
         runtime=per_attempt(30),
     params:
-        settings={k: v for k, v in GAN.items() if k not in ("claims", "figures")},
+        run=lambda w: gan_run_settings(GAN, w.gan_model),
     script:
-        "../scripts/gan/train.py"
+        "../scripts/gan/train_gan.py"
 
 
 rule summarize_gan:
@@ -102,10 +103,10 @@ rule summarize_gan:
     conda:
         "../../envs/report.yaml"
     params:
-        settings=GAN,
+        settings=gan_summary_settings(GAN),
         seeds=SEEDS,
     script:
-        "../scripts/gan/summarize.py"
+        "../scripts/gan/summarize_gan.py"
 
 
 rule plot_gan:
@@ -169,7 +170,7 @@ rule plot_gan:
         epochs=GAN["optim"]["epochs"],
         evolution_epochs=GAN["figures"]["evolution_epochs"],
     script:
-        "../scripts/gan/plot.py"
+        "../scripts/gan/plot_gan.py"
 
 
 REPORT_INPUTS.extend(

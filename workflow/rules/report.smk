@@ -18,31 +18,6 @@ RULE_STUDIES = {
 }
 
 
-rule write_report_values:
-    input:
-        autoencoder=rules.summarize_autoencoder.output.summary,
-        autoencoder_models=rules.summarize_autoencoder_models.output.summary,
-    output:
-        ae_values="results/report/generated/autoencoder_values.tex",
-        ae_setting="results/report/generated/autoencoder_setting.tex",
-        ae_metrics="results/report/generated/autoencoder_metrics.tex",
-        ae_models_values="results/report/generated/autoencoder_models_values.tex",
-        ae_models="results/report/generated/autoencoder_models.tex",
-        ae_compression="results/report/generated/autoencoder_compression.tex",
-    log:
-        "logs/write_report_values/values.log",
-    conda:
-        "../../envs/report.yaml"
-    params:
-        ae_setting={
-            "data": AE["data"],
-            "model": AE["numpy_ae"],
-            "seeds": SEEDS,
-        },
-    script:
-        "../scripts/autoencoder/write_report_values.py"
-
-
 rule record_environment:
     input:
         # recorded once every study's results exist: the environment they were computed in
@@ -104,16 +79,9 @@ rule build_report:
             workflow.source_path(f"../report/sections/{name}.tex")
             for name in ("autoencoder", "gan", "sequence", "vision", "closing")
         ],
-        values=rules.write_report_values.output,
         front=rules.write_report_front.output,
         environment=rules.record_environment.output.environment,
-        figures=[
-            rules.plot_autoencoder_reconstructions.output.figure1,
-            rules.plot_autoencoder_reconstructions.output.readings,
-            rules.plot_autoencoder_progression.output.figure,
-            rules.plot_autoencoder_learning_curves.output.figure,
-            *rules.plot_autoencoder_models.output,
-        ],
+        # each study's figures and generated values and tables (appended by its .smk file)
         studies=REPORT_INPUTS,
     output:
         pdf=report(

@@ -1,6 +1,11 @@
 # §3.1-3.2 the sequence study: vanilla RNN, LSTM and a Transformer encoder on sentiment (Task A),
 # character language modelling at several context lengths (Task B) and throughput (Task C).
 
+from dlrepro.sequence.settings import (
+    char_lm_run_settings as seq_char_lm_run_settings,
+    sentiment_run_settings as seq_sentiment_run_settings,
+    throughput_run_settings as seq_throughput_run_settings,
+)
 
 validate_config("sequence", "../schemas/sequence.schema.yaml")
 
@@ -8,9 +13,17 @@ SEQ = config["sequence"]
 SEQ_MODELS = SEQ["models"]
 SEQ_SOURCE = SEQ["sentiment"]["data"]["source"]
 SEQ_GPU = {"gpu": 1} if SEQ["device"] == "cuda" else {}
-if SEQ_SOURCE == "csv" and not SEQ["sentiment"]["data"]["csv"]["path"]:
-    raise ValueError(
-        "sequence.sentiment.data.source=csv needs sequence.sentiment.data.csv.path"
+if SEQ_SOURCE == "csv":
+    # the CSV file, checked here (before any job) so that a missing file or column, a blank label
+    # or a file too small for the split stops the run at once, naming the key, the file and the row
+    if not SEQ["sentiment"]["data"]["csv"]["path"]:
+        raise ValueError(
+            "sequence.sentiment.data.source=csv needs sequence.sentiment.data.csv.path"
+        )
+    from dlrepro.sequence.data import check_labelled_csv
+
+    check_labelled_csv(
+        SEQ["sentiment"]["data"]["csv"], SEQ["sentiment"]["data"]["split"]
     )
 
 
@@ -72,12 +85,9 @@ rule train_sequence_classifier:
         mem_mb=2000,
         runtime=per_attempt(30),
     params:
-        sentiment=SEQ["sentiment"],
-        model=SEQ["model"],
-        device=SEQ["device"],
-        budget=lambda wildcards: SEQ_BUDGETS[wildcards.seq_budget],
+        run=lambda w: seq_sentiment_run_settings(SEQ, budget=SEQ_BUDGETS[w.seq_budget]),
     script:
-        "../scripts/sequence/train_classifier.py"
+        "../scripts/sequence/train_sequence_classifier.py"
 
 
 rule train_char_language_model:
@@ -103,12 +113,11 @@ rule train_char_language_model:
         mem_mb=2000,
         runtime=per_attempt(30),
     params:
-        char_lm=SEQ["char_lm"],
-        model=SEQ["model"],
-        device=SEQ["device"],
-        budget=lambda wildcards: SEQ_BUDGETS[wildcards.seq_budget],
+        run=lambda w: seq_char_lm_run_settings(
+            SEQ, context=int(w.seq_context), budget=SEQ_BUDGETS[w.seq_budget]
+        ),
     script:
-        "../scripts/sequence/train_char_lm.py"
+        "../scripts/sequence/train_char_language_model.py"
 
 
 rule measure_sequence_throughput:
@@ -126,12 +135,9 @@ rule measure_sequence_throughput:
         mem_mb=3000,
         runtime=20,
     params:
-        throughput=SEQ["throughput"],
-        models=SEQ_MODELS,
-        model=SEQ["model"],
-        device=SEQ["device"],
+        run=seq_throughput_run_settings(SEQ),
     script:
-        "../scripts/sequence/measure_throughput.py"
+        "../scripts/sequence/measure_sequence_throughput.py"
 
 
 rule summarize_sequence:
@@ -178,7 +184,7 @@ rule summarize_sequence:
         target_accuracy=SEQ["sentiment"]["target_accuracy"],
         model=SEQ["model"],
     script:
-        "../scripts/sequence/summarize.py"
+        "../scripts/sequence/summarize_sequence.py"
 
 
 rule plot_sequence:
@@ -229,10 +235,8 @@ rule plot_sequence:
         "logs/plot_sequence/plot.log",
     conda:
         "../../envs/numpy.yaml"
-    params:
-        target_accuracy=SEQ["sentiment"]["target_accuracy"],
     script:
-        "../scripts/sequence/plot.py"
+        "../scripts/sequence/plot_sequence.py"
 
 
 rule write_sequence_report_values:
@@ -269,7 +273,7 @@ rule write_sequence_report_values:
         setting=SEQ,
         seeds=SEEDS,
     script:
-        "../scripts/sequence/write_report_values.py"
+        "../scripts/sequence/write_sequence_report_values.py"
 
 
 REPORT_INPUTS.extend(

@@ -2,6 +2,7 @@
 # vision.data.dataset: cifar100, folder), on
 # class-balanced subsets of the training set (the performance trend), with computed verdicts.
 
+from dlrepro.vision.settings import run_settings as vision_run_settings
 
 validate_config("vision", "../schemas/vision.schema.yaml")
 
@@ -73,13 +74,15 @@ rule train_image_classifier:
         runtime=per_attempt(60),
         gpu=VIS_GPU,
     params:
-        settings={k: VIS[k] for k in ("train", "fast", "cnn", "vit")},
-        data=VIS["data"],
-        device=VIS["device"],
-        fraction=lambda wildcards: VIS_FRACS[wildcards.vis_frac],
-        budget=lambda wildcards: VIS_BUDGETS[wildcards.vis_budget],
+        # this run's settings only (its model's block, budget applied): a change elsewhere reruns nothing here
+        run=lambda w: vision_run_settings(
+            VIS,
+            model=w.vis_model,
+            fraction=VIS_FRACS[w.vis_frac],
+            budget=VIS_BUDGETS[w.vis_budget],
+        ),
     script:
-        "../scripts/vision/train.py"
+        "../scripts/vision/train_image_classifier.py"
 
 
 rule summarize_vision:
@@ -104,10 +107,13 @@ rule summarize_vision:
     conda:
         "../../envs/torch.yaml"
     params:
-        settings=VIS,
+        # what the settings table reads
+        settings={
+            k: VIS[k] for k in ("budgets", "fractions", "train", "fast", "cnn", "vit")
+        },
         seeds=SEEDS,
     script:
-        "../scripts/vision/summarize.py"
+        "../scripts/vision/summarize_vision.py"
 
 
 rule plot_vision:
@@ -156,7 +162,7 @@ rule plot_vision:
     conda:
         "../../envs/report.yaml"
     script:
-        "../scripts/vision/plot.py"
+        "../scripts/vision/plot_vision.py"
 
 
 REPORT_INPUTS.extend(

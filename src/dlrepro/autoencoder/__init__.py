@@ -5,7 +5,9 @@
 - `numpy_training`  its training loop, snapshots and checkpoints
 - `models`          the PyTorch autoencoders
 - `training`        their training loop, corruption for denoising, the VAE's ELBO
-- `study`           data selection, one run of either kind, the baselines: what the workflow scripts call
+- `settings`        one job's settings from the config block (what the workflow's rules pass as `params.run`)
+- `study`           data selection, one run of either kind, the baselines, and the jobs the workflow's
+                    scripts hand to `dlrepro.runner.run_job`
 - `report`          summaries, verdicts, LaTeX values and tables, the study's rows of the claims table
 - `plots`           its figures
 """

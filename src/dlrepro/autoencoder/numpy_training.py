@@ -4,33 +4,30 @@ Plain minibatch gradient descent over shuffled MNIST, images flattened to 784 va
 Every `snapshot_every` iterations the reconstructions of a fixed set of test digits are kept
 (§1.3 step 6), so the progression of training can be drawn afterwards.
 
-Given a `NumpyCheckpointer`, training saves its whole state (weights, Adam moments, the shuffling
-RNG, history, snapshots) after every epoch and resumes from it: a run killed mid-training and
-started again ends with the same numbers as one that never stopped. The file is an .npz written
-atomically and read with `allow_pickle=False`, so this needs no torch and runs no pickled code.
+Given a `dlrepro.checkpoint.Checkpointer` of an .npz file, training saves its whole state (weights,
+Adam moments, the shuffling RNG, history, snapshots) after every epoch and resumes from it: a run
+killed mid-training and started again ends with the same numbers as one that never stopped. The
+file is written atomically and read with `allow_pickle=False`, so this needs no torch and runs no
+pickled code.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
-import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from dlrepro.autoencoder.numpy_model import LOSS_REDUCTIONS, NumpyAutoencoder, mse_loss
+from dlrepro.checkpoint import Checkpointer
 from dlrepro.config_errors import check_known_keys
-from dlrepro.io import atomic_path
 
 __all__ = [
     "NumpyAEConfig",
     "NumpyAEResult",
-    "NumpyCheckpointer",
     "to_unit_float",
     "fixed_digit_indices",
     "evaluate_mse",
@@ -107,49 +104,6 @@ def _to_uint8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x * 255), 0, 255).astype(np.uint8)
 
 
-class NumpyCheckpointer:
-    """Save, find and remove one NumPy run's checkpoint: `dlrepro.checkpoint.Checkpointer` without torch.
-
-    The state is a dict of arrays; `path=None` turns every method into a no-op.
-    """
-
-    def __init__(self, path: str | os.PathLike | None, settings: dict | None = None):
-        self.path = Path(path) if path is not None else None
-        text = json.dumps(settings or {}, sort_keys=True, default=str)
-        self.key = hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    def __repr__(self) -> str:
-        return f"NumpyCheckpointer({str(self.path)!r}, key={self.key})"
-
-    def load(self) -> dict[str, np.ndarray] | None:
-        """The saved arrays, or None when there are none or they were made with other settings."""
-        if self.path is None or not self.path.exists():
-            return None
-        try:
-            with np.load(self.path, allow_pickle=False) as saved:
-                arrays = {name: saved[name] for name in saved.files}
-            key, where = str(arrays.pop("_key")), str(arrays.pop("_where"))
-        except Exception as err:  # a corrupt file must not stop a rerun: start over instead
-            log.warning("checkpoint %s is unreadable (%s); starting from scratch", self.path, err)
-            return None
-        if key != self.key:
-            log.warning("checkpoint %s was made with other settings; starting from scratch", self.path)
-            return None
-        log.info("resuming from checkpoint %s (%s)", self.path, where)
-        return arrays
-
-    def save(self, arrays: dict[str, np.ndarray], where: str = "") -> None:
-        """Write `arrays` atomically (temporary name, then os.replace); `where` is logged on resume."""
-        if self.path is None:
-            return
-        with atomic_path(self.path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, _key=np.array(self.key), _where=np.array(where), **arrays)
-
-    def remove(self) -> None:
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-
-
 def _training_state(
     model, adam_state, order_rng, epoch, iteration, history, snap_iters, snaps, seconds
 ) -> dict[str, np.ndarray]:
@@ -193,6 +147,29 @@ def _restore(state: dict[str, np.ndarray], model, order_rng) -> tuple:
     )
 
 
+def _train_epoch(model, x_train, digits, order_rng, adam_state, config, epoch, iteration, snap_iters, snaps):
+    """One shuffled pass over `x_train`, snapshotting the reconstructions of `digits` every
+    `config.snapshot_every` iterations (appended to `snap_iters`, `snaps`); return (mean training loss,
+    the iteration count after the pass)."""
+    perm = order_rng.permutation(len(x_train))
+    loss_sum, n_batches = 0.0, 0
+    for step, i in enumerate(range(0, len(x_train), config.batch_size), start=1):
+        batch = x_train[perm[i : i + config.batch_size]]
+        loss, grad = mse_loss(model(batch), batch, config.loss_reduction)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"loss is {loss} at epoch {epoch}, step {step}; lower the learning rate")
+        model.backward(grad)
+        if config.optimizer == "adam":
+            model.adam_step(config.learning_rate, adam_state)
+        else:
+            model.sgd_step(config.learning_rate)
+        loss_sum, n_batches, iteration = loss_sum + loss, n_batches + 1, iteration + 1
+        if iteration % config.snapshot_every == 0:
+            snap_iters.append(iteration)
+            snaps.append(_to_uint8(model(digits)))
+    return loss_sum / n_batches, iteration
+
+
 def train_numpy_autoencoder(
     x_train: np.ndarray,
     x_test: np.ndarray,
@@ -200,14 +177,14 @@ def train_numpy_autoencoder(
     *,
     config: NumpyAEConfig,
     seed: int,
-    checkpoint: NumpyCheckpointer | None = None,
+    checkpoint: Checkpointer | None = None,
 ) -> NumpyAEResult:
     """Train on `x_train` (N, 784) float32; score on `x_test`; snapshot reconstructions of `digits`.
 
-    With `checkpoint`, the state is saved after every epoch and a saved state (same settings) is
-    resumed from; the caller removes the checkpoint once it has written the outputs.
+    With `checkpoint` (a `Checkpointer` of an .npz file), the state is saved after every epoch and a
+    saved state (same settings) is resumed from; whoever made it removes it once the outputs are written.
     """
-    checkpoint = checkpoint or NumpyCheckpointer(None)
+    checkpoint = checkpoint or Checkpointer(None)
     start = time.perf_counter()
     model = NumpyAutoencoder(
         input_dim=x_train.shape[1], hidden_dim=config.hidden_dim, init_std=config.init_std, seed=seed
@@ -221,26 +198,13 @@ def train_numpy_autoencoder(
         start -= seconds  # wall time counts the interrupted run too
     log.info("%5s %12s %14s %14s %8s", "epoch", "iterations", "train_loss", "test_mse", "seconds")
     for epoch in range(done + 1, config.epochs + 1):
-        perm = order_rng.permutation(len(x_train))
-        loss_sum, n_batches = 0.0, 0
-        for step, i in enumerate(range(0, len(x_train), config.batch_size), start=1):
-            batch = x_train[perm[i : i + config.batch_size]]
-            loss, grad = mse_loss(model(batch), batch, config.loss_reduction)
-            if not math.isfinite(loss):
-                raise FloatingPointError(f"loss is {loss} at epoch {epoch}, step {step}; lower the learning rate")
-            model.backward(grad)
-            if config.optimizer == "adam":
-                model.adam_step(config.learning_rate, adam_state)
-            else:
-                model.sgd_step(config.learning_rate)
-            loss_sum, n_batches, iteration = loss_sum + loss, n_batches + 1, iteration + 1
-            if iteration % config.snapshot_every == 0:
-                snap_iters.append(iteration)
-                snaps.append(_to_uint8(model(digits)))
+        train_loss, iteration = _train_epoch(
+            model, x_train, digits, order_rng, adam_state, config, epoch, iteration, snap_iters, snaps
+        )
         row = {
             "epoch": epoch,
             "iterations": iteration,
-            "train_loss": loss_sum / n_batches,
+            "train_loss": train_loss,
             "test_mse": evaluate_mse(model, x_test),
             "seconds": time.perf_counter() - start,
         }

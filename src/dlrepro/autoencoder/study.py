@@ -1,35 +1,38 @@
-"""The autoencoder study (§1): data selection, one NumPy-AE run, and the baselines, as plain functions.
+"""The autoencoder study (§1): data selection, one run of either kind, the baselines, and the workflow's jobs.
 
-The workflow scripts call these; a notebook can too:
+The workflow's training scripts hand the `*_job` functions to `dlrepro.runner.run_job`; the plain
+functions serve a notebook too:
 
     data = load_autoencoder_data("resources/mnist/mnist.npz", train_examples=0, test_examples=0, figure_digits=10)
-    metrics, history, arrays = run_numpy_ae(data, {"loss_reduction": "sum"}, seed=0)
+    metrics, history, arrays = run_numpy_ae(data, {"loss_reduction": "sum"}, seed=0, data_status="verified")
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
 from dlrepro.autoencoder.numpy_training import (
     NumpyAEConfig,
-    NumpyCheckpointer,
     fixed_digit_indices,
     to_unit_float,
     train_numpy_autoencoder,
 )
+from dlrepro.checkpoint import Checkpointer
 from dlrepro.data.prepare import load_cache
 from dlrepro.metrics import mean_image_mse, pca_mse, psnr
+from dlrepro.runner import Job
 
 __all__ = [
     "AutoencoderData",
     "load_autoencoder_data",
     "run_numpy_ae",
     "run_torch_ae",
-    "remove_checkpoint",
     "fit_baselines",
+    "train_numpy_job",
+    "train_torch_job",
+    "fit_baselines_job",
 ]
 
 
@@ -62,22 +65,18 @@ def run_torch_ae(
     *,
     code_size: int,
     seed: int,
-    data_status: str = "verified",
-    checkpoint_path=None,
+    data_status: str,
+    checkpoint: Checkpointer | None = None,
 ):
     """Train one PyTorch autoencoder; return (metrics, per-epoch history, arrays for the figures).
 
-    With `checkpoint_path`, training saves its state there every epoch and resumes from it (see
-    `dlrepro.checkpoint`); the caller removes the file (`remove_checkpoint`) after writing the outputs.
+    With `checkpoint` (a torch `Checkpointer`), training saves its state there every epoch and resumes
+    from it; whoever made it removes it once the outputs are written (`dlrepro.runner` does).
     """
-    from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder
-    from dlrepro.checkpoint import Checkpointer  # torch loads only when needed
+    from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder  # torch loads only when needed
     from dlrepro.device import resolve_bf16
 
     config = TorchAEConfig.from_dict({**settings, "bf16": resolve_bf16(settings.get("bf16", False))})
-    checkpoint = Checkpointer(
-        checkpoint_path, _run_settings(data, name=name, settings=settings, code_size=code_size, seed=seed)
-    )
     metrics, history, arrays = train_autoencoder(
         name,
         data.x_train,
@@ -94,14 +93,14 @@ def run_torch_ae(
 
 
 def run_numpy_ae(
-    data: AutoencoderData, settings: dict, *, seed: int, data_status: str = "verified", checkpoint_path=None
+    data: AutoencoderData, settings: dict, *, seed: int, data_status: str, checkpoint: Checkpointer | None = None
 ):
     """Train one NumPy autoencoder; return (metrics, per-epoch history, arrays for the figures).
 
-    With `checkpoint_path` (an .npz file), training saves its state there every epoch and resumes from it.
+    With `checkpoint` (a `Checkpointer` of an .npz file), training saves its state there every epoch and
+    resumes from it; whoever made it removes it once the outputs are written (`dlrepro.runner` does).
     """
     config = NumpyAEConfig.from_dict(settings)
-    checkpoint = NumpyCheckpointer(checkpoint_path, _run_settings(data, name="numpy_ae", settings=settings, seed=seed))
     result = train_numpy_autoencoder(
         data.x_train, data.x_test, data.digits, config=config, seed=seed, checkpoint=checkpoint
     )
@@ -129,18 +128,7 @@ def run_numpy_ae(
     return metrics, result.history, arrays
 
 
-def _run_settings(data: AutoencoderData, **run) -> dict:
-    """What a run's result depends on: a checkpoint made under anything else is not resumed."""
-    return {**run, "dataset": data.dataset, "train_examples": len(data.x_train), "test_examples": len(data.x_test)}
-
-
-def remove_checkpoint(path) -> None:
-    """Delete a run's checkpoint once its outputs are written (a missing file is fine)."""
-    if path is not None:
-        Path(path).unlink(missing_ok=True)
-
-
-def fit_baselines(data: AutoencoderData, *, pca_components: int, code_sizes=(), data_status: str = "verified") -> dict:
+def fit_baselines(data: AutoencoderData, *, pca_components: int, code_sizes=(), data_status: str) -> dict:
     """Reference errors: the mean training image, and PCA (the optimal linear code) at each code size."""
     mean_mse = mean_image_mse(data.x_train, data.x_test)
     pca = pca_mse(data.x_train, data.x_test, pca_components)
@@ -157,3 +145,42 @@ def fit_baselines(data: AutoencoderData, *, pca_components: int, code_sizes=(), 
         "test_examples": len(data.x_test),
         "data_status": data_status,
     }
+
+
+# ---- the workflow's jobs: each takes the runner's `Job` and returns {output name: value} ----
+
+
+def train_numpy_job(job: Job) -> dict:
+    """Rules `train_numpy_autoencoder` (the paper's setting, one reading of "MSE") and
+    `train_numpy_autoencoder_tuned`: one NumPy autoencoder for seed `{seed}`, from ``job.run``'s model and
+    data settings, resumable from the job's .npz checkpoint."""
+    status = job.data_status()
+    data = load_autoencoder_data(job.input.cache, **job.run["data"])
+    metrics, history, arrays = run_numpy_ae(
+        data, job.run["model"], seed=int(job.wildcards.seed), data_status=status, checkpoint=job.checkpoint
+    )
+    return {"metrics": metrics, "history": history, "snapshots": arrays}
+
+
+def train_torch_job(job: Job) -> dict:
+    """Rule `train_torch_autoencoder`: model `{ae_model}` at code size `{ae_code}` for seed `{seed}`, from
+    ``job.run``'s training and data settings, resumable from the job's checkpoint."""
+    wildcards, status = job.wildcards, job.data_status()
+    data = load_autoencoder_data(job.input.cache, **job.run["data"])
+    metrics, history, arrays = run_torch_ae(
+        data,
+        wildcards.ae_model,
+        job.run["model"],
+        code_size=int(wildcards.ae_code),
+        seed=int(wildcards.seed),
+        data_status=status,
+        checkpoint=job.checkpoint,
+    )
+    return {"metrics": metrics, "history": history, "samples": arrays}
+
+
+def fit_baselines_job(job: Job) -> dict:
+    """Rule `fit_autoencoder_baselines`: the mean image and PCA on the study's images (``job.run``)."""
+    status = job.data_status()
+    data = load_autoencoder_data(job.input.cache, **job.run["data"], figure_digits=0)  # the baselines draw none
+    return {"metrics": fit_baselines(data, **job.run["baselines"], data_status=status)}

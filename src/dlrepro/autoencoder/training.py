@@ -23,21 +23,13 @@ from dlrepro.autoencoder.models import (
     parameter_count,
     vae_loss,
 )
+from dlrepro.autoencoder.settings import AE_MODELS  # model name -> (architecture, corruption or None)
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
 from dlrepro.guards import FiniteGuard
 
 __all__ = ["AE_MODELS", "TorchAEConfig", "corruption", "corrupt", "train_epoch", "evaluate_mse", "train_autoencoder"]
 
 log = logging.getLogger(__name__)
-
-# model name -> (architecture, corruption of the training input or None)
-AE_MODELS = {
-    "basic": ("basic", None),
-    "conv": ("conv", None),
-    "denoising_gaussian": ("conv", "gaussian"),
-    "denoising_mask": ("conv", "mask"),
-    "vae": ("vae", None),
-}
 
 
 @dataclass(frozen=True)
@@ -155,6 +147,81 @@ def _training_state(model, optimizer, generator, epoch: int, history: list[dict]
     }
 
 
+def _resume(checkpoint: Checkpointer, model, optimizer, generator) -> tuple[list[dict], int, float]:
+    """Load a saved state (same settings) into the model, optimizer and RNGs; return (history, the last
+    epoch done, seconds already spent), or a fresh start's ([], 0, 0.0)."""
+    if (state := checkpoint.load()) is None:
+        return [], 0, 0.0
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    set_rng_state(state["rng"])
+    return state["history"], state["epoch"], state["seconds"]
+
+
+def _to_uint8(t: torch.Tensor) -> np.ndarray:
+    return np.clip(np.rint(t.numpy() * 255), 0, 255).astype(np.uint8)
+
+
+@torch.no_grad()
+def _figure_arrays(model, x_test, digits, noise, *, code_size: int, seed: int) -> tuple[dict, dict]:
+    """The figures' arrays (the fixed digits as the model gets them and its reconstructions; for the VAE
+    prior samples and latent interpolations between pairs of digits) and the VAE's test negative ELBO
+    (an empty dict for the other models), each from its own seeded generator."""
+    model.eval()
+    digit_inputs = corrupt(digits, *noise, torch.Generator().manual_seed(20_000 + seed))
+    arrays = {"inputs": _to_uint8(digit_inputs), "reconstructions": _to_uint8(model(digit_inputs))}
+    if not isinstance(model, VariationalAutoencoder):
+        return arrays, {}
+    extra = {"test_neg_elbo": negative_elbo(model, x_test, torch.Generator().manual_seed(30_000 + seed))}
+    z = torch.randn(64, code_size, generator=torch.Generator().manual_seed(40_000 + seed))
+    arrays["prior_samples"] = _to_uint8(torch.sigmoid(model.decode_logits(z)))
+    mu, _ = model.encode(digits[: 2 * (len(digits) // 2)])
+    steps = torch.linspace(0, 1, 10)[None, :, None]  # (1, 10, 1)
+    a, b = mu[0::2, None, :], mu[1::2, None, :]  # pairs of fixed digits
+    path = (1 - steps) * a + steps * b  # (pairs, 10, code)
+    arrays["interpolation"] = _to_uint8(torch.sigmoid(model.decode_logits(path.reshape(-1, code_size))))
+    return arrays, extra
+
+
+def _seeded_start(name: str, x_test: torch.Tensor, *, code_size: int, config: TorchAEConfig, seed: int):
+    """A run's starting point, its random numbers drawn in this order: torch's global seed, the training
+    generator, the model's initial weights, then the corrupted test inputs from a generator of their own.
+    Return (model, its Adam optimizer, the training generator, the corruption (kind, level), test inputs)."""
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    model = build_model(name, code_size=code_size, config=config)
+    noise = corruption(name, config)
+    test_inputs = corrupt(x_test, *noise, torch.Generator().manual_seed(10_000 + seed))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    return model, optimizer, gen, noise, test_inputs
+
+
+def _run_epoch(model, x_train, test, epoch: int, config: TorchAEConfig, *, optimizer, generator, noise, guard, start):
+    """Epoch `epoch`: one training pass (`guard` stops a NaN/inf loss, naming the epoch and step), then
+    the test MSE of reconstructing `test` = (clean images, the model's inputs); return its history row
+    (`seconds` since `start`), logged."""
+    train_loss = train_epoch(
+        model,
+        x_train,
+        batch_size=config.batch_size,
+        optimizer=optimizer,
+        generator=generator,
+        noise=noise,
+        guard=guard,
+        bf16=config.bf16,
+    )
+    guard.check(epoch)  # names the epoch and step of a NaN/inf loss
+    row = {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "test_mse": evaluate_mse(model, *test),
+        "seconds": time.perf_counter() - start,
+    }
+    log.info("epoch %3d  train_loss %10.5f  test_mse %.6f  %6.1f s", epoch, train_loss, row["test_mse"], row["seconds"])
+    return row
+
+
 def train_autoencoder(
     name: str,
     x_train: np.ndarray,
@@ -169,51 +236,32 @@ def train_autoencoder(
     """Train model `name` for one seed; return (metrics, history rows, arrays for the figures).
 
     With `checkpoint`, the state is saved after every epoch and a saved state (same settings) is
-    resumed from; the caller removes the checkpoint once it has written the outputs.
+    resumed from; whoever made the checkpoint removes it once the outputs are written.
     """
     if name not in AE_MODELS:
         raise ValueError(f"unknown autoencoder {name!r}; known: {', '.join(AE_MODELS)}")
     checkpoint = checkpoint or Checkpointer(None)
     start = time.perf_counter()
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed + 1)
-    model = build_model(name, code_size=code_size, config=config)
-    noise = corruption(name, config)
     xt, xv, xd = map(torch.from_numpy, (x_train, x_test, digits))
-    test_inputs = corrupt(xv, *noise, torch.Generator().manual_seed(10_000 + seed))
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    history, done = [], 0
-    if (state := checkpoint.load()) is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"])
-        set_rng_state(state["rng"])
-        history, done = state["history"], state["epoch"]
-        start -= state["seconds"]  # wall time counts the interrupted run too
+    model, optimizer, gen, noise, test_inputs = _seeded_start(name, xv, code_size=code_size, config=config, seed=seed)
+    history, done, seconds = _resume(checkpoint, model, optimizer, gen)
+    start -= seconds  # wall time counts the interrupted run too
     log.info("%s: %d parameters, code size %d", name, parameter_count(model), code_size)
     guard = FiniteGuard(what=name)
     for epoch in range(done + 1, config.epochs + 1):
-        train_loss = train_epoch(
+        row = _run_epoch(
             model,
             xt,
-            batch_size=config.batch_size,
+            (xv, test_inputs),
+            epoch,
+            config,
             optimizer=optimizer,
             generator=gen,
             noise=noise,
             guard=guard,
-            bf16=config.bf16,
+            start=start,
         )
-        guard.check(epoch)  # names the epoch and step of a NaN/inf loss
-        row = {
-            "epoch": epoch,
-            "train_loss": train_loss,
-            "test_mse": evaluate_mse(model, xv, test_inputs),
-            "seconds": time.perf_counter() - start,
-        }
         history.append(row)
-        log.info(
-            "epoch %3d  train_loss %10.5f  test_mse %.6f  %6.1f s", epoch, train_loss, row["test_mse"], row["seconds"]
-        )
         checkpoint.save(_training_state(model, optimizer, gen, epoch, history, row["seconds"]), where=f"epoch {epoch}")
     metrics = {
         "model": name,
@@ -226,18 +274,6 @@ def train_autoencoder(
         "test_examples": len(x_test),
         "bf16": config.bf16,
     }
-    to_u8 = lambda t: np.clip(np.rint(t.numpy() * 255), 0, 255).astype(np.uint8)  # noqa: E731
-    with torch.no_grad():
-        model.eval()
-        digit_inputs = corrupt(xd, *noise, torch.Generator().manual_seed(20_000 + seed))
-        arrays = {"inputs": to_u8(digit_inputs), "reconstructions": to_u8(model(digit_inputs))}
-        if isinstance(model, VariationalAutoencoder):
-            metrics["test_neg_elbo"] = negative_elbo(model, xv, torch.Generator().manual_seed(30_000 + seed))
-            z = torch.randn(64, code_size, generator=torch.Generator().manual_seed(40_000 + seed))
-            arrays["prior_samples"] = to_u8(torch.sigmoid(model.decode_logits(z)))
-            mu, _ = model.encode(xd[: 2 * (len(xd) // 2)])
-            steps = torch.linspace(0, 1, 10)[None, :, None]  # (1, 10, 1)
-            a, b = mu[0::2, None, :], mu[1::2, None, :]  # pairs of fixed digits
-            path = (1 - steps) * a + steps * b  # (pairs, 10, code)
-            arrays["interpolation"] = to_u8(torch.sigmoid(model.decode_logits(path.reshape(-1, code_size))))
+    arrays, extra = _figure_arrays(model, xv, xd, noise, code_size=code_size, seed=seed)
+    metrics.update(extra)
     return metrics, history, arrays

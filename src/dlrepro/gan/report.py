@@ -1,7 +1,8 @@
 """Report values of the GAN study: the summary over seeds, the claim verdicts and the LaTeX snippets.
 
 Every verdict is computed here from a criterion stated next to it (the thresholds come from the
-config's `gan.claims` block); no number is typed into the report.
+config's `gan.claims` block); no number is typed into the report. The verdicts on intervals are
+`metrics.ci_verdict`'s, the rule of every study: the whole 95% CI strictly on the claimed side.
 """
 
 from __future__ import annotations
@@ -15,26 +16,13 @@ from dlrepro.claims import claim_row
 from dlrepro.data.sources import title
 from dlrepro.data.verify import combined_status
 from dlrepro.ladder import budget_trend
-from dlrepro.metrics import has_interval, mean_ci, paired_by_seed
+from dlrepro.metrics import ci_verdict, mean_ci, paired_by_seed
 from dlrepro.report import fmt, fmt_ci, latex_escape, macro, settings_table, tabular
 
-__all__ = ["verdict", "summarize_gan", "gan_claims", "gan_tex", "instability", "MODEL_LABELS"]
+__all__ = ["summarize_gan", "gan_claims", "gan_tex", "instability", "MODEL_LABELS"]
 
 MODEL_LABELS = {"gan": "GAN (the paper's)", "lsgan": "LSGAN", "bigan": "BiGAN"}
 MACRO_NAMES = {"gan": "Gan", "lsgan": "Lsgan", "bigan": "Bigan"}
-
-
-def verdict(stat: dict, threshold: float, *, above: bool) -> str:
-    """'reproduced' when the whole 95% CI lies on the claimed side of `threshold` (at or above it, as
-    the GAN criteria say "at least", or below it when `above` is False), 'not reproduced' when it lies
-    wholly on the other side, else 'inconclusive'. A single seed (no interval) is inconclusive, as in
-    `metrics.ci_verdict`; unlike there, an interval ending exactly at `threshold` counts as at it."""
-    if not has_interval(stat):
-        return "inconclusive"
-    low, high = stat["mean"] - stat["ci95"], stat["mean"] + stat["ci95"]
-    if above:
-        return "reproduced" if low >= threshold else "not reproduced" if high < threshold else "inconclusive"
-    return "reproduced" if high < threshold else "not reproduced" if low >= threshold else "inconclusive"
 
 
 def instability(fids: list[float]) -> float:
@@ -74,6 +62,60 @@ def _ladder(per_seed: dict, histories: dict, budgets) -> dict:
     return {"ladder_epochs": at, "instability_trend": _instability_trend(per_seed, histories, at)}
 
 
+def _seed_values(run: dict, fid: list[float], floor_epoch: float) -> dict:
+    """What one run (one model, one seed) adds to its model's summary, from its FID per epoch (0: untrained)."""
+    return {
+        "gap_closed": (fid[0] - fid[-1]) / (fid[0] - floor_epoch),
+        "fid_change": fid[-1] - fid[1],  # last epoch minus the first, same sample size
+        "instability": instability(fid[1:]),
+        "min_class_share": min(run["final"]["class_share"]),
+    }
+
+
+def _model_summary(rs: list[dict], seeds: dict[int, dict]) -> dict:
+    """One model's final metrics, the first epoch's, progress and timing: mean and 95% CI over its runs `rs`
+    (`seeds`: each run's `_seed_values`, in the same order)."""
+
+    def stat(f):
+        return mean_ci(f(r) for r in rs)
+
+    def over_seeds(key):
+        return mean_ci(v[key] for v in seeds.values())
+
+    return {
+        "seeds": sorted(r["seed"] for r in rs),
+        "parameters": rs[0]["parameters"],
+        "fid": stat(lambda r: r["final"]["fid"]),
+        "inception_score": stat(lambda r: r["final"]["inception_score"]),
+        "coverage_kl": stat(lambda r: r["final"]["coverage_kl"]),
+        "min_class_share": over_seeds("min_class_share"),
+        "lowest_class_share": min(v["min_class_share"] for v in seeds.values()),
+        "class_share": np.mean([r["final"]["class_share"] for r in rs], axis=0).tolist(),
+        "epoch1_fid": stat(lambda r: r["epoch1"]["fid"]),
+        "gap_closed": over_seeds("gap_closed"),
+        "fid_change": over_seeds("fid_change"),
+        "instability": over_seeds("instability"),
+        "train_seconds": stat(lambda r: r["train_seconds"]),
+        "steps_per_second": stat(lambda r: r["steps_per_second"]),
+        "final_samples": rs[0]["final"]["samples"],
+        "device": rs[0]["device"],
+    }
+
+
+def _bigan_summary(rs: list[dict]) -> dict:
+    """The BiGAN's linear probes (E(x), raw pixels, a random encoder), E(x)'s gain over the random encoder
+    paired by seed, and the reconstruction error."""
+    accuracy = [r["bigan"]["probe_accuracy"] for r in rs]
+    return {
+        "probe": {name: mean_ci(a[name] for a in accuracy) for name in accuracy[0]},
+        "probe_gain": paired_by_seed(
+            {r["seed"]: a["encoder"] for r, a in zip(rs, accuracy)},
+            {r["seed"]: a["random_encoder"] for r, a in zip(rs, accuracy)},
+        ),
+        "reconstruction_mse": mean_ci(r["bigan"]["reconstruction_mse"] for r in rs),
+    }
+
+
 def summarize_gan(
     runs: list[dict],
     histories: dict[tuple[str, int], list[dict]],
@@ -89,50 +131,15 @@ def summarize_gan(
     for r in runs:
         grouped[r["model"]].append(r)
     floor_epoch = classifier["fid_floor"][str(samples_per_epoch)]
-    models, per_seed = {}, defaultdict(dict)
-    for kind, rs in grouped.items():
-        for r in rs:
-            h = histories[(kind, r["seed"])]
-            fid = [row["fid"] for row in h]
-            per_seed[kind][r["seed"]] = {
-                "gap_closed": (fid[0] - fid[-1]) / (fid[0] - floor_epoch),
-                "fid_change": fid[-1] - fid[1],  # last epoch minus the first, same sample size
-                "instability": instability(fid[1:]),
-                "min_class_share": min(r["final"]["class_share"]),
-            }
-
-        def stat(f, rs=rs):
-            return mean_ci(f(r) for r in rs)
-
-        seeds = per_seed[kind]
-        models[kind] = {
-            "seeds": sorted(r["seed"] for r in rs),
-            "parameters": rs[0]["parameters"],
-            "fid": stat(lambda r: r["final"]["fid"]),
-            "inception_score": stat(lambda r: r["final"]["inception_score"]),
-            "coverage_kl": stat(lambda r: r["final"]["coverage_kl"]),
-            "min_class_share": mean_ci(v["min_class_share"] for v in seeds.values()),
-            "lowest_class_share": min(v["min_class_share"] for v in seeds.values()),
-            "class_share": np.mean([r["final"]["class_share"] for r in rs], axis=0).tolist(),
-            "epoch1_fid": stat(lambda r: r["epoch1"]["fid"]),
-            "gap_closed": mean_ci(v["gap_closed"] for v in seeds.values()),
-            "fid_change": mean_ci(v["fid_change"] for v in seeds.values()),
-            "instability": mean_ci(v["instability"] for v in seeds.values()),
-            "train_seconds": stat(lambda r: r["train_seconds"]),
-            "steps_per_second": stat(lambda r: r["steps_per_second"]),
-            "final_samples": rs[0]["final"]["samples"],
-            "device": rs[0]["device"],
+    per_seed = {
+        kind: {
+            r["seed"]: _seed_values(r, [row["fid"] for row in histories[(kind, r["seed"])]], floor_epoch) for r in rs
         }
-        if kind == "bigan":
-            probe = {
-                name: mean_ci(r["bigan"]["probe_accuracy"][name] for r in rs)
-                for name in rs[0]["bigan"]["probe_accuracy"]
-            }
-            enc = {r["seed"]: r["bigan"]["probe_accuracy"]["encoder"] for r in rs}
-            rand = {r["seed"]: r["bigan"]["probe_accuracy"]["random_encoder"] for r in rs}
-            models[kind]["probe"] = probe
-            models[kind]["probe_gain"] = paired_by_seed(enc, rand)
-            models[kind]["reconstruction_mse"] = stat(lambda r: r["bigan"]["reconstruction_mse"])
+        for kind, rs in grouped.items()
+    }
+    models = {kind: _model_summary(rs, per_seed[kind]) for kind, rs in grouped.items()}
+    if "bigan" in models:
+        models["bigan"].update(_bigan_summary(grouped["bigan"]))
     if "gan" in per_seed and "lsgan" in per_seed:
         models["lsgan"]["instability_vs_gan"] = paired_by_seed(
             {s: v["instability"] for s, v in per_seed["lsgan"].items()},
@@ -145,8 +152,74 @@ def summarize_gan(
         "floor_epoch": floor_epoch,
         "samples_per_epoch": samples_per_epoch,
         "criteria": claims,
-        "data_status": combined_status(r.get("data_status", "verified") for r in runs),
+        "data_status": combined_status(r["data_status"] for r in runs),
         "dataset": runs[0].get("dataset", "mnist") if runs else "mnist",
+    }
+
+
+def _ci(stat: dict, digits: int = 3) -> str:
+    """A mean and its 95% CI in plain text (claims.json): "0.95 +- 0.01"."""
+    return fmt_ci(stat, digits).replace("$\\pm$", "+-")
+
+
+def _resemble_claim(g: dict, crit: dict, summary: dict, images: str, classes: str) -> dict:
+    v = ci_verdict(g["gap_closed"], crit["gap_closed"], above=True)
+    if g["lowest_class_share"] < crit["min_class_share"]:
+        v = "not reproduced"
+    floor = summary["classifier"]["fid_floor"][str(g["final_samples"])]
+    return {
+        "id": "gan-resemble",
+        "section": "2.9",
+        "claim": f"The GAN learns to generate new images that resemble {images}.",
+        "metric": "share of the FID gap (untrained generator -> train-vs-test floor) closed after the last epoch, "
+        f"and the smallest share of any {classes} among the final samples",
+        "criterion": f"gap closed >= {crit['gap_closed']:g} (lower 95% CI bound) and every {classes} >= "
+        f"{crit['min_class_share']:g} of the samples in every seed",
+        "measured": f"gap closed {_ci(g['gap_closed'])}; smallest class share {g['lowest_class_share']:.3f}; "
+        f"final FID {_ci(g['fid'])} (floor {floor:.3f})",
+        "verdict": v,
+    }
+
+
+def _improves_claim(g: dict, summary: dict) -> dict:
+    return {
+        "id": "gan-improves",
+        "section": "2.8-2.9",
+        "claim": "The generator's samples improve over the epochs (the first epoch's are rough).",
+        "metric": f"FID after the last epoch minus FID after epoch 1 ({summary['samples_per_epoch']} samples each), paired by seed",
+        "criterion": "the difference's 95% CI lies below 0",
+        "measured": f"{_ci(g['fid_change'])} (epoch 1: {_ci(g['epoch1_fid'])})",
+        "verdict": ci_verdict(g["fid_change"], 0.0, above=False),
+    }
+
+
+def _stability_claim(m: dict, summary: dict) -> dict:
+    d = m["lsgan"]["instability_vs_gan"]
+    return {
+        "id": "lsgan-stability",
+        "section": "2.4",
+        "claim": "LSGAN's least-squares loss improves the stability of GAN training.",
+        "metric": "mean |change of log FID| between consecutive epochs over the second half of training, "
+        "LSGAN minus GAN, paired by seed",
+        "criterion": "the difference's 95% CI lies below 0",
+        "measured": f"{_ci(d)} (GAN {_ci(m['gan']['instability'])}, LSGAN {_ci(m['lsgan']['instability'])})",
+        "verdict": ci_verdict(d, 0.0, above=False),
+        "trend": summary.get("instability_trend"),
+    }
+
+
+def _encoder_claim(b: dict) -> dict:
+    p = b["probe"]
+    return {
+        "id": "bigan-encoder",
+        "section": "2.4",
+        "claim": "BiGAN's encoder maps data to the latent space (tested as: E(x) is a better representation than a random encoder's).",
+        "metric": "test accuracy of a linear classifier on E(x) minus on a randomly initialised encoder, paired by seed",
+        "criterion": "the difference's 95% CI lies above 0",
+        "measured": f"{_ci(b['probe_gain'])} (E(x) {_ci(p['encoder'])}, random {_ci(p['random_encoder'])}, "
+        f"pixels {_ci(p['pixels'])})",
+        # strictly above 0: no gain at all (e.g. a zero-width interval at 0) is inconclusive
+        "verdict": ci_verdict(b["probe_gain"], 0.0, above=True),
     }
 
 
@@ -156,68 +229,13 @@ def gan_claims(summary: dict) -> list[dict]:
     dataset = summary.get("dataset", "mnist")
     # the paper's claim is about MNIST digits; on another set it is read as "resemble that set's images"
     images, classes = ("MNIST digits", "digit class") if dataset == "mnist" else (f"{title(dataset)} images", "class")
-    ci = lambda s, d=3: fmt_ci(s, d).replace("$\\pm$", "+-")  # noqa: E731
     if "gan" in m:
-        g = m["gan"]
-        v = verdict(g["gap_closed"], crit["gap_closed"], above=True)
-        if g["lowest_class_share"] < crit["min_class_share"]:
-            v = "not reproduced"
-        out.append(
-            {
-                "id": "gan-resemble",
-                "section": "2.9",
-                "claim": f"The GAN learns to generate new images that resemble {images}.",
-                "metric": "share of the FID gap (untrained generator -> train-vs-test floor) closed after the last epoch, "
-                f"and the smallest share of any {classes} among the final samples",
-                "criterion": f"gap closed >= {crit['gap_closed']:g} (lower 95% CI bound) and every {classes} >= "
-                f"{crit['min_class_share']:g} of the samples in every seed",
-                "measured": f"gap closed {ci(g['gap_closed'])}; smallest class share {g['lowest_class_share']:.3f}; "
-                f"final FID {ci(g['fid'])} (floor {summary['classifier']['fid_floor'][str(g['final_samples'])]:.3f})",
-                "verdict": v,
-            }
-        )
-        out.append(
-            {
-                "id": "gan-improves",
-                "section": "2.8-2.9",
-                "claim": "The generator's samples improve over the epochs (the first epoch's are rough).",
-                "metric": f"FID after the last epoch minus FID after epoch 1 ({summary['samples_per_epoch']} samples each), paired by seed",
-                "criterion": "the difference's 95% CI lies below 0",
-                "measured": f"{ci(g['fid_change'])} (epoch 1: {ci(g['epoch1_fid'])})",
-                "verdict": verdict(g["fid_change"], 0.0, above=False),
-            }
-        )
+        out.append(_resemble_claim(m["gan"], crit, summary, images, classes))
+        out.append(_improves_claim(m["gan"], summary))
     if "lsgan" in m and "instability_vs_gan" in m["lsgan"]:
-        d = m["lsgan"]["instability_vs_gan"]
-        out.append(
-            {
-                "id": "lsgan-stability",
-                "section": "2.4",
-                "claim": "LSGAN's least-squares loss improves the stability of GAN training.",
-                "metric": "mean |change of log FID| between consecutive epochs over the second half of training, "
-                "LSGAN minus GAN, paired by seed",
-                "criterion": "the difference's 95% CI lies below 0",
-                "measured": f"{ci(d)} (GAN {ci(m['gan']['instability'])}, LSGAN {ci(m['lsgan']['instability'])})",
-                "verdict": verdict(d, 0.0, above=False),
-                "trend": summary.get("instability_trend"),
-            }
-        )
+        out.append(_stability_claim(m, summary))
     if "bigan" in m:
-        b = m["bigan"]
-        out.append(
-            {
-                "id": "bigan-encoder",
-                "section": "2.4",
-                "claim": "BiGAN's encoder maps data to the latent space (tested as: E(x) is a better representation than a random encoder's).",
-                "metric": "test accuracy of a linear classifier on E(x) minus on a randomly initialised encoder, paired by seed",
-                "criterion": "the difference's 95% CI lies above 0",
-                "measured": f"{ci(b['probe_gain'])} (E(x) {ci(b['probe']['encoder'])}, random {ci(b['probe']['random_encoder'])}, "
-                f"pixels {ci(b['probe']['pixels'])})",
-                "verdict": verdict(b["probe_gain"], 0.0, above=True)
-                if b["probe_gain"]["mean"] != 0
-                else "inconclusive",
-            }
-        )
+        out.append(_encoder_claim(m["bigan"]))
     return [claim_row(**row) for row in out]
 
 

@@ -1,8 +1,13 @@
-"""The GAN study as plain functions the workflow scripts call (a notebook can too):
+"""The GAN study as plain functions: the workflow's jobs (`train_classifier_job`, `train_job`, run by
+`dlrepro.runner.run_job`) call them, and a notebook can too:
 
 data = load_gan_data("resources/mnist/mnist.npz", train_examples=0, test_examples=0)
 classifier, cls_metrics, reference = run_classifier(data, settings["classifier"], sample_sizes=[2000, 10000], seed=0)
-metrics, history, arrays = run_gan(data, "gan", settings, seed=0, classifier=classifier, reference=reference)
+metrics, history, arrays = run_gan(
+    data, "gan", settings, seed=0, classifier=classifier, reference=reference, data_status="verified"
+)
+
+`settings` is the config's `gan` block; a job gets only the part it reads (`dlrepro.gan.settings`).
 """
 
 from __future__ import annotations
@@ -20,8 +25,20 @@ from dlrepro.gan.classifier import reference_points, train_classifier
 from dlrepro.gan.metrics import linear_probe, sample_quality
 from dlrepro.gan.models import BiGAN, MnistClassifier
 from dlrepro.gan.training import GanConfig, generate, train_gan
+from dlrepro.runner import Job
 
-__all__ = ["GanData", "load_gan_data", "gan_config", "run_classifier", "load_classifier", "run_gan", "history_rows"]
+__all__ = [
+    "GanData",
+    "load_gan_data",
+    "gan_config",
+    "reference_sizes",
+    "run_classifier",
+    "load_classifier",
+    "run_gan",
+    "history_rows",
+    "train_classifier_job",
+    "train_job",
+]
 
 log = logging.getLogger(__name__)
 
@@ -149,15 +166,18 @@ def run_gan(
     classifier: MnistClassifier,
     reference: dict,
     device="cpu",
-    checkpoint_path=None,
-    data_status: str = "verified",
+    checkpointer: Checkpointer | None = None,
+    data_status: str,
 ):
-    """Train one model for one seed and score it; returns (metrics, history rows, arrays for figures)."""
+    """Train one model for one seed and score it; returns (metrics, history rows, arrays for figures).
+
+    `checkpointer` keeps the run's state after every epoch (a rerun resumes from it); the caller removes
+    it once the outputs are written. `data_status` is the data set's provenance status, recorded as is.
+    """
     config = gan_config(kind, settings)
     device = torch.device(device)
     ref = (reference["mu"], reference["cov"])
     scorer = lambda images: sample_quality(classifier, images, ref)  # noqa: E731
-    checkpointer = Checkpointer(checkpoint_path, {"config": asdict(config), "seed": seed, "n_train": len(data.x_train)})
     model, history, grids = train_gan(
         data.x_train, config=config, seed=seed, device=device, scorer=scorer, checkpointer=checkpointer
     )
@@ -205,3 +225,40 @@ def history_rows(history: list[dict]) -> list[dict]:
         row.update({f"share_{k}": s for k, s in enumerate(h.get("class_share", []))})
         rows.append(row)
     return rows
+
+
+def train_classifier_job(job: Job) -> dict:
+    """The `train_gan_classifier` rule (a `dlrepro.runner.Job`, CPU): train the metric classifier on the
+    data set and record its reference points (the FID floor at the scores' sample sizes). Returns its
+    weights (a state dict), its metrics (with the data set's provenance status) and the reference statistics."""
+    run = job.run
+    data = load_gan_data(job.input.cache, **run["data"])
+    sizes = reference_sizes(run, data)
+    model, metrics, reference = run_classifier(
+        data, run["classifier"], sample_sizes=sizes, seed=run["classifier"]["seed"]
+    )
+    metrics["data_status"] = job.data_status()
+    return {"weights": model.state_dict(), "metrics": metrics, "reference": reference}
+
+
+def train_job(job: Job) -> dict:
+    """The `train_gan` rule (a `dlrepro.runner.Job`): train model `gan_model` for one seed with the run's
+    settings (`dlrepro.gan.settings.run_settings`), scoring it in the feature space of the trained metric
+    classifier. Returns the metrics, the per-epoch history rows and the samples' arrays."""
+    run, kind, seed = job.run, job.wildcards.gan_model, int(job.wildcards.seed)
+    data = load_gan_data(job.input.cache, **run["data"])
+    c = run["classifier"]
+    classifier = load_classifier(job.input.classifier, channels=c["channels"], hidden=c["hidden"], device=job.device)
+    reference = dict(np.load(job.input.reference))
+    metrics, history, arrays = run_gan(
+        data,
+        kind,
+        run,
+        seed=seed,
+        classifier=classifier,
+        reference=reference,
+        device=job.device,
+        checkpointer=job.checkpoint,
+        data_status=job.data_status(),
+    )
+    return {"metrics": metrics, "history": history, "samples": arrays}

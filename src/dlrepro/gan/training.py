@@ -2,7 +2,7 @@
 
 Batch 16 makes the step overhead-bound, so the loops keep the images as one tensor on the device,
 take batches by indexing a per-epoch permutation, accumulate losses on the device (one host sync per
-epoch), and compute only the gradients each update needs (`torch.autograd.grad`). On a GPU with
+epoch), and compute only the gradients each update needs (`dlrepro.gan.adam.update`). On a GPU with
 `cuda_graph` the whole D+G step is captured once in a `torch.cuda.CUDAGraph` (the batch comes from an
 on-device counter, z is drawn inside the graph, Adam runs with `capturable=True`) and replayed; the
 step's arithmetic is the same function in both loops (`adversarial_step`).
@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.optim.adam import adam as functional_adam
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
 from dlrepro.config_errors import check_known_keys
 from dlrepro.device import flush_denormals
+from dlrepro.gan.adam import update
 from dlrepro.gan.models import GAN, BiGAN, build_gan
 from dlrepro.guards import FiniteGuard
 
@@ -109,62 +109,6 @@ def generator_loss(kind: str, form: str, fake_out: torch.Tensor, real_out: torch
     return loss
 
 
-def _fused_adam_state(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]):
-    """The per-parameter state lists of a fused, non-capturable `torch.optim.Adam` once its first step has
-    created them; None where `optimizer.step()` must run instead (the first step, or other settings)."""
-    group = optimizer.param_groups[0]
-    if not (
-        group.get("fused")
-        and not group["capturable"]
-        and not group["amsgrad"]
-        and not group["differentiable"]
-        and not group["maximize"]
-        and isinstance(group["lr"], float)
-        and len(optimizer.param_groups) == 1
-    ):
-        return None
-    states = [optimizer.state.get(p) for p in params]
-    if not all(states):
-        return None
-    return [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states], [s["step"] for s in states], group
-
-
-def _update(optimizer: torch.optim.Optimizer, params: list[torch.Tensor], loss: torch.Tensor) -> None:
-    """Gradients of `loss` for `params` only (not for the other network), then one optimiser step.
-
-    After the first step a fused Adam's update runs through the functional `torch.optim.adam.adam` on the
-    optimiser's own state tensors: the same fused kernel that `optimizer.step()` calls (bit for bit the same
-    update, and `state_dict()` still saves it), without `step()`'s per-call bookkeeping (hooks, state
-    look-up, list building), which costs about a tenth of a batch-16 step on one CPU core.
-    """
-    grads = list(torch.autograd.grad(loss, params))
-    state = _fused_adam_state(optimizer, params)
-    if state is None:  # the first step (creates the state), or a CUDA-graph-capturable optimiser
-        for p, g in zip(params, grads):
-            p.grad = g
-        optimizer.step()
-        return
-    exp_avgs, exp_avg_sqs, steps, group = state
-    beta1, beta2 = group["betas"]
-    with torch.no_grad():
-        functional_adam(
-            params,
-            grads,
-            exp_avgs,
-            exp_avg_sqs,
-            [],
-            steps,
-            fused=True,
-            amsgrad=False,
-            beta1=beta1,
-            beta2=beta2,
-            lr=group["lr"],
-            weight_decay=group["weight_decay"],
-            eps=group["eps"],
-            maximize=False,
-        )
-
-
 def adversarial_step(model: GAN, opt_d, opt_g, real: torch.Tensor, z: torch.Tensor, *, kind: str, form: str):
     """One discriminator update, then one generator update against the updated discriminator (§2.6).
 
@@ -179,13 +123,13 @@ def adversarial_step(model: GAN, opt_d, opt_g, real: torch.Tensor, z: torch.Tens
         real_in, fake_in = real, fake
     out = model.discriminator(torch.cat([real_in, fake_in]).detach())  # (2B, 1): both halves in one pass
     loss_d = discriminator_loss(kind, out[:b], out[b:])
-    _update(opt_d, opt_d.param_groups[0]["params"], loss_d)
+    update(opt_d, opt_d.param_groups[0]["params"], loss_d)
     if isinstance(model, BiGAN):
         out = model.discriminator(torch.cat([real_in, fake_in]))
         loss_g = generator_loss(kind, form, out[b:], out[:b])
     else:
         loss_g = generator_loss(kind, form, model.discriminator(fake_in))
-    _update(opt_g, opt_g.param_groups[0]["params"], loss_g)
+    update(opt_g, opt_g.param_groups[0]["params"], loss_g)
     return loss_d.detach(), loss_g.detach()
 
 
@@ -325,6 +269,24 @@ def _save(checkpointer: Checkpointer, model: GAN, opt_d, opt_g, history: list[di
     )
 
 
+def _resume(checkpointer: Checkpointer, model: GAN, opt_d, opt_g, device) -> tuple[list[dict], list[np.ndarray]] | None:
+    """(history, grids) of the epochs done, with the model, optimisers and RNG restored; None without a checkpoint."""
+    state = checkpointer.load(map_location=device)
+    if state is None:
+        return None
+    model.load_state_dict(state["model"])
+    opt_d.load_state_dict(state["opt_d"])
+    opt_g.load_state_dict(state["opt_g"])
+    set_rng_state(state["rng"])
+    return state["history"], [g.numpy() for g in state["grids"]]
+
+
+def _fixed_latent(config: GanConfig, seed: int, device) -> torch.Tensor:
+    """The z of the grid saved every epoch: from a private generator seeded by `seed` (training RNG untouched)."""
+    gen = torch.Generator().manual_seed(seed)
+    return draw_latent(config.grid_samples, config.latent_dim, config.latent_distribution, generator=gen).to(device)
+
+
 def train_gan(
     x_train: np.ndarray,
     *,
@@ -346,12 +308,7 @@ def train_gan(
     use_graph = config.cuda_graph and device.type == "cuda"
     opt_d, opt_g = make_optimizers(model, config, capturable=use_graph)
     data = torch.as_tensor(x_train, dtype=torch.float32, device=device)
-    fixed_z = draw_latent(
-        config.grid_samples,
-        config.latent_dim,
-        config.latent_distribution,
-        generator=torch.Generator().manual_seed(seed),
-    ).to(device)
+    fixed_z = _fixed_latent(config, seed, device)
 
     # NaN/inf losses are recorded on the device (also inside a captured CUDA graph) and checked once per epoch
     guard = FiniteGuard(names=("loss_d", "loss_g"), what=config.kind, device=device)
@@ -370,13 +327,9 @@ def train_gan(
         with torch.no_grad():
             return model.generator(fixed_z).cpu().numpy()
 
-    state = checkpointer.load(map_location=device)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        opt_d.load_state_dict(state["opt_d"])
-        opt_g.load_state_dict(state["opt_g"])
-        history, grids = state["history"], [g.numpy() for g in state["grids"]]
-        set_rng_state(state["rng"])
+    resumed = _resume(checkpointer, model, opt_d, opt_g, device)
+    if resumed is not None:
+        history, grids = resumed
     else:
         history = [{"epoch": 0, "loss_d": float("nan"), "loss_g": float("nan"), "seconds": 0.0, **score(0)}]
         grids = [grid()]

@@ -1,10 +1,15 @@
 """The sequence study (paper §3.1-3.2): vanilla RNN, LSTM and a Transformer encoder on real text.
 
-- `models`: the three sequence models behind one shared embedding and output head;
-- `data`: tokenising, vocabularies, the seeded stratified split, bucketed batches, LM windows;
-- `training`: the sentiment classifier and the character LM training loops (resumable), throughput;
-- `study`: summaries over seeds, the claims' criteria and verdicts, the report's LaTeX snippets;
-- `plots`: the study's figures.
+- `models`: the three models' names, labels, shared architecture settings and sequential depth (no torch);
+- `networks`: the three models as torch modules behind one shared embedding and output head;
+- `data`: tokenising, vocabularies, the seeded stratified split, bucketed batches, LM windows, and the
+  checks of a user's CSV or text file;
+- `settings`: each training job's settings, built when the workflow is parsed;
+- `training`: the sentiment classifier's training loop (resumable) and what every loop shares;
+  `lm`: the character LM's; `throughput`: step time against sequence length;
+- `study`: one run of each task, and the rules' jobs (`dlrepro.runner`);
+- `summary`: the results over seeds; `claims`: the claims' criteria and verdicts;
+- `report`: the report's LaTeX snippets; `plots`: the study's figures.
 
 Importing the package does nothing; torch is imported by the modules that need it.
 """

@@ -25,6 +25,10 @@ __all__ = [
     "encode",
     "stratified_split",
     "load_labelled_texts",
+    "read_labelled_csv",
+    "check_labelled_csv",
+    "split_sizes",
+    "min_rows_per_class",
     "SentenceSet",
     "make_sentence_set",
     "bucketed_batches",
@@ -35,6 +39,7 @@ __all__ = [
 ]
 
 PAD, UNK = 0, 1  # reserved ids of every word vocabulary
+CSV_KEY = "sequence.sentiment.data.csv"  # the config block of a CSV source, named in its errors
 _TOKEN = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*|[^\sa-z0-9]")
 
 
@@ -62,6 +67,11 @@ def encode(token_lists, vocab: list[str], max_tokens: int) -> tuple[np.ndarray, 
     return ids, lengths
 
 
+def _cuts(n: int, fractions: dict[str, float]) -> np.ndarray:
+    """Where the split cuts `n` shuffled examples of one class: after each part but the last."""
+    return np.rint(np.cumsum(list(fractions.values())) * n).astype(int)[:-1]
+
+
 def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
     """Indices per part, each class shuffled (seeded) and cut by the same `fractions` (they sum to 1)."""
     assert abs(sum(fractions.values()) - 1.0) < 1e-9, f"split fractions must sum to 1, got {fractions}"
@@ -69,10 +79,24 @@ def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int)
     parts = {name: [] for name in fractions}
     for cls in np.unique(labels):
         idx = rng.permutation(np.flatnonzero(labels == cls))
-        cuts = np.rint(np.cumsum(list(fractions.values())) * len(idx)).astype(int)
-        for name, chunk in zip(fractions, np.split(idx, cuts[:-1])):
+        for name, chunk in zip(fractions, np.split(idx, _cuts(len(idx), fractions))):
             parts[name].append(chunk)
     return {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
+
+
+def split_sizes(n: int, fractions: dict[str, float]) -> list[int]:
+    """How many of a class's `n` examples each part of `stratified_split` gets."""
+    return np.diff([0, *_cuts(n, fractions), n]).tolist()
+
+
+def min_rows_per_class(fractions: dict[str, float]) -> int:
+    """The fewest examples of a class from which on every part of the split gets at least one of them.
+
+    Rounding lets some smaller counts work too; from 2 / (smallest fraction) on, every part's share
+    exceeds one example and all counts work, so the search ends there."""
+    last = math.ceil(2 / min(fractions.values())) + 1
+    failing = [n for n in range(1, last) if min(split_sizes(n, fractions)) < 1]
+    return failing[-1] + 1 if failing else 1
 
 
 def load_labelled_texts(
@@ -80,7 +104,7 @@ def load_labelled_texts(
 ) -> tuple[list[str], np.ndarray, list[str]]:
     """(texts, integer labels, class names) from the rt_polarity cache or from any CSV file.
 
-    A CSV's label column may hold any values; classes are its distinct values, sorted.
+    A CSV's label column may hold any values; classes are its distinct values, sorted (`read_labelled_csv`).
     """
     if source == "rt_polarity":
         from dlrepro.data.prepare import decode_texts, load_cache
@@ -89,19 +113,66 @@ def load_labelled_texts(
         return decode_texts(c["text"], c["offsets"]), c["labels"].astype(np.int64), ["negative", "positive"]
     if source != "csv":
         raise ValueError(f"unknown text source {source!r}; use rt_polarity or csv")
-    with open(Path(csv_spec["path"]), newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    for column in (csv_spec["text_column"], csv_spec["label_column"]):
-        if rows and column not in rows[0]:
-            raise ValueError(f"{csv_spec['path']}: no column {column!r} (columns: {', '.join(rows[0])})")
-    raw = [r[csv_spec["label_column"]].strip() for r in rows]
+    texts, raw = read_labelled_csv(
+        csv_spec["path"], text_column=csv_spec["text_column"], label_column=csv_spec["label_column"]
+    )
     classes = sorted(set(raw))
-    if len(classes) < 2:
-        raise ValueError(
-            f"{csv_spec['path']}: column {csv_spec['label_column']!r} needs at least two classes, got {classes}"
-        )
     index = {c: i for i, c in enumerate(classes)}
-    return [r[csv_spec["text_column"]] for r in rows], np.array([index[v] for v in raw], dtype=np.int64), classes
+    return texts, np.array([index[v] for v in raw], dtype=np.int64), classes
+
+
+def read_labelled_csv(
+    path: str | Path, *, text_column: str, label_column: str, key: str = CSV_KEY
+) -> tuple[list[str], list[str]]:
+    """The texts and the labels (stripped of spaces) of a CSV file with a header row.
+
+    A clear error naming `key` and the file for a missing file or column, a row without a text or
+    with a blank label (naming the row: a blank would be a class of its own), and fewer than two classes.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{key}.path: {path} does not exist or is not a file")
+    texts, labels = [], []
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        for column in (text_column, label_column):
+            if column not in (reader.fieldnames or []):
+                raise ValueError(
+                    f"{key}.path: {path} has no column {column!r} (columns: {', '.join(reader.fieldnames or [])})"
+                )
+        for row_number, row in enumerate(reader, start=1):
+            label, text = (row[label_column] or "").strip(), row[text_column]
+            if not label or text is None:
+                what = f"a blank label (column {label_column!r})" if not label else f"no text (column {text_column!r})"
+                where = f"{key}.path: {path}: row {row_number} (line {reader.line_num} of the file)"
+                raise ValueError(f"{where} has {what}; fill it in or drop the row")
+            texts.append(text)
+            labels.append(label)
+    if len(set(labels)) < 2:
+        raise ValueError(
+            f"{key}.path: {path}: column {label_column!r} needs at least two classes, got {sorted(set(labels))}"
+        )
+    return texts, labels
+
+
+def check_labelled_csv(csv_spec: dict, split: dict[str, float], *, key: str = CSV_KEY) -> None:
+    """Refuse, before any job runs, a CSV that `read_labelled_csv` rejects or that is too small for the
+    split: every part of the stratified split (train, val, test) must get at least one row of every
+    class, or a class is never learned or never scored (and an empty part stops training with a
+    division by zero). The message names the class, its rows, their split and the rows it needs."""
+    _, labels = read_labelled_csv(
+        csv_spec["path"], text_column=csv_spec["text_column"], label_column=csv_spec["label_column"], key=key
+    )
+    counts = Counter(labels)
+    for cls in sorted(counts):
+        sizes = split_sizes(counts[cls], split)
+        if min(sizes) < 1:
+            shares = "/".join(f"{f:g}" for f in split.values())
+            raise ValueError(
+                f"{key}.path: {csv_spec['path']}: class {cls!r} has {counts[cls]} rows, which the split "
+                f"{'/'.join(split)} {shares} (sequence.sentiment.data.split) cuts into {'/'.join(map(str, sizes))}; "
+                f"every part needs a row of each class: give each class at least {min_rows_per_class(split)} rows"
+            )
 
 
 @dataclass

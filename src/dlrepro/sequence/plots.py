@@ -6,19 +6,19 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from dlrepro.plotting import plt
-from dlrepro.sequence.study import LABELS
+from dlrepro.sequence.models import LABELS, SEQ_MODELS
 
 __all__ = ["accuracy_figure", "context_figure", "throughput_figure", "learning_curves_figure", "ladder_panels"]
 
 
 def _colors() -> dict[str, str]:
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return {m: cycle[i] for i, m in enumerate(("rnn", "lstm", "transformer"))}
+    return {m: cycle[i] for i, m in enumerate(SEQ_MODELS)}
 
 
 def _in_order(d: dict) -> list[tuple[str, object]]:
     """(model, value) in the models' reading order (JSON files sort their keys)."""
-    return [(m, d[m]) for m in ("rnn", "lstm", "transformer") if m in d]
+    return [(m, d[m]) for m in SEQ_MODELS if m in d]
 
 
 def _err(stat: dict) -> float:

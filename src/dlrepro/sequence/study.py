@@ -1,28 +1,41 @@
-"""The sequence study as plain functions: one run of each task, summaries over seeds, claims and verdicts.
+"""The sequence study's jobs: one run of each task, as plain functions and as the rules' training jobs.
 
-texts, labels, classes = load_labelled_texts(source="rt_polarity", cache="resources/rt_polarity/rt_polarity.npz")
-metrics, history = run_sentiment(texts, labels, classes, "lstm", settings, seed=0)
+The rules' scripts hand the `*_job` functions to `dlrepro.runner.run_job`, which gives them the run's
+settings (`dlrepro.sequence.settings`), device and checkpointer and writes what they return. The
+`run_*` functions are the same runs on data already in memory::
+
+    texts, labels, classes = load_labelled_texts(source="rt_polarity", cache="resources/rt_polarity/rt_polarity.npz")
+    metrics, history = run_sentiment(texts, labels, classes, "lstm", settings, seed=0)
+
+Summaries over seeds are in `dlrepro.sequence.summary`, the claims in `dlrepro.sequence.claims`.
 """
 
 from __future__ import annotations
 
-import logging
+from pathlib import Path
 
 import numpy as np
 
-from dlrepro.ladder import budget_name
-from dlrepro.metrics import mean_ci
+from dlrepro.checkpoint import Checkpointer
 from dlrepro.sequence.data import (
     build_vocab,
     char_corpus,
+    load_labelled_texts,
     make_sentence_set,
+    read_text_corpus,
     stratified_split,
     tokenize,
 )
 
-__all__ = ["split_sentences", "run_sentiment", "run_char_lm", "run_throughput"]
-
-log = logging.getLogger(__name__)
+__all__ = [
+    "split_sentences",
+    "run_sentiment",
+    "run_char_lm",
+    "run_throughput",
+    "train_sentiment_job",
+    "train_char_lm_job",
+    "measure_throughput_job",
+]
 
 
 def split_sentences(texts, labels, *, split: dict, min_count: int, max_vocab: int, max_tokens: int, seed: int):
@@ -45,13 +58,14 @@ def run_sentiment(
     *,
     seed: int,
     device: str = "cpu",
-    checkpoint=None,
+    checkpoint: Checkpointer | None = None,
     stop_after=None,
 ):
-    """Task A for one model and seed: (metrics, history). `settings` is the config's sentiment block."""
+    """Task A for one model and seed: (metrics, history). `settings` holds the run's `data`, `optim` (its
+    epochs already scaled by the budget) and `model` blocks (`settings.sentiment_run_settings`).
+    `checkpoint` saves every epoch and resumes a killed run; whoever made it removes it."""
     import torch
 
-    from dlrepro.checkpoint import Checkpointer
     from dlrepro.sequence.models import SeqModelConfig
     from dlrepro.sequence.training import ClassifierConfig, train_classifier
 
@@ -65,9 +79,6 @@ def run_sentiment(
         max_tokens=data["max_tokens"],
         seed=seed,
     )
-    model_config = SeqModelConfig.from_dict(settings["model"])
-    config = ClassifierConfig.from_dict(settings["optim"])
-    ckpt = Checkpointer(checkpoint, {"task": "sentiment", "kind": kind, "seed": seed, **settings})
     metrics, history = train_classifier(
         kind,
         sets["train"],
@@ -75,16 +86,15 @@ def run_sentiment(
         sets["test"],
         vocab_size=len(vocab),
         n_classes=len(classes),
-        model_config=model_config,
-        config=config,
+        model_config=SeqModelConfig.from_dict(settings["model"]),
+        config=ClassifierConfig.from_dict(settings["optim"]),
         seed=seed,
         device=torch.device(device),
-        checkpointer=ckpt,
+        checkpointer=checkpoint,
         stop_after=stop_after,
     )
     if metrics is not None:
         metrics["classes"] = list(classes)
-        ckpt.remove()
     return metrics, history
 
 
@@ -96,29 +106,27 @@ def run_char_lm(
     context: int,
     seed: int,
     device: str = "cpu",
-    checkpoint=None,
+    checkpoint: Checkpointer | None = None,
     stop_after=None,
 ):
-    """Task B for one model, context length and seed: (metrics, history, generated sample)."""
+    """Task B for one model, context length and seed: (metrics, history, generated sample). `settings`
+    holds the run's `data`, `optim` (its steps already scaled by the budget), `samples` and `model`
+    blocks (`settings.char_lm_run_settings`). `checkpoint` as in `run_sentiment`."""
     import torch
 
-    from dlrepro.checkpoint import Checkpointer
+    from dlrepro.sequence.lm import LMConfig, generate, train_char_lm
     from dlrepro.sequence.models import SeqModelConfig
-    from dlrepro.sequence.training import LMConfig, generate, train_char_lm
 
     corpus = char_corpus(text, test_fraction=settings["data"]["test_fraction"])
-    model_config = SeqModelConfig.from_dict(settings["model"])
-    config = LMConfig.from_dict(settings["optim"])
-    ckpt = Checkpointer(checkpoint, {"task": "char_lm", "kind": kind, "seed": seed, "context": context, **settings})
     metrics, history, model = train_char_lm(
         kind,
         corpus,
         context=context,
-        model_config=model_config,
-        config=config,
+        model_config=SeqModelConfig.from_dict(settings["model"]),
+        config=LMConfig.from_dict(settings["optim"]),
         seed=seed,
         device=torch.device(device),
-        checkpointer=ckpt,
+        checkpointer=checkpoint,
         stop_after=stop_after,
     )
     if metrics is None:
@@ -131,7 +139,6 @@ def run_char_lm(
     metrics.update(
         sample_prompt=prompt, alphabet_size=len(corpus.alphabet), unknown_test_chars=corpus.unknown_test_chars
     )
-    ckpt.remove()
     return metrics, history, sample
 
 
@@ -140,7 +147,7 @@ def run_throughput(settings: dict, model_settings: dict, *, kinds, device: str =
     import torch
 
     from dlrepro.sequence.models import SeqModelConfig
-    from dlrepro.sequence.training import measure_throughput
+    from dlrepro.sequence.throughput import measure_throughput
 
     return measure_throughput(
         kinds,
@@ -154,180 +161,78 @@ def run_throughput(settings: dict, model_settings: dict, *, kinds, device: str =
     )
 
 
-# ---- summaries over seeds ----------------------------------------------------------------------
-
-RECURRENT = ("rnn", "lstm")
-LABELS = {"rnn": "vanilla RNN (tanh)", "lstm": "LSTM", "transformer": "Transformer (pre-norm)"}
+# ---- the rules' jobs (dlrepro.runner.run_job) -------------------------------------------------
 
 
-def steps_to_target(history: list[dict], target: float) -> tuple[int, int, bool]:
-    """Optimizer steps and training tokens until the validation accuracy first reaches `target` (evaluated
-    after every epoch); (all steps, all tokens, False) if it never does."""
-    for row in history:
-        if row["val_accuracy"] >= target:
-            return int(row["step"]), int(row["tokens"]), True
-    return int(history[-1]["step"]), int(history[-1]["tokens"]), False
+def _labelled_texts(job) -> tuple[list[str], np.ndarray, list[str], str]:
+    """The sentiment job's texts, labels and classes, and their data status: the rt_polarity cache's
+    provenance status, or "user CSV (<file>)" for the configured CSV file."""
+    data = job.run["data"]
+    if data["source"] == "csv":
+        texts, labels, classes = load_labelled_texts(source="csv", csv_spec={**data["csv"], "path": job.input.csv})
+        return texts, labels, classes, f"user CSV ({Path(job.input.csv).name})"
+    status = job.data_status()  # first: a record without a status stops the job before any work
+    texts, labels, classes = load_labelled_texts(source="rt_polarity", cache=job.input.cache)
+    return texts, labels, classes, status
 
 
-def _ordered(models) -> list[str]:
-    present = set(models)
-    return [m for m in ("rnn", "lstm", "transformer") if m in present]
-
-
-LM_STILL_FALLING = 0.01  # a held-out bpc that fell by more than 1% over the last evaluation interval
-
-
-def lm_still_falling(history: list[dict]) -> bool:
-    """Whether a language model was still improving when training stopped: its held-out bpc fell by
-    more than `LM_STILL_FALLING` (relative) between the last two evaluations."""
-    if len(history) < 2:
-        return False
-    before, last = history[-2]["test_bpc"], history[-1]["test_bpc"]
-    return last < before * (1 - LM_STILL_FALLING)
-
-
-def _throughput_grid(throughput: dict) -> dict:
-    """Step times by model and length, and the first length at which the Transformer is fastest (None: never)."""
-    grid = {}
-    for row in throughput["rows"]:
-        grid.setdefault(row["model"], {})[str(row["length"])] = {
-            k: row[k] for k in ("batch", "step_seconds", "tokens_per_second", "step_seconds_all")
-        }
-    lengths = sorted({row["length"] for row in throughput["rows"]})
-    crossover = None
-    if "transformer" in grid:
-        for length in lengths:
-            rec = [grid[m][str(length)]["tokens_per_second"] for m in RECURRENT if m in grid]
-            if rec and grid["transformer"][str(length)]["tokens_per_second"] > max(rec):
-                crossover = length
-                break
-    return {"device": throughput["device"], "lengths": lengths, "models": grid, "crossover": crossover}
-
-
-def _budget(run: dict) -> str:
-    return budget_name(run.get("budget", 1.0))
-
-
-def _sentiment_stats(sentiment: list[dict], histories: dict, target_accuracy: float) -> dict:
-    """Per model at one budget: means and CIs over seeds, and the per-seed values the claims pair."""
-    stat = lambda rs, k: mean_ci(r[k] for r in rs)  # noqa: E731
-    sent = {}
-    for m in _ordered(r["model"] for r in sentiment):
-        runs = sorted((r for r in sentiment if r["model"] == m), key=lambda r: r["seed"])
-        reach = [steps_to_target(histories[(m, _budget(r), r["seed"])], target_accuracy) for r in runs]
-        sent[m] = {
-            k: stat(runs, k)
-            for k in ("test_accuracy", "val_accuracy", "best_epoch", "seconds_to_best", "epochs_run", "seconds")
-        }
-        sent[m].update(
-            steps_to_target=mean_ci(n for n, _, _ in reach),
-            tokens_to_target=mean_ci(t for _, t, _ in reach),
-            reached_target=sum(ok for _, _, ok in reach),
-            steps_to_target_by_seed={str(r["seed"]): n for r, (n, _, _) in zip(runs, reach)},
-            reached_by_seed={str(r["seed"]): ok for r, (_, _, ok) in zip(runs, reach)},
-            accuracy_by_seed={str(r["seed"]): r["test_accuracy"] for r in runs},
-            seeds=[r["seed"] for r in runs],
-            parameters=runs[0]["parameters"],
-            steps=runs[0].get("steps"),
-            still_improving=sum(r["best_epoch"] == r["epochs_run"] for r in runs),  # best validation at the last epoch
-        )
-    return sent
-
-
-def _lm_stats(char_lm: list[dict]) -> tuple[list[int], dict]:
-    """The contexts, and per model at one budget: bpc by context and seed, and the gain from the shortest to the longest."""
-    stat = lambda rs, k: mean_ci(r[k] for r in rs)  # noqa: E731
-    contexts = sorted({r["context"] for r in char_lm})
-    lm = {}
-    for m in _ordered(r["model"] for r in char_lm):
-        runs = [r for r in char_lm if r["model"] == m]
-        by = {(r["context"], r["seed"]): r["test_bpc"] for r in runs}
-        lm[m] = {
-            "contexts": {
-                str(c): {k: stat([r for r in runs if r["context"] == c], k) for k in ("test_bpc", "seconds")}
-                for c in contexts
-            },
-            "bpc_by_seed": {str(c): {str(s): v for (cc, s), v in by.items() if cc == c} for c in contexts},
-            "parameters": runs[0]["parameters"],
-            "steps": runs[0]["steps"],
-        }
-        seeds = sorted({s for c, s in by if (contexts[0], s) in by and (contexts[-1], s) in by})
-        lm[m]["improvement"] = mean_ci(by[(contexts[0], s)] - by[(contexts[-1], s)] for s in seeds) if seeds else None
-        lm[m]["improvement_by_seed"] = {str(s): by[(contexts[0], s)] - by[(contexts[-1], s)] for s in seeds}
-    return contexts, lm
-
-
-def _sequential(throughput: dict, model_settings: dict | None) -> dict:
-    """Counted dependent steps per forward pass, by model and measured length (`models.sequential_steps`)."""
-    from dlrepro.sequence.models import SeqModelConfig, sequential_steps
-
-    config = SeqModelConfig.from_dict(model_settings) if model_settings else SeqModelConfig()
-    lengths = sorted({row["length"] for row in throughput["rows"]})
-    kinds = _ordered(row["model"] for row in throughput["rows"])
-    return {m: {str(n): sequential_steps(m, config, n) for n in lengths} for m in kinds}
-
-
-def _ladder(runs: list[dict]) -> list[str]:
-    return [budget_name(b) for b in sorted({float(r.get("budget", 1.0)) for r in runs})]
-
-
-def summarize_sequence(
-    sentiment: list[dict],
-    histories: dict,
-    char_lm: list[dict],
-    throughput: dict,
-    *,
-    target_accuracy: float,
-    lm_histories: dict | None = None,
-    model_settings: dict | None = None,
-) -> dict:
-    """Means and 95% CIs over seeds per model and budget, the bpc curve, the throughput grid, and the claims.
-
-    Every run carries its `budget` (1 where absent). `histories` maps (model, budget name, seed) to the
-    sentiment run's per-epoch rows, `lm_histories` (model, context, budget name, seed) to the language
-    model's per-evaluation rows (for how many were still improving at the largest budget). The tables
-    read the largest budget; `sentiment_ladder` and `char_lm_ladder` hold every budget for the trends.
-    """
-    sent_budgets, lm_budgets = _ladder(sentiment), _ladder(char_lm)
-    sent_ladder = {
-        b: _sentiment_stats([r for r in sentiment if _budget(r) == b], histories, target_accuracy) for b in sent_budgets
-    }
-    lm_ladder = {b: _lm_stats([r for r in char_lm if _budget(r) == b])[1] for b in lm_budgets}
-    sent, top_lm = sent_ladder[sent_budgets[-1]], lm_budgets[-1]
-    contexts, lm = _lm_stats([r for r in char_lm if _budget(r) == top_lm])
-    top_histories = {k: h for k, h in (lm_histories or {}).items() if k[2] == top_lm}
-    statuses = {r.get("data_status", "verified") for r in [*sentiment, *char_lm]}
-    summary = {
-        "sentiment": sent,
-        "target_accuracy": target_accuracy,
-        "sentiment_ladder": sent_ladder,
-        "lm_ladder": lm_ladder,
-        "char_lm": {
-            "contexts": contexts,
-            "models": lm,
-            "budget": top_lm,
-            "still_falling": sum(map(lm_still_falling, top_histories.values())) if top_histories else None,
-            "still_falling_runs": sorted(
-                "/".join(map(str, k[:2])) for k, h in top_histories.items() if lm_still_falling(h)
-            ),
-            "runs": sum(_budget(r) == top_lm for r in char_lm),
-        },
-        "sentiment_budget": sent_budgets[-1],
-        "throughput": _throughput_grid(throughput),
-        "sequential_steps": _sequential(throughput, model_settings),
-        "data_status": sorted(statuses),
-        "sentiment_examples": {
-            k: sentiment[0][k] for k in ("train_examples", "val_examples", "test_examples", "vocab_size", "n_classes")
-        },
-        "sentiment_source": sentiment[0].get("source", "rt_polarity"),
-        "lm_source": char_lm[0].get("source", "tinyshakespeare"),
-        "lm_unknown_test_chars": char_lm[0].get("unknown_test_chars", 0),
-        "lm_steps": lm[next(iter(lm))]["steps"],
-        "lm_chars": {k: char_lm[0][k] for k in ("train_chars", "test_chars")},
-    }
-    from dlrepro.sequence.report import (
-        sequence_claims,  # the report module reads this one's labels
+def train_sentiment_job(job) -> dict:
+    """The `train_sequence_classifier` rule: Task A for the job's model, budget and seed."""
+    texts, labels, classes, status = _labelled_texts(job)
+    metrics, history = run_sentiment(
+        texts,
+        labels,
+        classes,
+        job.wildcards.seq_model,
+        job.run,
+        seed=int(job.wildcards.seed),
+        device=job.device,
+        checkpoint=job.checkpoint,
     )
+    metrics.update(data_status=status, source=job.run["data"]["source"], budget=job.run["budget"])
+    return {"metrics": metrics, "history": history}
 
-    summary["claims"] = sequence_claims(summary)
-    return summary
+
+def _corpus(job) -> tuple[np.ndarray | str, str, str]:
+    """The language-model job's corpus, its data status and its source: the Tiny Shakespeare cache (its
+    provenance status), or the configured text file ("user file (<file>)", checked again for this context)."""
+    from dlrepro.data.prepare import load_cache
+
+    data = job.run["data"]
+    if data["source"] == "file":
+        name = Path(job.input.text).name
+        text = read_text_corpus(job.input.text, longest_context=job.run["context"], test_fraction=data["test_fraction"])
+        return text, f"user file ({name})", name
+    status = job.data_status()  # first: a record without a status stops the job before any work
+    return load_cache(job.input.cache)["text"], status, "tinyshakespeare"
+
+
+def train_char_lm_job(job) -> dict:
+    """The `train_char_language_model` rule: Task B for the job's model, context, budget and seed."""
+    text, status, source = _corpus(job)
+    metrics, history, sample = run_char_lm(
+        text,
+        job.wildcards.seq_model,
+        job.run,
+        context=job.run["context"],
+        seed=int(job.wildcards.seed),
+        device=job.device,
+        checkpoint=job.checkpoint,
+    )
+    metrics.update(data_status=status, source=source, budget=job.run["budget"])
+    return {"metrics": metrics, "history": history, "sample": sample}
+
+
+def measure_throughput_job(job) -> dict:
+    """The `measure_sequence_throughput` rule: Task C for every model on the job's device, which it names
+    (a single CPU thread is timed in process CPU time, see `training.clock`)."""
+    import torch
+
+    device = torch.device(job.device)
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+    else:
+        name = f"CPU, {job.threads} threads" if job.threads > 1 else "CPU, 1 thread, CPU time"
+    run = job.run
+    rows = run_throughput(run["throughput"], run["model"], kinds=run["models"], device=job.device)
+    return {"throughput": {"device": name, "rows": rows}}

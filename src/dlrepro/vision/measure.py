@@ -1,12 +1,32 @@
-"""Measurements of a trained classifier: FLOPs per image, confusion matrix, attention rollout."""
+"""Measurements of a classifier: its predictions and accuracy (batched, in the training's precision and
+memory format), the final score on the test set, FLOPs per image, confusion matrix, attention rollout.
+
+`cfg` is the run's `dlrepro.vision.training.TrainConfig` (read: `eval_batch_size`, `channels_last`, `bf16`).
+"""
 
 from __future__ import annotations
+
+import contextlib
+import time
 
 import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
-__all__ = ["flops_per_image", "confusion_matrix", "attention_rollout"]
+from dlrepro.vision.data import normalize
+from dlrepro.vision.models import parameter_count
+
+__all__ = [
+    "model_input",
+    "autocast",
+    "predict",
+    "accuracy",
+    "score_model",
+    "attention_rollout_arrays",
+    "flops_per_image",
+    "confusion_matrix",
+    "attention_rollout",
+]
 
 
 def _sdpa_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
@@ -57,3 +77,75 @@ def attention_rollout(model, x: torch.Tensor) -> torch.Tensor:
     side = int(round((t - 1) ** 0.5))
     rows = rows / rows.amax(dim=1, keepdim=True)
     return rows.view(len(x), side, side)
+
+
+@torch.no_grad()
+def predict(model, x_uint8: torch.Tensor, *, cfg, device, mean, std) -> torch.Tensor:
+    """Predicted classes of uint8 images (N, 3, 32, 32), in batches of cfg.eval_batch_size."""
+    model.eval()
+    preds = []
+    for i in range(0, len(x_uint8), cfg.eval_batch_size):
+        xb = model_input(x_uint8[i : i + cfg.eval_batch_size].to(device, non_blocking=True), mean, std, cfg)
+        with autocast(device, cfg):
+            preds.append(model(xb).argmax(dim=1))
+    return torch.cat(preds)
+
+
+def model_input(xb, mean, std, cfg):
+    """A uint8 batch as the model takes it: normalised, in channels-last memory where `cfg.channels_last`."""
+    xb = normalize(xb, mean, std)
+    return xb.contiguous(memory_format=torch.channels_last) if cfg.channels_last else xb
+
+
+def autocast(device, cfg):
+    """bfloat16 autocast on `device` where `cfg.bf16`, else a context that does nothing."""
+    if not cfg.bf16:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
+
+
+def accuracy(model, x, y, *, cfg, device, mean, std) -> float:
+    """The share of the uint8 images `x` whose predicted class is their label in `y`."""
+    return float((predict(model, x, cfg=cfg, device=device, mean=mean, std=std).cpu() == y).double().mean())
+
+
+def score_model(model, x_test, y_test, run: dict, *, cfg, device, mean, std) -> tuple[dict, dict]:
+    """The trained model on the whole test set: `run`'s metrics (model, seed, training size, steps,
+    timing) completed, and the arrays of the figures (the confusion matrix; the ViT's attention rollout)."""
+    tic = time.perf_counter()
+    pred = predict(model, x_test, cfg=cfg, device=device, mean=mean, std=std).cpu()
+    test_seconds = time.perf_counter() - tic
+    cm = confusion_matrix(y_test.numpy(), pred.numpy(), n_classes=int(y_test.max()) + 1)
+    metrics = {
+        "model": run["model"],
+        "seed": run["seed"],
+        "parameters": parameter_count(model),
+        "flops_per_image": flops_per_image(model, tuple(x_test.shape[1:]), device=device),
+        "test_accuracy": float(np.trace(cm) / cm.sum()),
+        "test_examples": len(x_test),
+        "train_examples": run["train_examples"],
+        "epochs": run["epochs"],
+        "steps": run["steps"],
+        "train_seconds": run["train_seconds"],
+        "images_per_second": run["images_per_second"],
+        "test_images_per_second": len(x_test) / test_seconds,
+        "device": str(device),
+    }
+    arrays = {"confusion": cm}
+    if run["model"] == "vit":
+        arrays.update(attention_rollout_arrays(model, x_test, y_test, pred, mean=mean, std=std, device=device))
+    return metrics, arrays
+
+
+def attention_rollout_arrays(model, x_test, y_test, pred, *, mean, std, device, n_images: int = 10) -> dict:
+    """Rollout maps of the first test image of each of the first `n_images` classes (CIFAR-10: all), with the images."""
+    y = y_test.numpy()
+    pick = np.array([np.flatnonzero(y == c)[0] for c in np.unique(y)[:n_images]])
+    model.eval()
+    maps = attention_rollout(model, normalize(x_test[pick].to(device), mean, std))
+    return {
+        "attention_images": x_test[pick].numpy(),
+        "attention_maps": maps.cpu().numpy(),
+        "attention_labels": y[pick],
+        "attention_predictions": pred.numpy()[pick],
+    }

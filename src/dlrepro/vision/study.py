@@ -1,8 +1,9 @@
-"""The vision study's glue: one run (data subset -> trained model -> metrics), the summary over seeds
-and fractions, and the performance trend (the verdicts on the paper's claims are in `report`).
+"""The vision study's glue: one run (data subset -> trained model -> metrics), the training job of the
+workflow (`train_job`), the summary over seeds and fractions, and the performance trend (the verdicts
+on the paper's claims are in `report`).
 
     data = load_vision_data("resources/cifar10/cifar10.npz", fraction=0.25, seed=0)
-    metrics, history, arrays = run_vision(data, "vit", settings, seed=0)
+    metrics, history, arrays = run_vision(data, "vit", settings, seed=0, data_status="verified")
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dlrepro.data.verify import combined_status
 from dlrepro.ladder import budget_name
 from dlrepro.metrics import mean_ci
 
-__all__ = ["load_vision_data", "run_vision", "summarize_vision", "slope"]
+__all__ = ["load_vision_data", "run_vision", "train_job", "summarize_vision", "slope"]
 
 MODEL_NAMES = {"cnn": "CNN (ResNet)", "vit": "ViT"}
 
@@ -75,13 +76,16 @@ def run_vision(
     settings: dict,
     *,
     seed: int,
+    data_status: str,
     fraction: float = 1.0,
     device="cpu",
     checkpoint=None,
-    data_status: str = "verified",
     stop_after_epoch=None,
 ):
-    """Train one model for one seed on `data`; `settings` holds `train`, `fast` and the model's block."""
+    """Train one model for one seed on `data`; `settings` holds `train`, `fast` and the model's block
+    (other keys, such as a run's `data` and `budget`, are not read here). `data_status` (the data set's
+    provenance status) and `fraction` are recorded in the metrics; `checkpoint` is a
+    `dlrepro.checkpoint.Checkpointer` (None: none), left in place for the caller to remove."""
     from dlrepro.device import resolve_bf16
     from dlrepro.vision.training import TrainConfig, train_classifier
 
@@ -90,7 +94,7 @@ def run_vision(
         arch["num_classes"] = data["n_classes"]
     fast = {
         **settings["fast"],
-        "bf16": resolve_bf16(settings["fast"].get("bf16", False), device),
+        "bf16": resolve_bf16(settings["fast"]["bf16"], device),
     }  # `auto`: where it pays
     cfg = TrainConfig.from_dict({**settings["train"], **fast, "optimizer": optim.pop("optimizer")})
     out = train_classifier(
@@ -119,6 +123,28 @@ def run_vision(
         n_classes=data.get("n_classes", 10),
     )
     return metrics, history, arrays
+
+
+def train_job(job) -> dict:
+    """The rule `train_image_classifier` (run by `dlrepro.runner.run_job`): the model of the `vis_model`
+    wildcard, trained for the `seed` wildcard on the run's class-balanced fraction of the prepared images,
+    with the run's settings `job.run` (`dlrepro.vision.settings.run_settings`: budget applied), on
+    `job.device`, checkpointed by `job.checkpoint`. Returns the rule's outputs: the metrics (with the
+    run's `budget` and the data set's provenance status), the per-epoch history, the figures' arrays."""
+    run, seed = job.run, int(job.wildcards.seed)
+    data = load_vision_data(job.input.cache, fraction=run["fraction"], seed=seed, **run["data"])
+    metrics, history, arrays = run_vision(
+        data,
+        job.wildcards.vis_model,
+        run,
+        seed=seed,
+        fraction=run["fraction"],
+        device=job.device,
+        checkpoint=job.checkpoint,
+        data_status=job.data_status(),
+    )
+    metrics["budget"] = run["budget"]
+    return {"metrics": metrics, "history": history, "arrays": arrays}
 
 
 def slope(x, y) -> float:
@@ -175,7 +201,7 @@ def _summarize_budget(runs: list[dict]) -> dict:
         "table": table,
         "gap": {},
         "trend": None,
-        "data_status": combined_status(r.get("data_status", "verified") for r in runs),
+        "data_status": combined_status(r["data_status"] for r in runs),
         "dataset": runs[0].get("dataset", "cifar10"),
         "n_classes": runs[0].get("n_classes", 10),
         "device": sorted({r["device"] for r in runs}),

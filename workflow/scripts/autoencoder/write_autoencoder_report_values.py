@@ -1,4 +1,4 @@
-"""Generate the report's values, tables and run description from the results (no typed numbers)."""
+"""The autoencoder section's generated values, tables and run description, from its summaries (no typed numbers)."""
 
 from pathlib import Path
 
@@ -9,7 +9,7 @@ setup_logging(snakemake.log[0])
 out = snakemake.output
 summary = read_json(snakemake.input.autoencoder)
 
-ae = autoencoder_tex(summary, autoencoder_setting_rows(snakemake.params.ae_setting, summary["baselines"]))
+ae = autoencoder_tex(summary, autoencoder_setting_rows(snakemake.params.setting, summary["baselines"]))
 Path(out.ae_values).write_text(ae["values"])
 Path(out.ae_setting).write_text(ae["setting_table"])
 Path(out.ae_metrics).write_text(ae["metrics_table"])

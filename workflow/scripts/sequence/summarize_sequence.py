@@ -4,8 +4,8 @@ import pandas as pd
 
 from dlrepro.io import read_json, setup_logging, write_json
 from dlrepro.ladder import budget_name
-from dlrepro.sequence.report import claims_json
-from dlrepro.sequence.study import summarize_sequence
+from dlrepro.sequence.claims import claims_json
+from dlrepro.sequence.summary import summarize_sequence
 
 setup_logging(snakemake.log[0])
 inp = snakemake.input

@@ -1,0 +1,116 @@
+"""Each sequence job's settings (dlrepro.sequence.settings): the budget applied, and nothing the job does
+not read, so that a config change reruns only the jobs whose numbers it can move."""
+
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from dlrepro.ladder import scaled
+from dlrepro.sequence.settings import char_lm_run_settings, sentiment_run_settings, throughput_run_settings
+from tests.conftest import REPO
+
+SEQ = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["sequence"]
+validate(
+    SEQ, str(REPO / "workflow" / "schemas" / "sequence.schema.yaml")
+)  # the schema's defaults, as the workflow sets
+
+
+def _changed(path: str, value) -> dict:
+    """The sequence block with the key at dotted `path` set to `value`."""
+    seq = copy.deepcopy(SEQ)
+    *parents, last = path.split(".")
+    block = seq
+    for key in parents:
+        block = block[key]
+    block[last] = value
+    return seq
+
+
+def test_the_budget_scales_each_task_s_schedule_and_is_recorded_as_a_number():
+    for budget in (0.5, 1, 2, 4):
+        sentiment = sentiment_run_settings(SEQ, budget=budget)
+        assert sentiment["optim"]["epochs"] == scaled(SEQ["sentiment"]["optim"]["epochs"], budget)
+        lm = char_lm_run_settings(SEQ, context=64, budget=budget)
+        assert lm["optim"]["steps"] == scaled(SEQ["char_lm"]["optim"]["steps"], budget)
+        assert sentiment["budget"] == lm["budget"] == float(budget) and isinstance(lm["budget"], float)
+    assert SEQ["char_lm"]["optim"]["steps"] == 125, "the config's block itself is left as it was"
+
+
+def test_each_job_gets_exactly_its_own_task_s_blocks():
+    assert sorted(sentiment_run_settings(SEQ, budget=1)) == ["budget", "data", "device", "model", "optim"]
+    lm = char_lm_run_settings(SEQ, context=256, budget=1)
+    assert sorted(lm) == ["budget", "context", "data", "device", "model", "optim", "samples"]
+    assert lm["context"] == 256 and lm["samples"] == SEQ["char_lm"]["samples"]
+    assert sorted(throughput_run_settings(SEQ)) == ["device", "model", "models", "throughput"]
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("sentiment.target_accuracy", 0.55),  # read by the summary only
+        ("char_lm.contexts", [64, 256, 512]),  # a new context adds runs, it changes none
+        ("budgets", [1, 2, 4, 8]),
+        ("models", ["lstm", "transformer"]),
+        ("char_lm.optim.learning_rate", 1.0e-3),  # the other task's block
+        ("sentiment.data.csv.path", "reviews.csv"),  # a CSV that is not the source
+        ("throughput.repeats", 9),
+    ],
+)
+def test_a_change_a_sentiment_run_does_not_read_leaves_its_settings_alone(path, value):
+    assert sentiment_run_settings(_changed(path, value), budget=2) == sentiment_run_settings(SEQ, budget=2)
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("sentiment.target_accuracy", 0.55),
+        ("char_lm.contexts", [64, 256, 512]),
+        ("budgets", [1, 2, 4, 8]),
+        ("models", ["lstm", "transformer"]),
+        ("sentiment.optim.epochs", 7),
+        ("char_lm.data.path", "poems.txt"),  # a text file that is not the source
+        ("throughput.lengths", [32, 64]),
+    ],
+)
+def test_a_change_a_language_model_run_does_not_read_leaves_its_settings_alone(path, value):
+    before = char_lm_run_settings(SEQ, context=64, budget=2)
+    assert char_lm_run_settings(_changed(path, value), context=64, budget=2) == before
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("sentiment.optim.dropout", 0.5),
+        ("sentiment.data.max_tokens", 32),
+        ("sentiment.optim.epochs", 7),
+        ("model.width", 32),
+        ("device", "cpu"),
+    ],
+)
+def test_a_change_a_sentiment_run_reads_changes_its_settings(path, value):
+    assert sentiment_run_settings(_changed(path, value), budget=2) != sentiment_run_settings(SEQ, budget=2)
+
+
+def test_a_user_file_s_settings_count_only_while_it_is_the_source():
+    csv = _changed("sentiment.data.source", "csv")
+    csv["sentiment"]["data"]["csv"]["path"] = "reviews.csv"
+    assert sentiment_run_settings(csv, budget=1)["data"]["csv"]["path"] == "reviews.csv"
+    assert "csv" not in sentiment_run_settings(SEQ, budget=1)["data"]
+    text = _changed("char_lm.data.source", "file")
+    text["char_lm"]["data"]["path"] = "poems.txt"
+    assert char_lm_run_settings(text, context=64, budget=1)["data"]["path"] == "poems.txt"
+    assert "path" not in char_lm_run_settings(SEQ, context=64, budget=1)["data"]
+
+
+def test_the_throughput_job_reads_every_model_and_the_measurement():
+    assert throughput_run_settings(_changed("models", ["lstm", "transformer"]))["models"] == ["lstm", "transformer"]
+    assert throughput_run_settings(_changed("sentiment.optim.epochs", 7)) == throughput_run_settings(SEQ)
+
+
+def test_the_settings_import_no_torch_when_the_workflow_is_parsed():
+    code = "import sys, dlrepro.sequence.settings; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO / "src").returncode == 0

@@ -1,0 +1,207 @@
+"""The vision study's per-run settings (dlrepro.vision.settings) and its training job run through dlrepro.runner."""
+
+import copy
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from snakemake.iocontainers import Namedlist
+from snakemake.utils import validate
+
+from dlrepro.io import write_json
+from dlrepro.runner import run_job
+from dlrepro.vision.settings import run_settings
+from dlrepro.vision.study import load_vision_data, run_vision, train_job
+
+ROOT = Path(__file__).resolve().parents[2]
+torch.set_num_threads(1)
+
+VIS = {
+    "device": "cpu",
+    "budgets": [1, 2, 4],
+    "fractions": [0.5, 1.0],
+    "data": {"dataset": "cifar10", "folder": {"train": "", "test": ""}, "train_examples": 64, "test_examples": 20},
+    "train": {
+        "epochs": 1,
+        "batch_size": 16,
+        "optimizer": "adamw",
+        "momentum": 0.9,
+        "label_smoothing": 0.1,
+        "warmup_fraction": 0.1,
+        "schedule": "cosine",
+        "crop_padding": 4,
+        "flip": True,
+        "mixup_alpha": 0.0,
+        "cutmix_alpha": 0.0,
+        "eval_examples": 0,
+        "eval_batch_size": 32,
+    },
+    "fast": {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False, "checkpoint_every_s": 0},
+    "cnn": {"widths": [4, 8], "blocks": [1, 1], "optimizer": "shared", "learning_rate": 4e-3, "weight_decay": 0.05},
+    "vit": {
+        "patch_size": 8,
+        "dim": 16,
+        "depth": 1,
+        "heads": 2,
+        "mlp_ratio": 2.0,
+        "pool": "cls",
+        "dropout": 0.0,
+        "drop_path": 0.0,
+        "optimizer": "shared",
+        "learning_rate": 2e-3,
+        "weight_decay": 0.05,
+    },
+}
+RUNS = [(m, f, b) for m in ("cnn", "vit") for f in VIS["fractions"] for b in VIS["budgets"]]
+
+
+def _changed(block: dict, path: str, value) -> dict:
+    """`block` with the setting at dotted `path` set to `value`."""
+    block = copy.deepcopy(block)
+    *parents, key = path.split(".")
+    target = block
+    for p in parents:
+        target = target[p]
+    target[key] = value
+    return block
+
+
+def _runs(block: dict, model: str | None = None) -> dict:
+    return {
+        (m, f, b): run_settings(block, model=m, fraction=f, budget=b) for m, f, b in RUNS if model is None or m == model
+    }
+
+
+def test_a_run_gets_its_model_block_the_recipe_at_its_budget_and_what_it_reads_of_the_data():
+    run = run_settings(VIS, model="vit", fraction=0.5, budget=4)
+    assert set(run) == {"train", "fast", "vit", "data", "fraction", "budget", "device"}, "no other model's block"
+    assert run["train"] == {**VIS["train"], "epochs": 4.0} and run["train"]["epochs"] == VIS["train"]["epochs"] * 4.0
+    assert run["vit"] == VIS["vit"] and run["fast"] == VIS["fast"]
+    assert run["data"] == {"dataset": "cifar10", "train_examples": 64, "test_examples": 20}
+    assert (run["fraction"], run["budget"], run["device"]) == (0.5, 4.0, "cpu")
+    assert isinstance(run["budget"], float), "as the former params.budget: a float"
+    fractional = _changed(VIS, "train.epochs", 0.4)
+    assert run_settings(fractional, model="cnn", fraction=1.0, budget=2)["train"]["epochs"] == 0.4 * 2.0
+
+
+def test_a_change_to_the_vit_leaves_every_cnn_run_unchanged_and_reaches_every_vit_run():
+    for path, value in [("vit.learning_rate", 1e-3), ("vit.depth", 2), ("vit.drop_path", 0.1)]:
+        changed = _changed(VIS, path, value)
+        assert _runs(changed, "cnn") == _runs(VIS, "cnn"), path
+        assert all(a != b for a, b in zip(_runs(changed, "vit").values(), _runs(VIS, "vit").values())), path
+    changed = _changed(VIS, "cnn.widths", [8, 16])
+    assert _runs(changed, "vit") == _runs(VIS, "vit")
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("budgets", [1, 2, 4, 8]),  # another run of the ladder: the existing runs stay
+        ("fractions", [0.25, 0.5, 1.0]),
+        ("data.folder.train", "somewhere"),  # reaches a run through the prepared cache (an input) only
+    ],
+)
+def test_settings_that_only_name_runs_change_no_run(path, value):
+    changed = _changed(VIS, path, value)
+    assert _runs(changed) == _runs(VIS), path
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [("train.batch_size", 8), ("fast.bf16", "auto"), ("data.train_examples", 32), ("device", "auto")],
+)
+def test_a_shared_setting_reaches_every_run(path, value):
+    changed, before = _runs(_changed(VIS, path, value)), _runs(VIS)
+    assert all(changed[k] != before[k] for k in before), path
+
+
+def test_the_default_config_builds_every_run_and_a_vit_overlay_leaves_the_cnn_runs_alone():
+    vision = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["vision"]
+    validate(vision, str(ROOT / "workflow" / "schemas" / "vision.schema.yaml"))  # fills in the schema's defaults
+    overlay = _changed(vision, "vit.learning_rate", vision["vit"]["learning_rate"] / 2)
+    for f in vision["fractions"]:
+        for b in vision["budgets"]:
+            cnn = run_settings(vision, model="cnn", fraction=f, budget=b)
+            assert run_settings(overlay, model="cnn", fraction=f, budget=b) == cnn
+            assert "vit" not in cnn and cnn["train"]["epochs"] == vision["train"]["epochs"] * float(b)
+            json.dumps(cnn)  # plain data, as Snakemake stores params
+
+
+def test_settings_share_nothing_with_the_config():
+    block = copy.deepcopy(VIS)
+    run = run_settings(block, model="cnn", fraction=1.0, budget=1)
+    run["cnn"]["widths"][0] = 99
+    run["train"]["epochs"] = 100
+    assert block == VIS
+
+
+def test_an_unknown_model_fraction_or_budget_is_refused():
+    with pytest.raises(ValueError, match="vision model must be one of cnn, vit, got 'mlp'"):
+        run_settings(VIS, model="mlp", fraction=1.0, budget=1)
+    with pytest.raises(ValueError, match=r"fraction 0\.1 is not among the configured vision.fractions"):
+        run_settings(VIS, model="cnn", fraction=0.1, budget=1)
+    with pytest.raises(ValueError, match="budget 3.0 is not among the configured vision.budgets"):
+        run_settings(VIS, model="cnn", fraction=1.0, budget=3.0)
+
+
+def _cache(tmp_path: Path) -> tuple[Path, Path]:
+    """A CIFAR-shaped cache of 10 classes (class = mean colour, every class in the test set) and its provenance."""
+    rng = np.random.default_rng(0)
+    y = np.arange(100) % 10
+    x = np.clip(y[:, None, None, None] * 25 + rng.normal(0, 10, (100, 3, 32, 32)), 0, 255).astype(np.uint8)
+    cache = tmp_path / "cifar10.npz"
+    np.savez(cache, x_train=x[:80], y_train=y[:80], x_test=x[80:], y_test=y[80:])
+    provenance = tmp_path / "provenance.json"
+    write_json(provenance, {"status": "unverified copy"})
+    return cache, provenance
+
+
+def _smk(tmp_path: Path, run: dict, wildcards: dict) -> SimpleNamespace:
+    cache, provenance = _cache(tmp_path)
+    out = tmp_path / "results" / "run"
+    return SimpleNamespace(
+        log=[str(tmp_path / "train.log")],
+        params=SimpleNamespace(run=run),
+        threads=1,
+        rule="train_image_classifier",
+        wildcards=Namedlist(fromdict=wildcards),
+        input=Namedlist(fromdict={"cache": str(cache), "provenance": str(provenance)}),
+        output=Namedlist(
+            fromdict={
+                n: str(out / f)
+                for n, f in (("metrics", "metrics.json"), ("history", "history.csv"), ("arrays", "arrays.npz"))
+            }
+        ),
+    )
+
+
+def test_the_training_job_writes_the_runs_outputs_as_the_library_computes_them(tmp_path):
+    run = run_settings(VIS, model="vit", fraction=0.5, budget=2)
+    smk = _smk(tmp_path, run, {"vis_model": "vit", "vis_frac": "50", "vis_budget": "2", "seed": "1"})
+    run_job(smk, train_job)
+    out = tmp_path / "results" / "run"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["budget"] == 2.0 and metrics["fraction"] == 0.5 and metrics["epochs"] == 2.0
+    assert metrics["data_status"] == "unverified copy" and metrics["model"] == "vit" and metrics["seed"] == 1
+    assert not (out / ".checkpoint.pt").exists(), "the runner removes the checkpoint once the outputs are written"
+    assert "attention_maps" in np.load(out / "arrays.npz").files
+    assert len((out / "history.csv").read_text().splitlines()) == 1 + 2, "a header and two epochs"
+
+    data = load_vision_data(smk.input.cache, fraction=0.5, seed=1, train_examples=64, test_examples=20)
+    direct, _, _ = run_vision(data, "vit", run, seed=1, fraction=0.5, data_status="unverified copy")
+    timing = {k for k in direct if k.endswith("seconds") or k.endswith("per_second")}
+    assert {k: v for k, v in metrics.items() if k not in timing} == {
+        **{k: v for k, v in direct.items() if k not in timing},
+        "budget": 2.0,
+    }
+
+
+def test_the_training_job_refuses_data_without_a_provenance_status(tmp_path):
+    smk = _smk(tmp_path, run_settings(VIS, model="cnn", fraction=1.0, budget=1), {"vis_model": "cnn", "seed": "0"})
+    write_json(smk.input.provenance, {"sha256": "..."})
+    with pytest.raises(ValueError, match="has no 'status'"):
+        run_job(smk, train_job)

@@ -1,0 +1,6 @@
+"""Train one image classifier (CNN or ViT) on one class-balanced fraction of the vision data set for one seed."""
+
+from dlrepro.runner import run_job
+from dlrepro.vision.study import train_job
+
+run_job(snakemake, train_job)
