@@ -99,7 +99,7 @@ rule prepare_dataset:
     params:
         format=cache_format,
     script:
-        "../scripts/data/prepare.py"
+        "../scripts/data/prepare_dataset.py"
 
 
 rule prepare_all_data:

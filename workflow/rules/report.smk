@@ -69,7 +69,7 @@ rule write_report_front:
         study_order=list(STUDY_LABELS.values()),
         benchmarks="benchmarks-out",
     script:
-        "../scripts/report/write_front.py"
+        "../scripts/report/write_report_front.py"
 
 
 rule build_report:
@@ -94,4 +94,4 @@ rule build_report:
     conda:
         "../../envs/report.yaml"
     script:
-        "../scripts/report/build.py"
+        "../scripts/report/build_report.py"

@@ -51,7 +51,7 @@ rule prepare_image_folder:
     conda:
         "../../envs/numpy.yaml"
     script:
-        "../scripts/data/prepare_folder.py"
+        "../scripts/data/prepare_image_folder.py"
 
 
 rule train_image_classifier:
