@@ -136,3 +136,14 @@ def test_a_missing_csv_file_is_refused_naming_the_key(tmp_path):
     spec = {"path": str(tmp_path / "nowhere.csv"), "text_column": "text", "label_column": "label"}
     with pytest.raises(ValueError, match="sequence.sentiment.data.csv.path: .*nowhere.csv does not exist"):
         check_labelled_csv(spec, SPLIT)
+
+
+def test_the_split_does_not_depend_on_the_order_its_parts_are_listed_in():
+    """Run settings come with sorted keys (test, train, val): the cut is made in train, val, test order."""
+    from dlrepro.sequence.data import stratified_split
+
+    labels = np.repeat([0, 1], 50)
+    given = stratified_split(labels, {"train": 0.6, "val": 0.2, "test": 0.2}, seed=3)
+    sorted_keys = stratified_split(labels, {"test": 0.2, "train": 0.6, "val": 0.2}, seed=3)
+    assert all(np.array_equal(given[k], sorted_keys[k]) for k in ("train", "val", "test"))
+    assert len(given["train"]) == 60 and len(given["test"]) == 20

@@ -173,7 +173,7 @@ def _resemble_claim(g: dict, crit: dict, summary: dict, images: str, classes: st
         "claim": f"The GAN learns to generate new images that resemble {images}.",
         "metric": "share of the FID gap (untrained generator -> train-vs-test floor) closed after the last epoch, "
         f"and the smallest share of any {classes} among the final samples",
-        "criterion": f"gap closed >= {crit['gap_closed']:g} (lower 95% CI bound) and every {classes} >= "
+        "criterion": f"gap closed > {crit['gap_closed']:g} (lower 95% CI bound) and every {classes} >= "
         f"{crit['min_class_share']:g} of the samples in every seed",
         "measured": f"gap closed {_ci(g['gap_closed'])}; smallest class share {g['lowest_class_share']:.3f}; "
         f"final FID {_ci(g['fid'])} (floor {floor:.3f})",

@@ -67,14 +67,26 @@ def encode(token_lists, vocab: list[str], max_tokens: int) -> tuple[np.ndarray, 
     return ids, lengths
 
 
+# the order in which each class's shuffled examples are cut into the parts of the split
+SPLIT_ORDER = ("train", "val", "test")
+
+
+def _ordered(fractions: dict[str, float]) -> dict[str, float]:
+    """The split's parts in `SPLIT_ORDER` (others after, as given): the cut must not depend on the order
+    in which the config files (or a canonical key sort) listed them."""
+    known = [name for name in SPLIT_ORDER if name in fractions]
+    return {name: fractions[name] for name in [*known, *(n for n in fractions if n not in SPLIT_ORDER)]}
+
+
 def _cuts(n: int, fractions: dict[str, float]) -> np.ndarray:
     """Where the split cuts `n` shuffled examples of one class: after each part but the last."""
-    return np.rint(np.cumsum(list(fractions.values())) * n).astype(int)[:-1]
+    return np.rint(np.cumsum(list(_ordered(fractions).values())) * n).astype(int)[:-1]
 
 
 def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
     """Indices per part, each class shuffled (seeded) and cut by the same `fractions` (they sum to 1)."""
     assert abs(sum(fractions.values()) - 1.0) < 1e-9, f"split fractions must sum to 1, got {fractions}"
+    fractions = _ordered(fractions)
     rng = np.random.default_rng(seed)
     parts = {name: [] for name in fractions}
     for cls in np.unique(labels):
@@ -86,7 +98,7 @@ def stratified_split(labels: np.ndarray, fractions: dict[str, float], seed: int)
 
 def split_sizes(n: int, fractions: dict[str, float]) -> list[int]:
     """How many of a class's `n` examples each part of `stratified_split` gets."""
-    return np.diff([0, *_cuts(n, fractions), n]).tolist()
+    return np.diff([0, *_cuts(n, fractions), n]).tolist()  # in SPLIT_ORDER
 
 
 def min_rows_per_class(fractions: dict[str, float]) -> int:
@@ -163,7 +175,7 @@ def check_labelled_csv(csv_spec: dict, split: dict[str, float], *, key: str = CS
     _, labels = read_labelled_csv(
         csv_spec["path"], text_column=csv_spec["text_column"], label_column=csv_spec["label_column"], key=key
     )
-    counts = Counter(labels)
+    counts, split = Counter(labels), _ordered(split)
     for cls in sorted(counts):
         sizes = split_sizes(counts[cls], split)
         if min(sizes) < 1:
