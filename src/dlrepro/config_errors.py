@@ -8,7 +8,9 @@ schema (its allowed values), and the schema file that documents every key.
 
 from __future__ import annotations
 
-__all__ = ["validation_summary", "check_known_keys"]
+from dataclasses import MISSING
+
+__all__ = ["validation_summary", "check_known_keys", "check_required_keys"]
 
 _SCHEMA_EXCERPT_CHARS = 600  # a leaf key's schema fits; a whole section's does not
 
@@ -50,3 +52,15 @@ def check_known_keys(cls, d: dict, what: str) -> None:
         raise ValueError(
             f"Unknown config key for the {what}: {', '.join(map(repr, unknown))} (known: {', '.join(sorted(known))})"
         )
+
+
+def check_required_keys(cls, d: dict, what: str) -> None:
+    """Raise a ValueError naming the fields of the settings dataclass `cls` that have no default and are
+    missing from `d` (the schema, not the dataclass, holds the defaults: every such key must be passed)."""
+    required = [
+        name
+        for name, f in cls.__dataclass_fields__.items()
+        if f.default is MISSING and f.default_factory is MISSING and f.init
+    ]
+    if missing := sorted(set(required) - set(d)):
+        raise ValueError(f"Missing config key for the {what}: {', '.join(map(repr, missing))}")

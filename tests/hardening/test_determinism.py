@@ -23,15 +23,25 @@ from dlrepro.io import write_json
 from tests.conftest import REPO
 
 TIMING = {"seconds"}
+# every key a run's settings carry (dlrepro.autoencoder.settings), small sizes for speed
 NUMPY_SETTINGS = {
     "hidden_dim": 16,
+    "init_std": 0.01,
     "epochs": 2,
     "batch_size": 32,
     "learning_rate": 1e-3,
     "loss_reduction": "sum",
     "snapshot_every": 2,
 }
-TORCH_SETTINGS = {"epochs": 2, "batch_size": 32, "conv_channels": [2, 4], "vae_hidden": 16}
+TORCH_SETTINGS = {
+    "epochs": 2,
+    "batch_size": 32,
+    "learning_rate": 1e-3,
+    "bf16": False,
+    "conv_channels": [2, 4],
+    "vae_hidden": 16,
+    "noise": {"gaussian": 0.5, "mask": 0.5},
+}
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,25 @@ from dlrepro.gan.training import (
 
 torch.set_num_threads(1)
 
+# every GanConfig field, as config/config.yaml's gan block sets it for the paper's GAN (the schema's defaults)
+GAN = {
+    "kind": "gan",
+    "latent_dim": 100,
+    "hidden": 256,
+    "latent_distribution": "normal",
+    "epochs": 10,
+    "batch_size": 16,
+    "learning_rate": 2e-4,
+    "betas": (0.9, 0.999),
+    "generator_loss": "non_saturating",
+    "eval_samples": 2000,
+    "final_samples": 10000,
+    "grid_samples": 16,
+    "cuda_graph": True,
+}
+# small networks and short runs, for speed
+TINY = {**GAN, "latent_dim": 8, "hidden": 16, "epochs": 2, "batch_size": 8, "eval_samples": 16, "grid_samples": 4}
+
 
 def test_the_papers_gan_is_one_class_of_two_sequentials_with_the_papers_shapes():
     model = build_gan("gan", latent_dim=100, hidden=256)
@@ -50,7 +69,7 @@ def test_classifier_features_and_logits_shapes():
 def _run(kind, style, steps=12, batch=4):
     torch.manual_seed(0)
     data = torch.rand(steps * batch + 3, 784)  # an incomplete last batch is dropped
-    config = GanConfig(kind=kind, latent_dim=8, hidden=16, batch_size=batch)
+    config = GanConfig(**{**TINY, "kind": kind, "batch_size": batch})
     torch.manual_seed(1)
     model = build_gan(kind, latent_dim=8, hidden=16)
     opt_d, opt_g = make_optimizers(model, config)
@@ -92,7 +111,7 @@ def test_the_fast_adam_update_is_bit_for_bit_optimizer_step(kind):
     def train(fast):
         torch.manual_seed(0)
         model = build_gan(kind, latent_dim=8, hidden=16)
-        opt_d, opt_g = make_optimizers(model, GanConfig(kind=kind, latent_dim=8, hidden=16, learning_rate=1e-3))
+        opt_d, opt_g = make_optimizers(model, GanConfig(**{**TINY, "kind": kind, "learning_rate": 1e-3}))
         for _ in range(5):
             real, z = torch.rand(4, 784), torch.randn(4, 8)
             for opt, sign in ((opt_d, 1), (opt_g, -1)):
@@ -127,7 +146,7 @@ def test_the_fast_adam_update_is_bit_for_bit_optimizer_step(kind):
 def test_discriminator_updates_lower_its_loss_on_a_fixed_batch():
     torch.manual_seed(0)
     model = build_gan("gan", latent_dim=8, hidden=16)
-    opt_d, opt_g = make_optimizers(model, GanConfig(latent_dim=8, hidden=16, learning_rate=1e-3))
+    opt_d, opt_g = make_optimizers(model, GanConfig(**{**TINY, "learning_rate": 1e-3}))
     real, z = torch.rand(16, 784) * 0.2, torch.randn(16, 8)
 
     def d_loss():
@@ -145,16 +164,7 @@ def test_discriminator_updates_lower_its_loss_on_a_fixed_batch():
 
 
 def _tiny_config(**kw):
-    return GanConfig(
-        kind=kw.pop("kind", "gan"),
-        latent_dim=8,
-        hidden=16,
-        epochs=2,
-        batch_size=8,
-        eval_samples=16,
-        grid_samples=4,
-        **kw,
-    )
+    return GanConfig(**{**TINY, **kw})
 
 
 def _strip(history):
@@ -203,10 +213,13 @@ def test_a_run_stopped_after_epoch_1_resumes_to_the_same_result(tmp_path, kind):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
-def test_unknown_config_keys_fail_loudly():
+def test_unknown_and_missing_config_keys_fail_loudly():
     with pytest.raises(ValueError, match="Unknown config key for the GAN: 'lr'"):
-        GanConfig.from_dict({"lr": 1e-3})
-    assert GanConfig.from_dict({"betas": [0.5, 0.9]}).betas == (0.5, 0.9)
+        GanConfig.from_dict({**GAN, "lr": 1e-3})
+    missing = {k: v for k, v in GAN.items() if k not in ("epochs", "cuda_graph")}
+    with pytest.raises(ValueError, match="Missing config key for the GAN: 'cuda_graph', 'epochs'"):
+        GanConfig.from_dict(missing)
+    assert GanConfig.from_dict({**GAN, "betas": [0.5, 0.9]}).betas == (0.5, 0.9)
 
 
 def test_a_nan_in_the_data_stops_training_naming_the_epoch_step_and_loss():

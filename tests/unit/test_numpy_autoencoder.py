@@ -7,6 +7,16 @@ from dlrepro.autoencoder.numpy_model import LOSS_REDUCTIONS, Linear, NumpyAutoen
 from dlrepro.autoencoder.numpy_training import NumpyAEConfig, evaluate_mse, fixed_digit_indices, train_numpy_autoencoder
 
 EPS = 1e-6
+# every config-driven NumpyAEConfig field, as config/config.yaml's autoencoder.numpy_ae sets it (the paper's run)
+NUMPY_AE = {
+    "hidden_dim": 64,
+    "init_std": 0.01,
+    "epochs": 10,
+    "batch_size": 1024,
+    "learning_rate": 1e-4,
+    "loss_reduction": "sum",
+    "snapshot_every": 10,
+}
 
 
 def _numeric_grad(f, x):
@@ -113,7 +123,7 @@ def _toy_data(n=256, d=16, seed=0):
 def test_training_lowers_the_loss_and_is_deterministic():
     x_train, x_test = _toy_data()
     config = NumpyAEConfig(
-        hidden_dim=4, init_std=0.3, epochs=10, batch_size=32, learning_rate=3e-2, loss_reduction="sum", snapshot_every=3
+        **{**NUMPY_AE, "hidden_dim": 4, "init_std": 0.3, "batch_size": 32, "learning_rate": 3e-2, "snapshot_every": 3}
     )
     a = train_numpy_autoencoder(x_train, x_test, x_test[:3], config=config, seed=7)
     b = train_numpy_autoencoder(x_train, x_test, x_test[:3], config=config, seed=7)
@@ -129,18 +139,21 @@ def test_training_lowers_the_loss_and_is_deterministic():
 def test_non_finite_loss_names_epoch_and_step():
     x_train, x_test = _toy_data()
     x_train[5, 3] = np.nan  # a corrupt pixel makes the loss NaN in the batch that holds image 5
-    config = NumpyAEConfig(hidden_dim=4, epochs=3, batch_size=32, learning_rate=1e-2, loss_reduction="sum")
+    config = NumpyAEConfig(**{**NUMPY_AE, "hidden_dim": 4, "epochs": 3, "batch_size": 32, "learning_rate": 1e-2})
     with pytest.raises(FloatingPointError, match=r"loss is nan at epoch 1, step \d+"):
         train_numpy_autoencoder(x_train, x_test, x_test[:2], config=config, seed=0)
 
 
-def test_config_rejects_unknown_keys_and_bad_values():
+def test_config_rejects_unknown_and_missing_keys_and_bad_values():
     with pytest.raises(ValueError, match="'hiden_dim'"):
-        NumpyAEConfig.from_dict({"hiden_dim": 3})
+        NumpyAEConfig.from_dict({**NUMPY_AE, "hiden_dim": 3})
+    with pytest.raises(ValueError, match="Missing config key for the NumPy autoencoder: 'init_std'"):
+        NumpyAEConfig.from_dict({k: v for k, v in NUMPY_AE.items() if k != "init_std"})
+    assert NumpyAEConfig.from_dict(NUMPY_AE).optimizer == "sgd", "the paper's run passes no optimizer: plain GD"
     with pytest.raises(ValueError, match="batch_size"):
-        NumpyAEConfig(batch_size=0)
+        NumpyAEConfig(**{**NUMPY_AE, "batch_size": 0})
     with pytest.raises(ValueError, match="learning_rate"):
-        NumpyAEConfig(learning_rate=-1e-4)
+        NumpyAEConfig(**{**NUMPY_AE, "learning_rate": -1e-4})
 
 
 def test_fixed_digits_are_one_per_class_first():

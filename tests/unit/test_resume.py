@@ -9,6 +9,26 @@ from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder
 from dlrepro.checkpoint import Checkpointer
 
 TIMING = {"seconds"}
+# every TorchAEConfig field, as config/config.yaml's autoencoder.torch_ae sets it
+TORCH_AE = {
+    "epochs": 2,
+    "batch_size": 128,
+    "learning_rate": 1e-3,
+    "bf16": False,
+    "conv_channels": (16, 32),
+    "vae_hidden": 400,
+    "noise": {"gaussian": 0.5, "mask": 0.5},
+}
+# every config-driven NumpyAEConfig field, as config/config.yaml's autoencoder.numpy_ae sets it (the paper's run)
+NUMPY_AE = {
+    "hidden_dim": 64,
+    "init_std": 0.01,
+    "epochs": 10,
+    "batch_size": 1024,
+    "learning_rate": 1e-4,
+    "loss_reduction": "sum",
+    "snapshot_every": 10,
+}
 
 
 class Killed(Exception):
@@ -43,7 +63,7 @@ def one_thread():
 
 @pytest.mark.parametrize("name", ["conv", "denoising_mask", "vae"])
 def test_torch_autoencoder_resumed_after_epoch_1_equals_an_uninterrupted_run(tmp_path, images, name, caplog):
-    config = TorchAEConfig(epochs=3, batch_size=16, conv_channels=(2, 4), vae_hidden=16)
+    config = TorchAEConfig(**{**TORCH_AE, "epochs": 3, "batch_size": 16, "conv_channels": (2, 4), "vae_hidden": 16})
     run = dict(code_size=4, config=config, seed=3)
     metrics, history, arrays = train_autoencoder(name, *images, **run)
 
@@ -66,7 +86,7 @@ def test_torch_autoencoder_resumed_after_epoch_1_equals_an_uninterrupted_run(tmp
 
 
 def test_torch_checkpoint_from_other_settings_is_not_resumed(tmp_path, images, caplog):
-    config = TorchAEConfig(epochs=2, batch_size=16)
+    config = TorchAEConfig(**{**TORCH_AE, "epochs": 2, "batch_size": 16})
     path = tmp_path / ".checkpoint.pt"
     with pytest.raises(Killed):
         train_autoencoder(
@@ -89,13 +109,16 @@ def test_torch_checkpoint_from_other_settings_is_not_resumed(tmp_path, images, c
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_numpy_autoencoder_resumed_after_epoch_1_equals_an_uninterrupted_run(tmp_path, images, optimizer, caplog):
     config = NumpyAEConfig(
-        hidden_dim=8,
-        epochs=3,
-        batch_size=16,
-        learning_rate=1e-3,
-        loss_reduction="mean",
-        snapshot_every=3,
-        optimizer=optimizer,
+        **{
+            **NUMPY_AE,
+            "hidden_dim": 8,
+            "epochs": 3,
+            "batch_size": 16,
+            "learning_rate": 1e-3,
+            "loss_reduction": "mean",
+            "snapshot_every": 3,
+            "optimizer": optimizer,
+        }
     )
     whole = train_numpy_autoencoder(*images, config=config, seed=5)
 

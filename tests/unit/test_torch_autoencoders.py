@@ -16,6 +16,27 @@ from dlrepro.autoencoder.numpy_training import NumpyAEConfig, train_numpy_autoen
 from dlrepro.autoencoder.report import autoencoder_models_tex, summarize_autoencoder_models
 from dlrepro.autoencoder.training import AE_MODELS, TorchAEConfig, corrupt, train_autoencoder
 
+# every TorchAEConfig field, as config/config.yaml's autoencoder.torch_ae sets it
+TORCH_AE = {
+    "epochs": 2,
+    "batch_size": 128,
+    "learning_rate": 1e-3,
+    "bf16": False,
+    "conv_channels": (16, 32),
+    "vae_hidden": 400,
+    "noise": {"gaussian": 0.5, "mask": 0.5},
+}
+# every config-driven NumpyAEConfig field, as config/config.yaml's autoencoder.numpy_ae sets it (the paper's run)
+NUMPY_AE = {
+    "hidden_dim": 64,
+    "init_std": 0.01,
+    "epochs": 10,
+    "batch_size": 1024,
+    "learning_rate": 1e-4,
+    "loss_reduction": "sum",
+    "snapshot_every": 10,
+}
+
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_torch_and_numpy_give_the_same_loss_curve(reduction):
@@ -46,13 +67,12 @@ def test_numpy_adam_learns_faster_than_the_papers_step():
     rng = np.random.default_rng(1)
     basis = rng.random((4, 64))
     x = (rng.random((512, 4)) @ basis > 1.0).astype(np.float32)
-    common = dict(hidden_dim=8, epochs=3, batch_size=64, snapshot_every=1000)
+    common = {**NUMPY_AE, "hidden_dim": 8, "epochs": 3, "batch_size": 64, "snapshot_every": 1000}
     sgd = train_numpy_autoencoder(
-        x, x, x[:2], config=NumpyAEConfig(**common, learning_rate=1e-4, loss_reduction="mean"), seed=0
+        x, x, x[:2], config=NumpyAEConfig(**{**common, "learning_rate": 1e-4, "loss_reduction": "mean"}), seed=0
     )
-    adam = train_numpy_autoencoder(
-        x, x, x[:2], config=NumpyAEConfig(**common, learning_rate=1e-2, loss_reduction="mean", optimizer="adam"), seed=0
-    )
+    adam = NumpyAEConfig(**{**common, "learning_rate": 1e-2, "loss_reduction": "mean", "optimizer": "adam"})
+    adam = train_numpy_autoencoder(x, x, x[:2], config=adam, seed=0)
     assert adam.history[-1]["test_mse"] < 0.7 * sgd.history[-1]["test_mse"]
 
 
@@ -99,7 +119,9 @@ def test_corruptions():
 def test_every_model_trains_and_returns_its_figure_arrays(name):
     rng = np.random.default_rng(0)
     x = (rng.random((256, 4)) @ rng.random((4, 784)) > 1.0).astype(np.float32)
-    config = TorchAEConfig(epochs=2, batch_size=32, learning_rate=3e-3, conv_channels=(4, 8), vae_hidden=32)
+    config = TorchAEConfig(
+        **{**TORCH_AE, "epochs": 2, "batch_size": 32, "learning_rate": 3e-3, "conv_channels": (4, 8), "vae_hidden": 32}
+    )
     metrics, history, arrays = train_autoencoder(name, x[:224], x[224:], x[:4], code_size=4, config=config, seed=0)
     assert len(history) == 2 and 0 < metrics["test_mse"] < 0.5
     assert arrays["reconstructions"].shape == (4, 784) and arrays["reconstructions"].dtype == np.uint8
@@ -110,9 +132,29 @@ def test_every_model_trains_and_returns_its_figure_arrays(name):
         assert not np.array_equal(arrays["inputs"], np.rint(x[:4] * 255).astype(np.uint8)), "inputs are corrupted"
 
 
-def test_torch_config_rejects_unknown_keys():
-    with pytest.raises(ValueError, match="epoch"):
-        TorchAEConfig.from_dict({"epoch": 3})
+def test_torch_config_rejects_unknown_and_missing_keys():
+    with pytest.raises(ValueError, match="'epoch'"):
+        TorchAEConfig.from_dict({**TORCH_AE, "epoch": 3})
+    with pytest.raises(ValueError, match="Missing config key for the torch autoencoders: 'learning_rate'"):
+        TorchAEConfig.from_dict({k: v for k, v in TORCH_AE.items() if k != "learning_rate"})
+
+
+def test_a_model_without_its_architecture_or_noise_setting_is_refused():
+    """Each model gets only the settings it reads (dlrepro.autoencoder.settings): the basic one none of
+    conv_channels, vae_hidden and noise; a model that reads one it was not given must fail, not guess."""
+    from dlrepro.autoencoder.training import build_model, corruption
+
+    training = {k: TORCH_AE[k] for k in ("epochs", "batch_size", "learning_rate", "bf16")}
+    bare = TorchAEConfig.from_dict(training)
+    assert corruption("basic", bare) == (None, 0.0)
+    assert isinstance(build_model("basic", code_size=4, config=bare), BasicAutoencoder)
+    with pytest.raises(ValueError, match="'conv' needs the setting 'conv_channels'"):
+        build_model("conv", code_size=4, config=bare)
+    with pytest.raises(ValueError, match="'vae' needs the setting 'vae_hidden'"):
+        build_model("vae", code_size=4, config=bare)
+    with pytest.raises(ValueError, match="'denoising_mask' needs the setting 'noise'"):
+        corruption("denoising_mask", bare)
+    assert corruption("denoising_mask", TorchAEConfig.from_dict({**training, "noise": {"mask": 0.3}})) == ("mask", 0.3)
 
 
 def _run(model, code, seed, mse):
@@ -181,7 +223,7 @@ def test_a_nan_loss_stops_training_naming_the_epoch_and_step():
     rng = np.random.default_rng(0)
     x = rng.random((64, 784), dtype=np.float32)
     x[40] = np.nan  # one poisoned image: the first batch that holds it gives a NaN loss
-    config = TorchAEConfig(epochs=2, batch_size=16, learning_rate=1e-3)
+    config = TorchAEConfig(**{**TORCH_AE, "epochs": 2, "batch_size": 16, "learning_rate": 1e-3})
     with pytest.raises(NonFiniteLossError, match=r"epoch 1, step \d+"):
         train_autoencoder("basic", x, x[:16], x[:4], config=config, code_size=8, seed=0)
 
@@ -192,10 +234,17 @@ def test_bf16_training_computes_in_bf16_and_learns_as_fp32_does(name):
     weights stay float32, and the test error after training is close to the fp32 run's."""
     rng = np.random.default_rng(0)
     x = (rng.random((512, 4)) @ rng.random((4, 784)) > 1.0).astype(np.float32)
-    common = dict(epochs=3, batch_size=32, learning_rate=3e-3, conv_channels=(4, 8), vae_hidden=32)
+    common = {
+        **TORCH_AE,
+        "epochs": 3,
+        "batch_size": 32,
+        "learning_rate": 3e-3,
+        "conv_channels": (4, 8),
+        "vae_hidden": 32,
+    }
     runs = {}
     for bf16 in (False, True):
-        config = TorchAEConfig(**common, bf16=bf16)
+        config = TorchAEConfig(**{**common, "bf16": bf16})
         runs[bf16] = train_autoencoder(name, x[:448], x[448:], x[:4], code_size=4, config=config, seed=0)
     (fp32, fp32_history, _), (bf16, bf16_history, _) = runs[False], runs[True]
     assert bf16["bf16"] and not fp32["bf16"]
@@ -207,7 +256,9 @@ def test_bf16_training_computes_in_bf16_and_learns_as_fp32_does(name):
 def test_bf16_conv_model_is_channels_last_with_float32_weights():
     from dlrepro.autoencoder.training import build_model
 
-    model = build_model("conv", code_size=8, config=TorchAEConfig(conv_channels=(4, 8), bf16=True))
+    model = build_model(
+        "conv", code_size=8, config=TorchAEConfig(**{**TORCH_AE, "conv_channels": (4, 8), "bf16": True})
+    )
     conv = model.encoder[0].weight
     assert conv.dtype == torch.float32 and conv.is_contiguous(memory_format=torch.channels_last)
     with torch.autocast("cpu", dtype=torch.bfloat16):

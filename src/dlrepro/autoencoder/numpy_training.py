@@ -23,7 +23,7 @@ import numpy as np
 
 from dlrepro.autoencoder.numpy_model import LOSS_REDUCTIONS, NumpyAutoencoder, mse_loss
 from dlrepro.checkpoint import Checkpointer
-from dlrepro.config_errors import check_known_keys
+from dlrepro.config_errors import check_known_keys, check_required_keys
 
 __all__ = [
     "NumpyAEConfig",
@@ -39,18 +39,26 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class NumpyAEConfig:
-    hidden_dim: int = 64  # code size (§1.3 step 2)
-    init_std: float = 0.01  # std of the normal weight init (§1.3 step 2)
-    epochs: int = 10  # passes over the training set (§1.3 step 5)
-    batch_size: int = 1024  # images per gradient step (§1.3 step 5)
-    learning_rate: float = 1e-4  # plain gradient-descent step (§1.3 step 5)
-    loss_reduction: str = "sum"  # reading of "MSE": one of LOSS_REDUCTIONS
-    snapshot_every: int = 10  # iterations between reconstruction snapshots (§1.3 step 6)
+    """One NumPy autoencoder's recipe: the config's `autoencoder.numpy_ae` block (the paper's run) or its
+    architecture with `autoencoder.numpy_ae_tuned` (the tuned run), as `dlrepro.autoencoder.settings`
+    passes them. The schema (workflow/schemas/autoencoder.schema.yaml) is the one home of the defaults:
+    no config-driven field has one here. `optimizer` is no config key: the paper's run does not pass it
+    (plain gradient descent, §1.3) and the tuned run sets "adam" in code, so it keeps its default."""
+
+    hidden_dim: int  # code size (§1.3 step 2)
+    init_std: float  # std of the normal weight init (§1.3 step 2)
+    epochs: int  # passes over the training set (§1.3 step 5)
+    batch_size: int  # images per gradient step (§1.3 step 5)
+    learning_rate: float  # plain gradient-descent step (§1.3 step 5)
+    loss_reduction: str  # reading of "MSE": one of LOSS_REDUCTIONS
+    snapshot_every: int  # iterations between reconstruction snapshots (§1.3 step 6)
     optimizer: str = "sgd"  # "sgd" (the paper: plain gradient descent) or "adam" (the tuned run)
 
     @classmethod
     def from_dict(cls, d: dict) -> NumpyAEConfig:
+        """The recipe from one run's settings; an unknown or a missing key is an error naming it."""
         check_known_keys(cls, d, "NumPy autoencoder")
+        check_required_keys(cls, d, "NumPy autoencoder")
         return cls(**d)
 
     def __post_init__(self):

@@ -4,7 +4,8 @@ The workflow's training scripts hand the `*_job` functions to `dlrepro.runner.ru
 functions serve a notebook too:
 
     data = load_autoencoder_data("resources/mnist/mnist.npz", train_examples=0, test_examples=0, figure_digits=10)
-    metrics, history, arrays = run_numpy_ae(data, {"loss_reduction": "sum"}, seed=0, data_status="verified")
+    run = numpy_ae_run_settings(config["autoencoder"], "sum")  # dlrepro.autoencoder.settings: every key
+    metrics, history, arrays = run_numpy_ae(data, run["model"], seed=0, data_status="verified")
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def run_torch_ae(
     from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder  # torch loads only when needed
     from dlrepro.device import resolve_bf16
 
-    config = TorchAEConfig.from_dict({**settings, "bf16": resolve_bf16(settings.get("bf16", False))})
+    config = TorchAEConfig.from_dict({**settings, "bf16": resolve_bf16(settings["bf16"])})
     metrics, history, arrays = train_autoencoder(
         name,
         data.x_train,

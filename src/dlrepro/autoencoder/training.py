@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from dlrepro.autoencoder.models import (
 )
 from dlrepro.autoencoder.settings import AE_MODELS  # model name -> (architecture, corruption or None)
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
+from dlrepro.config_errors import check_known_keys, check_required_keys
 from dlrepro.guards import FiniteGuard
 
 __all__ = ["AE_MODELS", "TorchAEConfig", "corruption", "corrupt", "train_epoch", "evaluate_mse", "train_autoencoder"]
@@ -34,32 +35,43 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TorchAEConfig:
-    epochs: int = 3  # passes over the training set (config/config.yaml's CPU budget)
-    batch_size: int = 128  # images per Adam step
-    learning_rate: float = 1e-3  # Adam step size
-    conv_channels: tuple[int, int] = (16, 32)  # channels of the two stride-2 convolutions
-    vae_hidden: int = 400  # hidden units of the VAE's encoder and decoder
-    noise: dict = field(default_factory=lambda: {"gaussian": 0.5, "mask": 0.5})  # corruption levels
-    bf16: bool = False  # train under CPU bf16 autocast (conv weights channels-last); scored in fp32
+    """One torch autoencoder's recipe: the config's `autoencoder.torch_ae` block as
+    `dlrepro.autoencoder.settings.torch_ae_run_settings` passes it. The schema
+    (workflow/schemas/autoencoder.schema.yaml) is the one home of the defaults: the training settings
+    have none here. The architecture settings and the noise levels are passed only to the models that
+    read them (conv_channels to the convolutional ones, vae_hidden to the VAE, noise to the denoising
+    ones), so they default to None, "not this model's"; a model that needs one it was not given is refused."""
+
+    epochs: int  # passes over the training set
+    batch_size: int  # images per Adam step
+    learning_rate: float  # Adam step size
+    bf16: bool  # train under CPU bf16 autocast (conv weights channels-last); scored in fp32
+    conv_channels: tuple[int, int] | None = None  # channels of the two stride-2 convolutions (conv models only)
+    vae_hidden: int | None = None  # hidden units of the VAE's encoder and decoder (the VAE only)
+    noise: dict | None = None  # corruption levels {kind: level} (the denoising models only)
 
     @classmethod
     def from_dict(cls, d: dict) -> TorchAEConfig:
-        known = set(cls.__dataclass_fields__)
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(
-                f"Unknown config key for the torch autoencoders: {sorted(unknown)} (known: {sorted(known)})"
-            )
+        """The recipe from one run's settings; an unknown or a missing key is an error naming it."""
+        check_known_keys(cls, d, "torch autoencoders")
+        check_required_keys(cls, d, "torch autoencoders")
         d = dict(d)
         if "conv_channels" in d:
             d["conv_channels"] = tuple(d["conv_channels"])
         return cls(**d)
 
+    def needs(self, name: str, model: str):
+        """Setting `name` of model `model`, which reads it; a ValueError when it was not given."""
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"autoencoder {model!r} needs the setting {name!r}, which its config lacks")
+        return value
+
 
 def corruption(name: str, config: TorchAEConfig) -> tuple[str | None, float]:
     """(kind, level) of the corruption model `name` trains on: (None, 0.0) for the clean-input models."""
     _, kind = AE_MODELS[name]
-    return kind, config.noise[kind] if kind else 0.0
+    return kind, config.needs("noise", name)[kind] if kind else 0.0
 
 
 def corrupt(x: torch.Tensor, kind: str | None, level: float, generator: torch.Generator) -> torch.Tensor:
@@ -79,9 +91,9 @@ def build_model(name: str, *, code_size: int, config: TorchAEConfig) -> torch.nn
     if arch == "basic":
         model = BasicAutoencoder(code_size=code_size)
     elif arch == "conv":
-        model = ConvAutoencoder(code_size=code_size, channels=config.conv_channels)
+        model = ConvAutoencoder(code_size=code_size, channels=config.needs("conv_channels", name))
     else:
-        model = VariationalAutoencoder(hidden_dim=config.vae_hidden, code_size=code_size)
+        model = VariationalAutoencoder(hidden_dim=config.needs("vae_hidden", name), code_size=code_size)
     return model.to(memory_format=torch.channels_last) if config.bf16 else model
 
 

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
-from dlrepro.config_errors import check_known_keys
+from dlrepro.config_errors import check_known_keys, check_required_keys
 from dlrepro.device import flush_denormals
 from dlrepro.gan.adam import update
 from dlrepro.gan.models import GAN, BiGAN, build_gan
@@ -44,26 +44,32 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class GanConfig:
-    kind: str = "gan"  # gan (the paper's) | lsgan | bigan
-    latent_dim: int = 100  # size of z (§2.5)
-    hidden: int = 256  # hidden units of every network (§2.2)
-    latent_distribution: str = "normal"  # normal: z ~ N(0, I); uniform: z ~ U(-1, 1)
-    epochs: int = 10  # passes over the training images (§2.7: at least 10)
-    batch_size: int = 16  # images per step (§2.7)
-    learning_rate: float = 2e-4  # Adam, both networks (§2.7)
-    betas: tuple[float, float] = (0.9, 0.999)  # Adam's betas (library default; the paper is silent)
-    generator_loss: str = "non_saturating"  # non_saturating: min -log D(G(z)); minimax: min log(1 - D(G(z)))
-    eval_samples: int = 2000  # generated images scored after every epoch
-    final_samples: int = 10000  # generated images scored after the last epoch
-    grid_samples: int = 16  # fixed-latent samples saved every epoch (the paper's 4 x 4 grid)
-    cuda_graph: bool = True  # on a GPU, capture the whole step in a CUDA graph (no effect on CPU)
+    """One GAN run's recipe: the config's `gan.model`, `gan.optim` and `gan.eval` blocks, `gan.cuda_graph`
+    and the run's model name (`dlrepro.gan.study.gan_config`). No field has a default: the schema
+    (workflow/schemas/gan.schema.yaml) is the one home of the defaults, and code that builds a config
+    of its own names every field."""
+
+    kind: str  # gan (the paper's) | lsgan | bigan
+    latent_dim: int  # size of z (§2.5)
+    hidden: int  # hidden units of every network (§2.2)
+    latent_distribution: str  # normal: z ~ N(0, I); uniform: z ~ U(-1, 1)
+    epochs: int  # passes over the training images (§2.7: at least 10)
+    batch_size: int  # images per step (§2.7)
+    learning_rate: float  # Adam, both networks (§2.7)
+    betas: tuple[float, float]  # Adam's betas (library default; the paper is silent)
+    generator_loss: str  # non_saturating: min -log D(G(z)); minimax: min log(1 - D(G(z)))
+    eval_samples: int  # generated images scored after every epoch
+    final_samples: int  # generated images scored after the last epoch
+    grid_samples: int  # fixed-latent samples saved every epoch (the paper's 4 x 4 grid)
+    cuda_graph: bool  # on a GPU, capture the whole step in a CUDA graph (no effect on CPU)
 
     @classmethod
     def from_dict(cls, d: dict) -> GanConfig:
+        """The recipe from one run's settings; an unknown or a missing key is an error naming it."""
         check_known_keys(cls, d, "GAN")
+        check_required_keys(cls, d, "GAN")
         d = dict(d)
-        if "betas" in d:
-            d["betas"] = tuple(d["betas"])
+        d["betas"] = tuple(d["betas"])
         return cls(**d)
 
 
