@@ -27,7 +27,9 @@ def planned_jobs(work, args, overlay: dict, tmp_path) -> list[tuple[str, dict]]:
     """(rule, wildcards) of every job a dry run with the `overlay` config file plans."""
     path = tmp_path / "overlay.yaml"
     path.write_text(yaml.safe_dump(overlay))
-    out = snakemake(work, "-n", *args, "--configfile", str(path)).stdout
+    # one --configfile with both files: given twice, Snakemake keeps only the last
+    at = args.index("--configfile") + 2
+    out = snakemake(work, "-n", *args[:at], str(path), *args[at:]).stdout
     jobs = []
     for rule, body in _JOB.findall(out):
         found = re.search(r"^    wildcards: (.*)$", body, re.MULTILINE)
