@@ -31,23 +31,6 @@ import contextlib
 import dataclasses
 import time
 
-# The recipe timed: every GanConfig field as config/config.yaml's gan block sets it (the paper's GAN,
-# §2.2-2.7; the schema's defaults), only the model name set per run below.
-PAPER_GAN = {
-    "latent_dim": 100,
-    "hidden": 256,
-    "latent_distribution": "normal",
-    "epochs": 10,
-    "batch_size": 16,
-    "learning_rate": 2e-4,
-    "betas": (0.9, 0.999),
-    "generator_loss": "non_saturating",
-    "eval_samples": 2000,
-    "final_samples": 10000,
-    "grid_samples": 16,
-    "cuda_graph": True,
-}
-
 
 @dataclasses.dataclass
 class Bench:
@@ -150,21 +133,19 @@ def ours(bench, kind, warmup, steps, graph):
     """The same: epochs of `steps` steps over a random subset of the images, `warmup // steps` of
     them untimed, then one timed (a CUDA graph is captured once, in the first epoch)."""
     import torch
+    from defaults import study_defaults
 
     from dlrepro.device import flush_denormals
     from dlrepro.gan.models import build_gan
-    from dlrepro.gan.training import (
-        CounterStep,
-        GanConfig,
-        GraphedLoop,
-        adversarial_step,
-        make_optimizers,
-        train_epoch_eager,
-    )
+    from dlrepro.gan.settings import run_settings
+    from dlrepro.gan.study import gan_config
+    from dlrepro.gan.training import CounterStep, GraphedLoop, adversarial_step, make_optimizers, train_epoch_eager
 
     device, batch, latent = bench.device, bench.batch, bench.latent
     torch.manual_seed(0)
-    config = GanConfig(**PAPER_GAN, kind=kind)  # make_optimizers reads its learning rate and betas
+    # the recipe timed: config/config.yaml's gan block (the paper's, §2.2-2.7) as the pipeline's run of `kind`
+    # gets it; make_optimizers reads its learning rate and betas
+    config = gan_config(kind, run_settings(study_defaults("gan"), kind))
     model = build_gan(kind, latent_dim=latent, hidden=256).to(device)
     opt_d, opt_g = make_optimizers(model, config, capturable=graph)
     subset = bench.images[torch.randperm(len(bench.images))[: steps * batch]].to(device)

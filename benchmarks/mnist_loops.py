@@ -32,18 +32,6 @@ from pathlib import Path
 
 MODELS = ("basic", "conv", "denoising_gaussian", "denoising_mask", "vae", "classifier")
 CLASSIFIER_BATCH, CLASSIFIER_LR = 64, 1e-3  # config/config.yaml's gan.classifier
-# The autoencoders' recipe timed: every TorchAEConfig field as config/config.yaml's autoencoder.torch_ae sets
-# it (the schema's defaults; epochs unused: the loops run --warmup and --steps steps; bf16 off, as the
-# config has it, except in ours' loop under --ae-bf16)
-TORCH_AE = {
-    "epochs": 2,
-    "batch_size": 128,
-    "learning_rate": 1e-3,
-    "bf16": False,
-    "conv_channels": (16, 32),
-    "vae_hidden": 400,
-    "noise": {"gaussian": 0.5, "mask": 0.5},
-}
 DEFAULT_CACHE = Path("resources/mnist/mnist.npz")
 
 
@@ -53,7 +41,7 @@ class Bench:
 
     warmup: int
     steps: int
-    ae: object  # TorchAEConfig of TORCH_AE: config/config.yaml's (batch 128, Adam 1e-3, its noise levels, fp32)
+    ae: object  # TorchAEConfig: config/config.yaml's (batch 128, Adam 1e-3, its noise levels), fp32
     ours_ae: object  # the same with ours' bf16 setting
     classifier_bf16: bool
     source: str | None  # where the images came from (None: synthetic)
@@ -112,7 +100,9 @@ def setup(args):
     """One torch thread, the training settings (resolving --classifier-bf16's default in `args`) and the images."""
     import numpy as np
     import torch
+    from defaults import study_defaults
 
+    from dlrepro.autoencoder.settings import AE_MODELS, torch_ae_run_settings
     from dlrepro.autoencoder.training import TorchAEConfig
     from dlrepro.device import resolve_bf16
 
@@ -120,7 +110,13 @@ def setup(args):
         args.classifier_bf16 = resolve_bf16("auto")  # as config/config.yaml's gan.classifier.bf16
 
     torch.set_num_threads(1)
-    ae = TorchAEConfig(**TORCH_AE)  # config/config.yaml's: batch 128, Adam 1e-3, its noise levels, fp32
+    # The autoencoders' recipe timed: every TorchAEConfig field as config/config.yaml's autoencoder.torch_ae
+    # sets it, what torch_ae_run_settings passes each model, merged (epochs unused: the loops run --warmup and
+    # --steps steps). bf16 off whatever the config says: the tutorial loops run in fp32 (the config has it off
+    # too); ours' loop follows --ae-bf16.
+    runs = [torch_ae_run_settings(study_defaults("autoencoder"), name)["model"] for name in AE_MODELS]
+    noise = {kind: level for run in runs for kind, level in run.get("noise", {}).items()}
+    ae = TorchAEConfig.from_dict({**{k: v for run in runs for k, v in run.items()}, "noise": noise, "bf16": False})
     source = args.mnist or (str(DEFAULT_CACHE) if DEFAULT_CACHE.exists() else None)
     n = (args.warmup + args.steps) * max(ae.batch_size, CLASSIFIER_BATCH)
     raw, labels = load_images(source, n)

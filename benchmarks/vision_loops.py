@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 import torch
+from defaults import study_defaults
 from PIL import Image
 from torch.nn import functional as F
 from torchvision import transforms
@@ -34,6 +35,7 @@ from torchvision import transforms
 from dlrepro.device import pick_device, resolve_bf16
 from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD
 from dlrepro.vision.models import build_model, parameter_count
+from dlrepro.vision.settings import run_settings
 from dlrepro.vision.training import TrainConfig, make_optimizer, train_classifier
 
 # model sizes: `small` = config/config.yaml (CPU), `full` = config/full.yaml (ResNet-18, 6.3M-parameter ViT)
@@ -41,20 +43,6 @@ from dlrepro.vision.training import TrainConfig, make_optimizer, train_classifie
 FAST = {
     "small": {"bf16": "auto", "channels_last": True, "compile": False},
     "full": {"bf16": True, "channels_last": True, "compile": True},
-}
-# the rest of our loop's recipe (TrainConfig has no defaults): the naive loop's AdamW, label smoothing,
-# 4-pixel crop and flip, no mixing, no checkpoints; the schedule as in the configs
-RECIPE = {
-    "optimizer": "adamw",
-    "momentum": 0.9,
-    "label_smoothing": 0.1,
-    "warmup_fraction": 0.1,
-    "schedule": "cosine",
-    "crop_padding": 4,
-    "flip": True,
-    "mixup_alpha": 0.0,
-    "cutmix_alpha": 0.0,
-    "checkpoint_every_s": 0.0,
 }
 SIZES = {
     "small": {
@@ -135,10 +123,18 @@ def model_only_images_per_second(kind, arch, x, y, *, steps, warmup, batch_size,
     return steps * batch_size / (time.perf_counter() - tic)
 
 
+def recipe() -> dict:
+    """The rest of our loop's recipe (TrainConfig has no defaults): config/config.yaml's `vision.train` as a run
+    gets it, the naive loop's (AdamW, label smoothing, 4-pixel crop and flip, no mixing) with the configs'
+    schedule; no checkpoints."""
+    train = run_settings(study_defaults("vision"), model="cnn", fraction=1.0, budget=1)["train"]
+    return {**train, "checkpoint_every_s": 0.0}
+
+
 def ours_images_per_second(kind, arch, x, y, *, steps, batch_size, device, fast: dict) -> float:
-    cfg = TrainConfig(
-        **RECIPE, epochs=2, batch_size=batch_size, eval_examples=batch_size, eval_batch_size=batch_size, **fast
-    )
+    # two epochs of `steps` steps (the second timed) at the command line's batch size, scoring one batch
+    per_run = {"epochs": 2, "batch_size": batch_size, "eval_examples": batch_size, "eval_batch_size": batch_size}
+    cfg = TrainConfig(**{**recipe(), **per_run, **fast})
     data = {
         "x_train": x[: steps * batch_size],
         "y_train": y[: steps * batch_size],

@@ -1,7 +1,11 @@
-"""Shared fixtures: a real HTTP server on 127.0.0.1 whose answers each test scripts, and paths."""
+"""Shared fixtures: a real HTTP server on 127.0.0.1 whose answers each test scripts, and paths; the default
+config (config/config.yaml with its schemas' defaults) and the recipes built from it, a config block with
+one setting changed, and a stand-in for the `snakemake` object a rule's script gets."""
 
 from __future__ import annotations
 
+import copy
+import functools
 import gzip
 import hashlib
 import http.server
@@ -10,10 +14,110 @@ import tarfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+STUDIES = ("autoencoder", "gan", "sequence", "vision")
+# the sequence study's `model` block at a size that trains in a moment
+TINY_SEQUENCE_MODEL = {
+    "width": 8,
+    "rnn_layers": 1,
+    "rnn_hidden": 8,
+    "lstm_layers": 1,
+    "lstm_hidden": 4,
+    "transformer_layers": 1,
+    "heads": 2,
+    "ff_width": 8,
+}
+
+
+@functools.cache
+def _validated_config() -> dict:
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    validate(config, str(REPO / "workflow" / "schemas" / "config.schema.yaml"))
+    for study in STUDIES:
+        validate(config[study], str(REPO / "workflow" / "schemas" / f"{study}.schema.yaml"))
+    return config
+
+
+def default_config() -> dict:
+    """config/config.yaml as the workflow reads it: each block completed by its schema's defaults (the one
+    home of the defaults; the config dataclasses have none). A fresh copy per call: a test may change it."""
+    return copy.deepcopy(_validated_config())
+
+
+def torch_ae_recipe() -> dict:
+    """Every TorchAEConfig field as the default config sets it: what `torch_ae_run_settings` passes each
+    model (each gets only the settings it reads), merged; conv_channels a tuple, as `from_dict` makes it."""
+    from dlrepro.autoencoder.settings import AE_MODELS, torch_ae_run_settings
+
+    runs = [torch_ae_run_settings(default_config()["autoencoder"], model)["model"] for model in AE_MODELS]
+    recipe = {key: value for run in runs for key, value in run.items()}
+    recipe["noise"] = {kind: level for run in runs for kind, level in run.get("noise", {}).items()}
+    return {**recipe, "conv_channels": tuple(recipe["conv_channels"])}
+
+
+def numpy_ae_recipe() -> dict:
+    """Every config-driven NumpyAEConfig field as the default config sets it: `numpy_ae_run_settings` of
+    the paper's run under the config's reading of "MSE"."""
+    from dlrepro.autoencoder.settings import numpy_ae_run_settings
+
+    block = default_config()["autoencoder"]
+    return numpy_ae_run_settings(block, block["numpy_ae"]["loss_reduction"])["model"]
+
+
+def vision_runs(gap_at: dict, *, data_status: str) -> list[dict]:
+    """Hand-made vision runs, three seeds at each fraction of `gap_at` (fraction -> the ViT's lead): the CNN
+    at 0.6 + noise, the ViT gap_at[fraction] + noise / 2 above it."""
+    runs = []
+    for seed, noise in zip((0, 1, 2), (-0.004, 0.0, 0.005)):
+        for f, gap in gap_at.items():
+            common = {
+                "seed": seed,
+                "fraction": f,
+                "train_examples": int(50000 * f),
+                "train_seconds": 10.0,
+                "images_per_second": 500.0,
+                "flops_per_image": 1000,
+                "device": "cpu",
+                "test_examples": 10000,
+                "data_status": data_status,
+            }
+            runs.append({**common, "model": "cnn", "parameters": 10, "test_accuracy": 0.6 + noise})
+            runs.append({**common, "model": "vit", "parameters": 20, "test_accuracy": 0.6 + noise + gap + noise / 2})
+    return runs
+
+
+def with_setting(block: dict, path, value) -> dict:
+    """A deep copy of the config `block` with the key at `path` (dotted, or a tuple of keys) set to `value`."""
+    block = copy.deepcopy(block)
+    *parents, key = path.split(".") if isinstance(path, str) else path
+    target = block
+    for name in parents:
+        target = target[name]
+    target[key] = value
+    return block
+
+
+def snakemake_job(tmp_path, rule: str, run: dict, *, inputs=None, outputs=None, wildcards=None, out_dir="out"):
+    """What a rule's script gets as `snakemake`: params.run, one thread, the rule's name, its wildcards, its
+    inputs, and its outputs (file names) under tmp_path/out_dir; the log is tmp_path/<rule>.log."""
+    from snakemake.iocontainers import Namedlist
+
+    return SimpleNamespace(
+        log=[str(tmp_path / f"{rule}.log")],
+        params=SimpleNamespace(run=run),
+        threads=1,
+        rule=rule,
+        wildcards=Namedlist(fromdict=wildcards or {}),
+        input=Namedlist(fromdict={k: str(v) for k, v in (inputs or {}).items()}),
+        output=Namedlist(fromdict={k: str(tmp_path / out_dir / v) for k, v in (outputs or {}).items()}),
+    )
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -10,6 +10,7 @@ and checks that the losses stay finite and the graph and eager runs train alike.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -17,26 +18,14 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: the shared `defaults`
+
+from defaults import study_defaults  # noqa: E402
 
 from dlrepro.data.prepare import prepare_mnist  # noqa: E402
-from dlrepro.gan.training import GanConfig, train_gan  # noqa: E402
-
-# The recipe timed: every GanConfig field as config/config.yaml's gan block sets it (the paper's GAN,
-# §2.2-2.7; the schema's defaults), the model name, the epochs and cuda_graph set per run below.
-PAPER_GAN = {
-    "latent_dim": 100,
-    "hidden": 256,
-    "latent_distribution": "normal",
-    "epochs": 10,
-    "batch_size": 16,
-    "learning_rate": 2e-4,
-    "betas": (0.9, 0.999),
-    "generator_loss": "non_saturating",
-    "eval_samples": 2000,
-    "final_samples": 10000,
-    "grid_samples": 16,
-    "cuda_graph": True,
-}
+from dlrepro.gan.settings import run_settings  # noqa: E402
+from dlrepro.gan.study import gan_config  # noqa: E402
+from dlrepro.gan.training import train_gan  # noqa: E402
 
 
 def main() -> None:
@@ -50,6 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     x = prepare_mnist(args.mnist_dir)["x_train"].reshape(-1, 784).astype("float32") / 255.0
     x = x[: args.examples] if args.examples else x
+    gan = study_defaults("gan")
     print(
         f"device {args.device}: {torch.cuda.get_device_name() if args.device.startswith('cuda') else 'cpu'}; torch {torch.__version__}"
     )
@@ -57,7 +47,9 @@ def main() -> None:
         for graph, epochs in ((True, args.epochs), (False, args.eager_epochs)):
             if epochs == 0:
                 continue
-            config = GanConfig(**{**PAPER_GAN, "kind": kind, "epochs": epochs, "cuda_graph": graph})
+            # the recipe timed: config/config.yaml's gan block (the paper's, §2.2-2.7) as the pipeline's run of
+            # `kind` gets it, with this run's epochs and path (CUDA graph or eager)
+            config = dataclasses.replace(gan_config(kind, run_settings(gan, kind)), epochs=epochs, cuda_graph=graph)
             start = time.perf_counter()
             _, history, _ = train_gan(x, config=config, seed=0, device=args.device)
             if args.device.startswith("cuda"):

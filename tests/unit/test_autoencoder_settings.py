@@ -2,15 +2,11 @@
 so a config change reruns the jobs it touches and no other; and the jobs that run on them through
 dlrepro.runner."""
 
-import copy
 import json
 import sys
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import yaml
-from snakemake.iocontainers import Namedlist
 
 from dlrepro.autoencoder.numpy_training import NumpyAEConfig
 from dlrepro.autoencoder.settings import (
@@ -25,23 +21,12 @@ from dlrepro.data.prepare import prepare
 from dlrepro.data.synthetic import write_mnist
 from dlrepro.io import write_json
 from dlrepro.runner import run_job
-from tests.conftest import REPO
+from tests.conftest import default_config, snakemake_job, with_setting
 
 
 @pytest.fixture
 def block():
-    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())["autoencoder"]
-
-
-def _changed(block, path, value):
-    """A copy of `block` with the key at `path` (a tuple of keys) set to `value`."""
-    other = copy.deepcopy(block)
-    *parents, key = path
-    target = other
-    for name in parents:
-        target = target[name]
-    target[key] = value
-    return other
+    return default_config()["autoencoder"]
 
 
 def test_the_paper_run_gets_its_reading_and_not_the_list_of_readings(block):
@@ -66,7 +51,7 @@ def test_the_paper_run_gets_its_reading_and_not_the_list_of_readings(block):
     ],
 )
 def test_the_paper_run_ignores_the_other_blocks_and_the_picks(block, path, value):
-    assert numpy_ae_run_settings(_changed(block, path, value), "sum") == numpy_ae_run_settings(block, "sum")
+    assert numpy_ae_run_settings(with_setting(block, path, value), "sum") == numpy_ae_run_settings(block, "sum")
 
 
 def test_the_tuned_run_takes_the_papers_architecture_and_its_own_training(block):
@@ -80,8 +65,8 @@ def test_the_tuned_run_takes_the_papers_architecture_and_its_own_training(block)
         "snapshot_every": 1000,
         **block["numpy_ae_tuned"],
     }
-    assert numpy_ae_tuned_run_settings(_changed(block, ("numpy_ae", "epochs"), 99)) == run
-    assert numpy_ae_tuned_run_settings(_changed(block, ("numpy_ae", "hidden_dim"), 8)) != run
+    assert numpy_ae_tuned_run_settings(with_setting(block, ("numpy_ae", "epochs"), 99)) == run
+    assert numpy_ae_tuned_run_settings(with_setting(block, ("numpy_ae", "hidden_dim"), 8)) != run
 
 
 @pytest.mark.parametrize("model", list(AE_MODELS))
@@ -116,7 +101,7 @@ def test_a_torch_run_is_valid_for_its_model_and_shares_the_training_settings(blo
     ],
 )
 def test_a_torch_setting_reaches_only_the_models_that_read_it(block, path, value, changes):
-    other = _changed(block, path, value)
+    other = with_setting(block, path, value)
     changed = {m for m in AE_MODELS if torch_ae_run_settings(other, m) != torch_ae_run_settings(block, m)}
     assert changed == changes
 
@@ -134,7 +119,7 @@ def test_the_baselines_get_the_code_sizes_and_no_figure_settings(block):
     }
     assert "figure_digits" not in run["data"] and run["data"]["dataset"] == block["data"]["dataset"]
     for path, value in [(("data", "figure_digits"), 3), (("torch_ae", "epochs"), 9), (("numpy_ae", "epochs"), 9)]:
-        assert ae_baselines_run_settings(_changed(block, path, value)) == run
+        assert ae_baselines_run_settings(with_setting(block, path, value)) == run
 
 
 def test_the_settings_are_plain_data_that_do_not_alias_the_config(block):
@@ -193,7 +178,7 @@ def images(tmp_path_factory):
 
 @pytest.fixture
 def small(block):
-    block = _changed(
+    block = with_setting(
         block, ("data",), {"dataset": "mnist", "train_examples": 64, "test_examples": 32, "figure_digits": 4}
     )
     block["numpy_ae"].update(hidden_dim=8, epochs=1, batch_size=32, snapshot_every=1)
@@ -203,22 +188,11 @@ def small(block):
     return block
 
 
-def _smk(tmp_path, rule, run, inputs, wildcards, outputs):
-    return SimpleNamespace(
-        log=[str(tmp_path / "job.log")],
-        params=SimpleNamespace(run=run),
-        threads=1,
-        rule=rule,
-        wildcards=Namedlist(fromdict=wildcards),
-        input=Namedlist(fromdict=inputs),
-        output=Namedlist(fromdict={k: str(tmp_path / "out" / v) for k, v in outputs.items()}),
-    )
-
-
 def test_the_numpy_job_writes_its_outputs_with_the_data_status_and_removes_its_checkpoint(tmp_path, images, small):
     outputs = {"metrics": "metrics.json", "history": "history.csv", "snapshots": "snapshots.npz"}
     run = numpy_ae_run_settings(small, "mean")
-    smk = _smk(tmp_path, "train_numpy_autoencoder", run, images, {"ae_reduction": "mean", "seed": "3"}, outputs)
+    wildcards = {"ae_reduction": "mean", "seed": "3"}
+    smk = snakemake_job(tmp_path, "train_numpy_autoencoder", run, inputs=images, wildcards=wildcards, outputs=outputs)
     run_job(smk, train_numpy_job, torch=False, checkpoint=".checkpoint.npz")
     out = tmp_path / "out"
     metrics = json.loads((out / "metrics.json").read_text())
@@ -233,7 +207,8 @@ def test_the_torch_job_and_the_baselines_job(tmp_path, images, small):
     outputs = {"metrics": "metrics.json", "history": "history.csv", "samples": "samples.npz"}
     wildcards = {"ae_model": "denoising_mask", "ae_code": "8", "seed": "0"}
     run = torch_ae_run_settings(small, "denoising_mask")
-    run_job(_smk(tmp_path, "train_torch_autoencoder", run, images, wildcards, outputs), train_torch_job)
+    smk = snakemake_job(tmp_path, "train_torch_autoencoder", run, inputs=images, wildcards=wildcards, outputs=outputs)
+    run_job(smk, train_torch_job)
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert (
         metrics["model"] == "denoising_mask"
@@ -244,7 +219,8 @@ def test_the_torch_job_and_the_baselines_job(tmp_path, images, small):
 
     base = tmp_path / "base"
     base.mkdir()
-    smk = _smk(base, "fit_autoencoder_baselines", ae_baselines_run_settings(small), images, {}, {"metrics": "b.json"})
+    run, outputs = ae_baselines_run_settings(small), {"metrics": "b.json"}
+    smk = snakemake_job(base, "fit_autoencoder_baselines", run, inputs=images, outputs=outputs)
     run_job(smk, fit_baselines_job, torch=False, checkpoint=None)
     baselines = json.loads((base / "out" / "b.json").read_text())
     assert set(baselines["pca_sweep"]) == {"4", "8"} and baselines["pca_components"] == 4
@@ -256,6 +232,8 @@ def test_a_provenance_record_without_a_status_stops_the_job(tmp_path, images, sm
     inputs = {**images, "provenance": str(tmp_path / "provenance.json")}
     outputs = {"metrics": "metrics.json", "history": "history.csv", "snapshots": "snapshots.npz"}
     run = numpy_ae_tuned_run_settings(small)
-    smk = _smk(tmp_path, "train_numpy_autoencoder_tuned", run, inputs, {"seed": "0"}, outputs)
+    smk = snakemake_job(
+        tmp_path, "train_numpy_autoencoder_tuned", run, inputs=inputs, wildcards={"seed": "0"}, outputs=outputs
+    )
     with pytest.raises(ValueError, match="no 'status'"):
         run_job(smk, train_numpy_job, torch=False, checkpoint=".checkpoint.npz")

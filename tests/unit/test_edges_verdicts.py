@@ -10,6 +10,7 @@ from dlrepro.metrics import ci_verdict, mean_ci, t_quantile_975
 from dlrepro.sequence.claims import sequence_claims
 from dlrepro.vision.report import vision_claims
 from dlrepro.vision.study import summarize_vision
+from tests.conftest import vision_runs
 
 # ---- t quantiles ---------------------------------------------------------------------------------
 
@@ -120,34 +121,14 @@ def test_ae_structure_is_kept_when_the_whole_interval_beats_the_mean_image():
 # ---- the ViT claim reads the gap at the full fraction ----------------------------------------------
 
 
-def _vision_runs(gap_at):
-    runs = []
-    for seed, noise in zip((0, 1, 2), (-0.004, 0.0, 0.005)):
-        for f in (0.1, 0.5, 1.0):
-            common = {
-                "seed": seed,
-                "fraction": f,
-                "train_examples": int(50000 * f),
-                "train_seconds": 10.0,
-                "images_per_second": 500.0,
-                "flops_per_image": 1000,
-                "device": "cpu",
-                "test_examples": 10000,
-                "data_status": "verified",
-            }
-            runs.append({**common, "model": "cnn", "parameters": 10, "test_accuracy": 0.6 + noise})
-            runs.append(
-                {**common, "model": "vit", "parameters": 20, "test_accuracy": 0.6 + noise + gap_at[f] + noise / 2}
-            )
-    return runs
-
-
 def test_vit_claim_reads_the_gap_at_the_full_fraction_not_the_smallest():
-    summary = summarize_vision(_vision_runs({0.1: -0.05, 0.5: 0.0, 1.0: 0.05}))  # behind on 10%, ahead on 100%
+    gap_at = {0.1: -0.05, 0.5: 0.0, 1.0: 0.05}  # behind on 10%, ahead on 100%
+    summary = summarize_vision(vision_runs(gap_at, data_status="verified"))
     assert summary["full_fraction"] == 1.0
     row = {c["id"]: c for c in vision_claims(summary)}["vision-vit-outperforms-cnn"]
     assert row["verdict"] == "reproduced" and "100%" in row["metric"] and row["measured"].startswith("+5.0")
-    summary = summarize_vision(_vision_runs({0.1: 0.05, 0.5: 0.0, 1.0: -0.05}))  # ahead on 10%, behind on 100%
+    gap_at = {0.1: 0.05, 0.5: 0.0, 1.0: -0.05}  # ahead on 10%, behind on 100%
+    summary = summarize_vision(vision_runs(gap_at, data_status="verified"))
     row = {c["id"]: c for c in vision_claims(summary)}["vision-vit-outperforms-cnn"]
     assert row["verdict"] == "not reproduced" and row["measured"].startswith("-5.0")
 

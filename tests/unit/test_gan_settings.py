@@ -2,32 +2,26 @@
 
 import copy
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-from snakemake.iocontainers import Namedlist
 
 from dlrepro.data.synthetic import synthetic_digits
 from dlrepro.gan.settings import classifier_settings, run_settings, summary_settings
 from dlrepro.gan.study import train_classifier_job, train_job
 from dlrepro.io import write_json
 from dlrepro.runner import run_job
+from tests.conftest import default_config, snakemake_job, with_setting
 
+# the default config's gan block with tiny data, networks, runs and samples, on the CPU
+_GAN = default_config()["gan"]
 GAN = {
+    **_GAN,
     "device": "cpu",
-    "cuda_graph": True,
-    "models": ["gan", "lsgan", "bigan"],
-    "data": {"dataset": "mnist", "train_examples": 64, "test_examples": 32},
-    "model": {"latent_dim": 4, "hidden": 8, "latent_distribution": "normal"},
-    "optim": {
-        "epochs": 1,
-        "batch_size": 16,
-        "learning_rate": 2e-4,
-        "betas": [0.9, 0.999],
-        "generator_loss": "non_saturating",
-    },
+    "data": {**_GAN["data"], "train_examples": 64, "test_examples": 32},
+    "model": {**_GAN["model"], "latent_dim": 4, "hidden": 8},
+    "optim": {**_GAN["optim"], "epochs": 1},
     "eval": {
         "samples_per_epoch": 16,
         "final_samples": 32,
@@ -37,30 +31,17 @@ GAN = {
         "reconstruction_digits": 3,
     },
     "classifier": {
-        "seed": 0,
+        **_GAN["classifier"],
         "epochs": 1,
         "batch_size": 32,
         "learning_rate": 3e-3,
         "channels": [2, 4],
         "hidden": 8,
-        "min_accuracy": 0.99,
         "bf16": False,
     },
     "budgets": [0.5, 1.0],
-    "claims": {"gap_closed": 0.9, "min_class_share": 0.02},
     "figures": {"evolution_epochs": [1]},
 }
-
-
-def _changed(path: str, value) -> dict:
-    """GAN with the setting at dotted `path` set to `value`."""
-    block = copy.deepcopy(GAN)
-    *parents, key = path.split(".")
-    target = block
-    for p in parents:
-        target = target[p]
-    target[key] = value
-    return block
 
 
 @pytest.mark.parametrize("model", ["gan", "lsgan", "bigan"])
@@ -86,11 +67,11 @@ def test_a_run_gets_what_it_reads_and_nothing_else(model):
 )
 def test_settings_no_run_reads_leave_every_run_unchanged(path, value):
     for model in GAN["models"]:
-        assert run_settings(_changed(path, value), model) == run_settings(GAN, model), (path, model)
+        assert run_settings(with_setting(GAN, path, value), model) == run_settings(GAN, model), (path, model)
 
 
 def test_the_bigan_probe_settings_rerun_only_the_bigan():
-    changed = _changed("eval.probe_steps", 50)
+    changed = with_setting(GAN, "eval.probe_steps", 50)
     assert run_settings(changed, "gan") == run_settings(GAN, "gan")
     assert run_settings(changed, "lsgan") == run_settings(GAN, "lsgan")
     assert run_settings(changed, "bigan")["eval"]["probe_steps"] == 50
@@ -99,7 +80,7 @@ def test_the_bigan_probe_settings_rerun_only_the_bigan():
 @pytest.mark.parametrize("path, value", [("optim.epochs", 5), ("model.hidden", 16), ("device", "auto")])
 def test_a_training_setting_reaches_every_run(path, value):
     for model in GAN["models"]:
-        assert run_settings(_changed(path, value), model) != run_settings(GAN, model)
+        assert run_settings(with_setting(GAN, path, value), model) != run_settings(GAN, model)
 
 
 def test_the_classifier_and_the_summary_get_their_own_settings():
@@ -109,8 +90,8 @@ def test_the_classifier_and_the_summary_get_their_own_settings():
         "classifier": GAN["classifier"],
         "eval": {"samples_per_epoch": 16, "final_samples": 32},
     }
-    assert classifier_settings(_changed("optim.learning_rate", 1.0)) == cls, "the GANs' training is not its"
-    assert classifier_settings(_changed("eval.probe_steps", 50)) == cls
+    assert classifier_settings(with_setting(GAN, "optim.learning_rate", 1.0)) == cls, "the GANs' training is not its"
+    assert classifier_settings(with_setting(GAN, "eval.probe_steps", 50)) == cls
     summary = summary_settings(GAN)
     assert "figures" not in summary and "device" not in summary and summary["budgets"] == [0.5, 1.0]
 
@@ -125,19 +106,7 @@ def test_settings_share_nothing_with_the_config():
 
 def test_an_unconfigured_model_is_refused():
     with pytest.raises(ValueError, match="'bigan' is not among the configured gan.models"):
-        run_settings(_changed("models", ["gan"]), "bigan")
-
-
-def _smk(tmp_path, rule, run, inputs, outputs, wildcards=None):
-    return SimpleNamespace(
-        log=[str(tmp_path / f"{rule}.log")],
-        params=SimpleNamespace(run=run),
-        threads=1,
-        rule=rule,
-        wildcards=Namedlist(fromdict=wildcards or {}),
-        input=Namedlist(fromdict={k: str(v) for k, v in inputs.items()}),
-        output=Namedlist(fromdict={k: str(tmp_path / v) for k, v in outputs.items()}),
-    )
+        run_settings(with_setting(GAN, "models", ["gan"]), "bigan")
 
 
 @pytest.fixture
@@ -153,7 +122,9 @@ def data_files(tmp_path):
 def test_the_classifier_and_a_bigan_run_go_through_the_runner(tmp_path, data_files):
     torch.set_num_threads(1)
     cls_out = {"weights": "cls/classifier.pt", "metrics": "cls/metrics.json", "reference": "cls/reference.npz"}
-    smk = _smk(tmp_path, "train_gan_classifier", classifier_settings(GAN), data_files, cls_out)
+    smk = snakemake_job(
+        tmp_path, "train_gan_classifier", classifier_settings(GAN), inputs=data_files, outputs=cls_out, out_dir=""
+    )
     run_job(smk, train_classifier_job, checkpoint=None)
     cls = json.loads((tmp_path / "cls/metrics.json").read_text())
     assert cls["data_status"] == "unverified copy" and set(cls["fid_floor"]) == {"16", "32"}
@@ -162,7 +133,8 @@ def test_the_classifier_and_a_bigan_run_go_through_the_runner(tmp_path, data_fil
     inputs = {**data_files, "classifier": tmp_path / cls_out["weights"], "reference": tmp_path / cls_out["reference"]}
     outputs = {"metrics": "run/metrics.json", "history": "run/history.csv", "samples": "run/samples.npz"}
     wildcards = {"gan_model": "bigan", "seed": "1"}
-    smk = _smk(tmp_path, "train_gan", run_settings(GAN, "bigan"), inputs, outputs, wildcards)
+    run = run_settings(GAN, "bigan")
+    smk = snakemake_job(tmp_path, "train_gan", run, inputs=inputs, outputs=outputs, wildcards=wildcards, out_dir="")
     run_job(smk, train_job)
     metrics = json.loads((tmp_path / "run/metrics.json").read_text())
     assert metrics["model"] == "bigan" and metrics["seed"] == 1 and metrics["data_status"] == "unverified copy"
@@ -175,6 +147,8 @@ def test_the_classifier_and_a_bigan_run_go_through_the_runner(tmp_path, data_fil
 def test_a_provenance_record_without_a_status_is_refused(tmp_path, data_files):
     write_json(data_files["provenance"], {"source": "somewhere"})
     cls_out = {"weights": "cls/classifier.pt", "metrics": "cls/metrics.json", "reference": "cls/reference.npz"}
-    smk = _smk(tmp_path, "train_gan_classifier", classifier_settings(GAN), data_files, cls_out)
+    smk = snakemake_job(
+        tmp_path, "train_gan_classifier", classifier_settings(GAN), inputs=data_files, outputs=cls_out, out_dir=""
+    )
     with pytest.raises(ValueError, match="has no 'status'"):
         run_job(smk, train_classifier_job, checkpoint=None)

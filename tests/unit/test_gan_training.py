@@ -1,11 +1,15 @@
 """The GAN study's networks and loops: shapes, eager vs graph-style step, resume, determinism."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.gan.models import BiGAN, MnistClassifier, build_gan
+from dlrepro.gan.settings import run_settings
+from dlrepro.gan.study import gan_config
 from dlrepro.gan.training import (
     CounterStep,
     GanConfig,
@@ -15,25 +19,12 @@ from dlrepro.gan.training import (
     train_epoch_eager,
     train_gan,
 )
+from tests.conftest import default_config
 
 torch.set_num_threads(1)
 
 # every GanConfig field, as config/config.yaml's gan block sets it for the paper's GAN (the schema's defaults)
-GAN = {
-    "kind": "gan",
-    "latent_dim": 100,
-    "hidden": 256,
-    "latent_distribution": "normal",
-    "epochs": 10,
-    "batch_size": 16,
-    "learning_rate": 2e-4,
-    "betas": (0.9, 0.999),
-    "generator_loss": "non_saturating",
-    "eval_samples": 2000,
-    "final_samples": 10000,
-    "grid_samples": 16,
-    "cuda_graph": True,
-}
+GAN = dataclasses.asdict(gan_config("gan", run_settings(default_config()["gan"], "gan")))
 # small networks and short runs, for speed
 TINY = {**GAN, "latent_dim": 8, "hidden": 16, "epochs": 2, "batch_size": 8, "eval_samples": 16, "grid_samples": 4}
 

@@ -5,18 +5,11 @@ import pytest
 
 from dlrepro.autoencoder.numpy_model import LOSS_REDUCTIONS, Linear, NumpyAutoencoder, ReLU, Sigmoid, mse_loss
 from dlrepro.autoencoder.numpy_training import NumpyAEConfig, evaluate_mse, fixed_digit_indices, train_numpy_autoencoder
+from tests.conftest import numpy_ae_recipe
 
 EPS = 1e-6
 # every config-driven NumpyAEConfig field, as config/config.yaml's autoencoder.numpy_ae sets it (the paper's run)
-NUMPY_AE = {
-    "hidden_dim": 64,
-    "init_std": 0.01,
-    "epochs": 10,
-    "batch_size": 1024,
-    "learning_rate": 1e-4,
-    "loss_reduction": "sum",
-    "snapshot_every": 10,
-}
+NUMPY_AE = numpy_ae_recipe()
 
 
 def _numeric_grad(f, x):

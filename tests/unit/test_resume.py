@@ -7,28 +7,13 @@ import torch
 from dlrepro.autoencoder.numpy_training import NumpyAEConfig, train_numpy_autoencoder
 from dlrepro.autoencoder.training import TorchAEConfig, train_autoencoder
 from dlrepro.checkpoint import Checkpointer
+from tests.conftest import numpy_ae_recipe, torch_ae_recipe
 
 TIMING = {"seconds"}
 # every TorchAEConfig field, as config/config.yaml's autoencoder.torch_ae sets it
-TORCH_AE = {
-    "epochs": 2,
-    "batch_size": 128,
-    "learning_rate": 1e-3,
-    "bf16": False,
-    "conv_channels": (16, 32),
-    "vae_hidden": 400,
-    "noise": {"gaussian": 0.5, "mask": 0.5},
-}
+TORCH_AE = torch_ae_recipe()
 # every config-driven NumpyAEConfig field, as config/config.yaml's autoencoder.numpy_ae sets it (the paper's run)
-NUMPY_AE = {
-    "hidden_dim": 64,
-    "init_std": 0.01,
-    "epochs": 10,
-    "batch_size": 1024,
-    "learning_rate": 1e-4,
-    "loss_reduction": "sum",
-    "snapshot_every": 10,
-}
+NUMPY_AE = numpy_ae_recipe()
 
 
 class Killed(Exception):

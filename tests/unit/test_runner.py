@@ -3,28 +3,21 @@ after every output exists, a missing data status refused, and the schedule share
 
 import json
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from snakemake.iocontainers import Namedlist
 
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.io import write_json
 from dlrepro.runner import data_status, run_job, write_output
 from dlrepro.schedules import warmup_decay
+from tests.conftest import snakemake_job
 
 
-def _smk(tmp_path, outputs: dict, *, run=None, inputs=None, wildcards=None):
-    return SimpleNamespace(
-        log=[str(tmp_path / "job.log")],
-        params=SimpleNamespace(run=run or {"device": "cpu", "lr": 0.1}),
-        threads=1,
-        rule="train_something",
-        wildcards=Namedlist(fromdict=wildcards or {"seed": "0"}),
-        input=Namedlist(fromdict=inputs or {}),
-        output=Namedlist(fromdict={k: str(tmp_path / "out" / v) for k, v in outputs.items()}),
-    )
+def _smk(tmp_path, outputs: dict):
+    """A job of the rule train_something, seed 0, with two settings; its log is tmp_path/train_something.log."""
+    run = {"device": "cpu", "lr": 0.1}
+    return snakemake_job(tmp_path, "train_something", run, outputs=outputs, wildcards={"seed": "0"})
 
 
 def test_a_job_writes_each_output_by_its_suffix_and_removes_its_checkpoint(tmp_path):
@@ -50,7 +43,7 @@ def test_a_job_writes_each_output_by_its_suffix_and_removes_its_checkpoint(tmp_p
     assert np.load(out / "arrays.npz")["x"].tolist() == [0, 1, 2]
     assert (out / "sample.txt").read_text() == "to be"
     assert seen["checkpoint"] == out / ".checkpoint.pt" and not seen["checkpoint"].exists()
-    log = (tmp_path / "job.log").read_text()
+    log = (tmp_path / "train_something.log").read_text()
     assert "run.lr = 0.1" in log and "wildcards.seed = '0'" in log
 
 

@@ -3,48 +3,24 @@ outputs, records where its data came from and its budget, and leaves no checkpoi
 
 import csv
 import json
-from types import SimpleNamespace
 
 import pytest
 import torch
-from snakemake.iocontainers import Namedlist
 from snakemake.utils import validate
 
 from dlrepro.runner import run_job
 from dlrepro.sequence.settings import char_lm_run_settings, sentiment_run_settings, throughput_run_settings
 from dlrepro.sequence.study import measure_throughput_job, train_char_lm_job, train_sentiment_job
-from tests.conftest import REPO
+from tests.conftest import REPO, TINY_SEQUENCE_MODEL, snakemake_job
 
 torch.set_num_threads(1)
-MODEL = {
-    "width": 8,
-    "rnn_layers": 1,
-    "rnn_hidden": 8,
-    "lstm_layers": 1,
-    "lstm_hidden": 4,
-    "transformer_layers": 1,
-    "heads": 2,
-    "ff_width": 8,
-}
 
 
 def _seq(**blocks) -> dict:
     """A sequence block with the schema's defaults, tiny models and the given `blocks` on top."""
-    seq = {"device": "cpu", "model": MODEL, **blocks}
+    seq = {"device": "cpu", "model": dict(TINY_SEQUENCE_MODEL), **blocks}
     validate(seq, str(REPO / "workflow" / "schemas" / "sequence.schema.yaml"))
     return seq
-
-
-def _smk(tmp_path, rule: str, outputs: dict, run: dict, inputs: dict, wildcards: dict):
-    return SimpleNamespace(
-        log=[str(tmp_path / f"{rule}.log")],
-        params=SimpleNamespace(run=run),
-        threads=1,
-        rule=rule,
-        wildcards=Namedlist(fromdict=wildcards),
-        input=Namedlist(fromdict=inputs),
-        output=Namedlist(fromdict={k: str(tmp_path / "out" / v) for k, v in outputs.items()}),
-    )
 
 
 def test_a_sentiment_job_on_a_csv_file_records_its_source_status_and_budget(tmp_path):
@@ -62,9 +38,10 @@ def test_a_sentiment_job_on_a_csv_file_records_its_source_status_and_budget(tmp_
     run = sentiment_run_settings(seq, budget=2)
     outputs = {"metrics": "metrics.json", "history": "history.csv"}
     wildcards = {"seq_model": "lstm", "seq_budget": "2", "seed": "0"}
-    run_job(
-        _smk(tmp_path, "train_sequence_classifier", outputs, run, {"csv": str(path)}, wildcards), train_sentiment_job
+    smk = snakemake_job(
+        tmp_path, "train_sequence_classifier", run, inputs={"csv": path}, outputs=outputs, wildcards=wildcards
     )
+    run_job(smk, train_sentiment_job)
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["data_status"] == "user CSV (reviews.csv)" and metrics["source"] == "csv"
     assert metrics["budget"] == 2.0 and metrics["epochs_run"] == 2 and metrics["classes"] == ["down", "up"]
@@ -80,7 +57,9 @@ def test_a_language_model_job_on_a_text_file_writes_its_metrics_history_and_samp
     run = char_lm_run_settings(seq, context=8, budget=2)
     outputs = {"metrics": "metrics.json", "history": "history.csv", "sample": "sample.txt"}
     wildcards = {"seq_model": "transformer", "seq_context": "8", "seq_budget": "2", "seed": "1"}
-    smk = _smk(tmp_path, "train_char_language_model", outputs, run, {"text": str(path)}, wildcards)
+    smk = snakemake_job(
+        tmp_path, "train_char_language_model", run, inputs={"text": path}, outputs=outputs, wildcards=wildcards
+    )
     run_job(smk, train_char_lm_job)
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["data_status"] == "user file (poems.txt)" and metrics["source"] == "poems.txt"
@@ -96,15 +75,15 @@ def test_a_language_model_job_refuses_a_provenance_record_without_a_status(tmp_p
     outputs = {"metrics": "metrics.json", "history": "history.csv", "sample": "sample.txt"}
     wildcards = {"seq_model": "lstm", "seq_context": "8", "seq_budget": "1", "seed": "0"}
     inputs = {"cache": str(tmp_path / "tiny_shakespeare.npz"), "provenance": str(provenance)}
+    smk = snakemake_job(tmp_path, "train_char_language_model", run, inputs=inputs, outputs=outputs, wildcards=wildcards)
     with pytest.raises(ValueError, match="no 'status'"):
-        run_job(_smk(tmp_path, "train_char_language_model", outputs, run, inputs, wildcards), train_char_lm_job)
+        run_job(smk, train_char_lm_job)
 
 
 def test_the_throughput_job_names_its_device_and_measures_every_model(tmp_path):
     seq = _seq(models=["lstm", "transformer"], throughput={"lengths": [8, 16], "tokens_per_step": 32, "repeats": 2})
-    smk = _smk(
-        tmp_path, "measure_sequence_throughput", {"throughput": "throughput.json"}, throughput_run_settings(seq), {}, {}
-    )
+    run, outputs = throughput_run_settings(seq), {"throughput": "throughput.json"}
+    smk = snakemake_job(tmp_path, "measure_sequence_throughput", run, outputs=outputs)
     run_job(smk, measure_throughput_job, checkpoint=None)
     result = json.loads((tmp_path / "out" / "throughput.json").read_text())
     assert result["device"] == "CPU, 1 thread, CPU time"

@@ -1,33 +1,16 @@
 """Each sequence job's settings (dlrepro.sequence.settings): the budget applied, and nothing the job does
 not read, so that a config change reruns only the jobs whose numbers it can move."""
 
-import copy
 import subprocess
 import sys
 
 import pytest
-import yaml
-from snakemake.utils import validate
 
 from dlrepro.ladder import scaled
 from dlrepro.sequence.settings import char_lm_run_settings, sentiment_run_settings, throughput_run_settings
-from tests.conftest import REPO
+from tests.conftest import REPO, default_config, with_setting
 
-SEQ = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["sequence"]
-validate(
-    SEQ, str(REPO / "workflow" / "schemas" / "sequence.schema.yaml")
-)  # the schema's defaults, as the workflow sets
-
-
-def _changed(path: str, value) -> dict:
-    """The sequence block with the key at dotted `path` set to `value`."""
-    seq = copy.deepcopy(SEQ)
-    *parents, last = path.split(".")
-    block = seq
-    for key in parents:
-        block = block[key]
-    block[last] = value
-    return seq
+SEQ = default_config()["sequence"]  # the schema's defaults filled in, as the workflow reads it
 
 
 def test_the_budget_scales_each_task_s_schedule_and_is_recorded_as_a_number():
@@ -61,7 +44,7 @@ def test_each_job_gets_exactly_its_own_task_s_blocks():
     ],
 )
 def test_a_change_a_sentiment_run_does_not_read_leaves_its_settings_alone(path, value):
-    assert sentiment_run_settings(_changed(path, value), budget=2) == sentiment_run_settings(SEQ, budget=2)
+    assert sentiment_run_settings(with_setting(SEQ, path, value), budget=2) == sentiment_run_settings(SEQ, budget=2)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +61,7 @@ def test_a_change_a_sentiment_run_does_not_read_leaves_its_settings_alone(path, 
 )
 def test_a_change_a_language_model_run_does_not_read_leaves_its_settings_alone(path, value):
     before = char_lm_run_settings(SEQ, context=64, budget=2)
-    assert char_lm_run_settings(_changed(path, value), context=64, budget=2) == before
+    assert char_lm_run_settings(with_setting(SEQ, path, value), context=64, budget=2) == before
 
 
 @pytest.mark.parametrize(
@@ -92,23 +75,24 @@ def test_a_change_a_language_model_run_does_not_read_leaves_its_settings_alone(p
     ],
 )
 def test_a_change_a_sentiment_run_reads_changes_its_settings(path, value):
-    assert sentiment_run_settings(_changed(path, value), budget=2) != sentiment_run_settings(SEQ, budget=2)
+    assert sentiment_run_settings(with_setting(SEQ, path, value), budget=2) != sentiment_run_settings(SEQ, budget=2)
 
 
 def test_a_user_file_s_settings_count_only_while_it_is_the_source():
-    csv = _changed("sentiment.data.source", "csv")
+    csv = with_setting(SEQ, "sentiment.data.source", "csv")
     csv["sentiment"]["data"]["csv"]["path"] = "reviews.csv"
     assert sentiment_run_settings(csv, budget=1)["data"]["csv"]["path"] == "reviews.csv"
     assert "csv" not in sentiment_run_settings(SEQ, budget=1)["data"]
-    text = _changed("char_lm.data.source", "file")
+    text = with_setting(SEQ, "char_lm.data.source", "file")
     text["char_lm"]["data"]["path"] = "poems.txt"
     assert char_lm_run_settings(text, context=64, budget=1)["data"]["path"] == "poems.txt"
     assert "path" not in char_lm_run_settings(SEQ, context=64, budget=1)["data"]
 
 
 def test_the_throughput_job_reads_every_model_and_the_measurement():
-    assert throughput_run_settings(_changed("models", ["lstm", "transformer"]))["models"] == ["lstm", "transformer"]
-    assert throughput_run_settings(_changed("sentiment.optim.epochs", 7)) == throughput_run_settings(SEQ)
+    models = ["lstm", "transformer"]
+    assert throughput_run_settings(with_setting(SEQ, "models", models))["models"] == models
+    assert throughput_run_settings(with_setting(SEQ, "sentiment.optim.epochs", 7)) == throughput_run_settings(SEQ)
 
 
 def test_the_settings_import_no_torch_when_the_workflow_is_parsed():

@@ -13,18 +13,9 @@ from dlrepro.sequence.claims import sequence_claims
 from dlrepro.sequence.report import sequence_tex
 from dlrepro.sequence.study import run_char_lm, run_sentiment
 from dlrepro.sequence.summary import steps_to_target
+from tests.conftest import TINY_SEQUENCE_MODEL
 
 torch.set_num_threads(1)
-MODEL = {
-    "width": 8,
-    "rnn_layers": 1,
-    "rnn_hidden": 8,
-    "lstm_layers": 1,
-    "lstm_hidden": 4,
-    "transformer_layers": 1,
-    "heads": 2,
-    "ff_width": 8,
-}
 SENTIMENT = {
     "data": {
         "source": "rt_polarity",
@@ -35,7 +26,7 @@ SENTIMENT = {
         "max_tokens": 8,
     },
     "optim": {"epochs": 6, "batch_size": 8, "learning_rate": 1e-2, "dropout": 0.1, "clip_norm": 1.0},
-    "model": MODEL,
+    "model": TINY_SEQUENCE_MODEL,
 }
 CHAR_LM = {
     "data": {"test_fraction": 0.2},
@@ -50,7 +41,7 @@ CHAR_LM = {
         "clip_norm": 1.0,
     },
     "samples": {"prompt_chars": 4, "chars": 12, "temperature": 1.0},
-    "model": MODEL,
+    "model": TINY_SEQUENCE_MODEL,
 }
 UNTIMED = ("seconds", "seconds_to_best")
 

@@ -3,71 +3,32 @@
 import copy
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-import yaml
-from snakemake.iocontainers import Namedlist
-from snakemake.utils import validate
 
 from dlrepro.io import write_json
 from dlrepro.runner import run_job
 from dlrepro.vision.settings import run_settings
 from dlrepro.vision.study import load_vision_data, run_vision, train_job
+from tests.conftest import default_config, snakemake_job, with_setting
 
-ROOT = Path(__file__).resolve().parents[2]
 torch.set_num_threads(1)
 
+# the default config's vision block with tiny data, models and runs, on the CPU, the fast paths off
+_VISION = default_config()["vision"]
 VIS = {
+    **_VISION,
     "device": "cpu",
-    "budgets": [1, 2, 4],
     "fractions": [0.5, 1.0],
-    "data": {"dataset": "cifar10", "folder": {"train": "", "test": ""}, "train_examples": 64, "test_examples": 20},
-    "train": {
-        "epochs": 1,
-        "batch_size": 16,
-        "optimizer": "adamw",
-        "momentum": 0.9,
-        "label_smoothing": 0.1,
-        "warmup_fraction": 0.1,
-        "schedule": "cosine",
-        "crop_padding": 4,
-        "flip": True,
-        "mixup_alpha": 0.0,
-        "cutmix_alpha": 0.0,
-        "eval_examples": 0,
-        "eval_batch_size": 32,
-    },
-    "fast": {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False, "checkpoint_every_s": 0},
-    "cnn": {"widths": [4, 8], "blocks": [1, 1], "optimizer": "shared", "learning_rate": 4e-3, "weight_decay": 0.05},
-    "vit": {
-        "patch_size": 8,
-        "dim": 16,
-        "depth": 1,
-        "heads": 2,
-        "mlp_ratio": 2.0,
-        "pool": "cls",
-        "dropout": 0.0,
-        "drop_path": 0.0,
-        "optimizer": "shared",
-        "learning_rate": 2e-3,
-        "weight_decay": 0.05,
-    },
+    "data": {**_VISION["data"], "train_examples": 64, "test_examples": 20},
+    "train": {**_VISION["train"], "epochs": 1, "batch_size": 16, "eval_examples": 0, "eval_batch_size": 32},
+    "fast": {**_VISION["fast"], "bf16": False, "channels_last": False},
+    "cnn": {**_VISION["cnn"], "widths": [4, 8], "blocks": [1, 1]},
+    "vit": {**_VISION["vit"], "patch_size": 8, "dim": 16, "depth": 1, "heads": 2},
 }
 RUNS = [(m, f, b) for m in ("cnn", "vit") for f in VIS["fractions"] for b in VIS["budgets"]]
-
-
-def _changed(block: dict, path: str, value) -> dict:
-    """`block` with the setting at dotted `path` set to `value`."""
-    block = copy.deepcopy(block)
-    *parents, key = path.split(".")
-    target = block
-    for p in parents:
-        target = target[p]
-    target[key] = value
-    return block
 
 
 def _runs(block: dict, model: str | None = None) -> dict:
@@ -84,16 +45,16 @@ def test_a_run_gets_its_model_block_the_recipe_at_its_budget_and_what_it_reads_o
     assert run["data"] == {"dataset": "cifar10", "train_examples": 64, "test_examples": 20}
     assert (run["fraction"], run["budget"], run["device"]) == (0.5, 4.0, "cpu")
     assert isinstance(run["budget"], float), "as the former params.budget: a float"
-    fractional = _changed(VIS, "train.epochs", 0.4)
+    fractional = with_setting(VIS, "train.epochs", 0.4)
     assert run_settings(fractional, model="cnn", fraction=1.0, budget=2)["train"]["epochs"] == 0.4 * 2.0
 
 
 def test_a_change_to_the_vit_leaves_every_cnn_run_unchanged_and_reaches_every_vit_run():
     for path, value in [("vit.learning_rate", 1e-3), ("vit.depth", 2), ("vit.drop_path", 0.1)]:
-        changed = _changed(VIS, path, value)
+        changed = with_setting(VIS, path, value)
         assert _runs(changed, "cnn") == _runs(VIS, "cnn"), path
         assert all(a != b for a, b in zip(_runs(changed, "vit").values(), _runs(VIS, "vit").values())), path
-    changed = _changed(VIS, "cnn.widths", [8, 16])
+    changed = with_setting(VIS, "cnn.widths", [8, 16])
     assert _runs(changed, "vit") == _runs(VIS, "vit")
 
 
@@ -106,7 +67,7 @@ def test_a_change_to_the_vit_leaves_every_cnn_run_unchanged_and_reaches_every_vi
     ],
 )
 def test_settings_that_only_name_runs_change_no_run(path, value):
-    changed = _changed(VIS, path, value)
+    changed = with_setting(VIS, path, value)
     assert _runs(changed) == _runs(VIS), path
 
 
@@ -115,14 +76,13 @@ def test_settings_that_only_name_runs_change_no_run(path, value):
     [("train.batch_size", 8), ("fast.bf16", "auto"), ("data.train_examples", 32), ("device", "auto")],
 )
 def test_a_shared_setting_reaches_every_run(path, value):
-    changed, before = _runs(_changed(VIS, path, value)), _runs(VIS)
+    changed, before = _runs(with_setting(VIS, path, value)), _runs(VIS)
     assert all(changed[k] != before[k] for k in before), path
 
 
 def test_the_default_config_builds_every_run_and_a_vit_overlay_leaves_the_cnn_runs_alone():
-    vision = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["vision"]
-    validate(vision, str(ROOT / "workflow" / "schemas" / "vision.schema.yaml"))  # fills in the schema's defaults
-    overlay = _changed(vision, "vit.learning_rate", vision["vit"]["learning_rate"] / 2)
+    vision = default_config()["vision"]  # the schema's defaults filled in, as the workflow reads it
+    overlay = with_setting(vision, "vit.learning_rate", vision["vit"]["learning_rate"] / 2)
     for f in vision["fractions"]:
         for b in vision["budgets"]:
             cnn = run_settings(vision, model="cnn", fraction=f, budget=b)
@@ -160,22 +120,18 @@ def _cache(tmp_path: Path) -> tuple[Path, Path]:
     return cache, provenance
 
 
-def _smk(tmp_path: Path, run: dict, wildcards: dict) -> SimpleNamespace:
+def _smk(tmp_path: Path, run: dict, wildcards: dict):
     cache, provenance = _cache(tmp_path)
-    out = tmp_path / "results" / "run"
-    return SimpleNamespace(
-        log=[str(tmp_path / "train.log")],
-        params=SimpleNamespace(run=run),
-        threads=1,
-        rule="train_image_classifier",
-        wildcards=Namedlist(fromdict=wildcards),
-        input=Namedlist(fromdict={"cache": str(cache), "provenance": str(provenance)}),
-        output=Namedlist(
-            fromdict={
-                n: str(out / f)
-                for n, f in (("metrics", "metrics.json"), ("history", "history.csv"), ("arrays", "arrays.npz"))
-            }
-        ),
+    outputs = {"metrics": "metrics.json", "history": "history.csv", "arrays": "arrays.npz"}
+    inputs = {"cache": cache, "provenance": provenance}
+    return snakemake_job(
+        tmp_path,
+        "train_image_classifier",
+        run,
+        inputs=inputs,
+        outputs=outputs,
+        wildcards=wildcards,
+        out_dir="results/run",
     )
 
 

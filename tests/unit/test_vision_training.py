@@ -9,26 +9,21 @@ import torch
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.metrics import ci_verdict
 from dlrepro.vision.report import setting_rows, vision_claims, vision_tex
+from dlrepro.vision.settings import run_settings
 from dlrepro.vision.study import slope, summarize_vision
 from dlrepro.vision.training import TrainConfig, train_classifier
+from tests.conftest import default_config, vision_runs
 
 torch.set_num_threads(1)
 
-# the tests' recipe: TrainConfig has no defaults (the schema holds them), each test changes what it needs
+# the tests' recipe: the default config's `train` block as a run gets it (TrainConfig has no defaults: the
+# schema holds them), with more epochs on larger batches and a larger per-epoch test sample; each test
+# changes what it needs
 TRAIN = {
+    **run_settings(default_config()["vision"], model="cnn", fraction=1.0, budget=1)["train"],
     "epochs": 10,
     "batch_size": 256,
-    "optimizer": "adamw",
-    "momentum": 0.9,
-    "label_smoothing": 0.1,
-    "warmup_fraction": 0.1,
-    "schedule": "cosine",
-    "crop_padding": 4,
-    "flip": True,
-    "mixup_alpha": 0.0,
-    "cutmix_alpha": 0.0,
     "eval_examples": 2000,
-    "eval_batch_size": 1000,
 }
 FAST = {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False, "checkpoint_every_s": 0.0}
 
@@ -163,25 +158,7 @@ def test_verdict_needs_the_whole_interval_on_one_side_of_zero():
 
 def _runs(gap_at):
     """CNN at 0.6 + noise; ViT = CNN + gap_at(fraction) + noise, three seeds, four fractions."""
-    runs = []
-    for seed, noise in zip((0, 1, 2), (-0.004, 0.0, 0.005)):
-        for f in (0.1, 0.25, 0.5, 1.0):
-            common = {
-                "seed": seed,
-                "fraction": f,
-                "train_examples": int(50000 * f),
-                "train_seconds": 10.0,
-                "images_per_second": 500.0,
-                "flops_per_image": 1000,
-                "device": "cpu",
-                "test_examples": 10000,
-                "data_status": "unverified copy",
-            }
-            runs.append({**common, "model": "cnn", "parameters": 10, "test_accuracy": 0.6 + noise})
-            runs.append(
-                {**common, "model": "vit", "parameters": 20, "test_accuracy": 0.6 + noise + gap_at(f) + noise / 2}
-            )
-    return runs
+    return vision_runs({f: gap_at(f) for f in (0.1, 0.25, 0.5, 1.0)}, data_status="unverified copy")
 
 
 def test_summary_gap_trend_and_claims_from_known_runs():
