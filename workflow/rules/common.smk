@@ -63,10 +63,14 @@ def idx_set_files(key, name):
     return f"resources/{name}/{name}.npz", f"resources/{name}/provenance.json"
 
 
-# what the report needs from each study: its figures and generated tables (REPORT_INPUTS) and its
-# claims-vs-evidence rows (CLAIMS, one JSON list per study); each study's .smk file appends to them
+# what the report needs from each study: its figures and generated tables (REPORT_INPUTS), its
+# claims-vs-evidence rows (CLAIMS, one JSON list per study) and its compute curves (CURVES); each
+# study's .smk file appends to them
 REPORT_INPUTS = []
 CLAIMS = []
+# each study's metric- and gap-vs-FLOPs points (results/<study>/curves.csv, dlrepro.curves), for the
+# appendix that sets them beside the published reference points (workflow/report/anchors.yaml)
+CURVES = []
 
 # where data comes from: the config key wins over $DLREPRO_DATA_DIR; "" means download
 DATA_DIR = resolve_data_dir(config["data_dir"])

@@ -40,6 +40,7 @@ rule write_report_front:
         environment=rules.record_environment.output.environment,
         provenance=used_provenance(),
     output:
+        claims_glance="results/report/generated/claims_glance.tex",
         claims_table="results/report/generated/claims_table.tex",
         claims_values="results/report/generated/claims_values.tex",
         provenance="results/report/generated/provenance.tex",
@@ -72,6 +73,21 @@ rule write_report_front:
         "../scripts/report/write_report_front.py"
 
 
+rule write_compute_anchors:
+    input:
+        anchors=workflow.source_path("../report/anchors.yaml"),
+        curves=CURVES,
+    output:
+        anchors="results/report/generated/anchors.tex",
+        placement="results/report/generated/placement.tex",
+    log:
+        "logs/write_compute_anchors/anchors.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/report/write_compute_anchors.py"
+
+
 rule build_report:
     input:
         template=workflow.source_path("../report/report.tex"),
@@ -80,6 +96,7 @@ rule build_report:
             for name in ("autoencoder", "gan", "sequence", "vision", "closing")
         ],
         front=rules.write_report_front.output,
+        anchors=rules.write_compute_anchors.output,
         environment=rules.record_environment.output.environment,
         # each study's figures and generated values and tables (appended by its .smk file)
         studies=REPORT_INPUTS,

@@ -10,13 +10,14 @@ from dlrepro.appendix import (
     environment_tex,
     read_benchmarks,
 )
-from dlrepro.claims import check_claims, claims_csv_rows, claims_table_tex, claims_values_tex
+from dlrepro.claims import check_claims, claims_csv_rows, claims_glance_tex, claims_table_tex, claims_values_tex
 from dlrepro.io import read_json, setup_logging, write_csv, write_json
 from dlrepro.report import provenance_tex
 
 setup_logging(snakemake.log[0])
 out, params = snakemake.output, snakemake.params
 rows = [row for path in snakemake.input.claims for row in check_claims(read_json(path), path)]
+Path(out.claims_glance).write_text(claims_glance_tex(rows))
 Path(out.claims_table).write_text(claims_table_tex(rows))
 Path(out.claims_values).write_text(claims_values_tex(rows))
 write_csv(out.claims_csv, claims_csv_rows(rows))
