@@ -87,7 +87,36 @@ def _panels(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
     return found
 
 
+def _draw_anchors(ax, anchors: list[dict], *, rightmost: float) -> None:
+    """Stars; the points of one published run (labels "ResNet-18, 1 ep.", "ResNet-18, 2 ep." ...) joined by
+    a dotted line and labelled once, at their last point, so that the labels stay apart."""
+    groups = defaultdict(list)
+    for a in anchors:
+        groups[a["label"].split(",")[0]].append(a)
+    for name, points in groups.items():
+        points.sort(key=lambda a: a["flops"])
+        x, y = [a["flops"] for a in points], [a["value"] for a in points]
+        ax.plot(x, y, linestyle=":", color="black", linewidth=0.8, marker="*", markersize=8, zorder=5)
+        last = points[-1]
+        text = (
+            last["label"]
+            if len(points) == 1
+            else f"{name} ({', '.join(a['label'].split(',', 1)[1].strip() for a in points)})"
+        )
+        left = last["flops"] >= rightmost  # the rightmost label reads leftwards, inside the axes
+        ax.annotate(
+            text,
+            (last["flops"], last["value"]),
+            textcoords="offset points",
+            xytext=(-4, 3) if left else (4, 3),
+            ha="right" if left else "left",
+            fontsize=6,
+        )
+
+
 def _draw_panel(ax, runs: dict[str, list[dict]], anchors: list[dict]) -> None:
+    from matplotlib.ticker import NullFormatter
+
     first = next(rows for rows in runs.values() if rows)[0]
     for style, (label, rows) in zip(_LINESTYLES * 4, runs.items()):
         series = defaultdict(list)
@@ -100,22 +129,14 @@ def _draw_panel(ax, runs: dict[str, list[dict]], anchors: list[dict]) -> None:
             err = [p["ci95"] if math.isfinite(p["ci95"]) else 0.0 for p in points]
             tag = name if len(runs) == 1 else f"{name} ({label})"
             ax.errorbar(x, y, yerr=err, linestyle=style, marker="o", markersize=3, capsize=2, label=tag)
-    rightmost = max([a["flops"] for a in anchors] + [r["flops"] for rows in runs.values() for r in rows])
-    for a in anchors:
-        ax.scatter([a["flops"]], [a["value"]], marker="*", s=60, color="black", zorder=5)
-        left = a["flops"] >= rightmost  # the rightmost label reads leftwards, inside the axes
-        ax.annotate(
-            a["label"],
-            (a["flops"], a["value"]),
-            textcoords="offset points",
-            xytext=(-4, 3) if left else (4, 3),
-            ha="right" if left else "left",
-            fontsize=6,
-        )
+    _draw_anchors(
+        ax, anchors, rightmost=max([a["flops"] for a in anchors] + [r["flops"] for rows in runs.values() for r in rows])
+    )
     if first["kind"] == "gap":
         ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_xscale("log")
     ax.margins(x=0.08)
+    ax.xaxis.set_minor_formatter(NullFormatter())  # 2x10^8, 3x10^8 ... overlap on a panel under a decade wide
     ax.set_xlabel("training FLOPs (counted; log scale)")
     ax.set_ylabel(first["metric"])
     ax.set_title(first["panel_title"], fontsize=9)

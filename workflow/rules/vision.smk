@@ -102,6 +102,8 @@ rule summarize_vision:
         setting="results/report/generated/vision_setting.tex",
         results="results/report/generated/vision_results.tex",
         trend="results/report/generated/vision_trend.tex",
+        # accuracy and gap against counted training FLOPs (dlrepro.curves)
+        curves="results/vision/curves.csv",
     log:
         "logs/summarize_vision/summary.log",
     conda:
@@ -119,7 +121,9 @@ rule summarize_vision:
 rule plot_vision:
     input:
         summary=rules.summarize_vision.output.summary,
-        claims=rules.summarize_vision.output.claims,
+        curves=rules.summarize_vision.output.curves,
+        # published reference points, drawn on the ladder figure's FLOP axis
+        anchors=workflow.source_path("../report/anchors.yaml"),
         runs=expand(
             VIS_RUN,
             vis_model=VIS_MODELS,

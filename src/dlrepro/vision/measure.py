@@ -1,5 +1,6 @@
 """Measurements of a classifier: its predictions and accuracy (batched, in the training's precision and
-memory format), the final score on the test set, FLOPs per image, confusion matrix, attention rollout.
+memory format), the final score on the test set, FLOPs per image and the run's training FLOPs (counted by
+`dlrepro.flops`: its counting rule), confusion matrix, attention rollout.
 
 `cfg` is the run's `dlrepro.vision.training.TrainConfig` (read: `eval_batch_size`, `channels_last`, `bf16`).
 """
@@ -11,8 +12,8 @@ import time
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
+from dlrepro.flops import forward_flops, training_flops
 from dlrepro.vision.data import normalize
 from dlrepro.vision.models import parameter_count
 
@@ -29,25 +30,10 @@ __all__ = [
 ]
 
 
-def _sdpa_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
-    return sdpa_flop_count(query_shape, key_shape, value_shape)
-
-
-# torch counts the CUDA attention kernels itself; the CPU kernel of F.scaled_dot_product_attention
-# has no formula, so it is added here (same formula: 2 matrix products of the attention)
-_CUSTOM = {torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: _sdpa_flops}
-
-
-@torch.no_grad()
-def flops_per_image(model: torch.nn.Module, image_shape: tuple[int, ...], device="cpu") -> int:
-    """Forward-pass FLOPs for one image (a multiply-add counts 2), counted by FlopCounterMode in eval mode."""
-    was_training = model.training
-    model.eval()
-    x = torch.zeros((1, *image_shape), device=device)
-    with FlopCounterMode(display=False, custom_mapping=_CUSTOM) as counter:
-        model(x)
-    model.train(was_training)
-    return int(counter.get_total_flops())
+def flops_per_image(model: torch.nn.Module, image_shape: tuple[int, ...]) -> int:
+    """Forward-pass FLOPs for one image (a multiply-add counts 2): `dlrepro.flops.forward_flops` on one
+    zero image, counted on a CPU copy of the model in eval mode, whatever device the model is on."""
+    return forward_flops(model, torch.zeros((1, *image_shape)))
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -110,17 +96,23 @@ def accuracy(model, x, y, *, cfg, device, mean, std) -> float:
 
 
 def score_model(model, x_test, y_test, run: dict, *, cfg, device, mean, std) -> tuple[dict, dict]:
-    """The trained model on the whole test set: `run`'s metrics (model, seed, training size, steps,
-    timing) completed, and the arrays of the figures (the confusion matrix; the ViT's attention rollout)."""
+    """The trained model on the whole test set: `run`'s metrics (model, seed, training size, steps, the
+    images the training loop drew (`train_images`), timing) completed with the FLOPs per image and the
+    run's training FLOPs (3 x FLOPs per image x images drawn: `dlrepro.flops`), and the arrays of the
+    figures (the confusion matrix; the ViT's attention rollout)."""
     tic = time.perf_counter()
     pred = predict(model, x_test, cfg=cfg, device=device, mean=mean, std=std).cpu()
     test_seconds = time.perf_counter() - tic
     cm = confusion_matrix(y_test.numpy(), pred.numpy(), n_classes=int(y_test.max()) + 1)
+    per_image = flops_per_image(model, tuple(x_test.shape[1:]))  # counted once per run, on one image
     metrics = {
         "model": run["model"],
         "seed": run["seed"],
         "parameters": parameter_count(model),
-        "flops_per_image": flops_per_image(model, tuple(x_test.shape[1:]), device=device),
+        "flops_per_image": per_image,
+        "forward_flops_per_example": per_image,
+        "train_images": run["train_images"],
+        "train_flops": training_flops(per_image, run["train_images"]),
         "test_accuracy": float(np.trace(cm) / cm.sum()),
         "test_examples": len(x_test),
         "train_examples": run["train_examples"],

@@ -1,4 +1,5 @@
-"""The vision figures, as pure functions of loaded results (each returns a matplotlib Figure)."""
+"""The vision figures, as pure functions of loaded results (each returns a matplotlib Figure); the compute
+ladder's figure is `dlrepro.curves.plot_curves`, finished by `tidy_ladder`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np  # noqa: E402
 
 from dlrepro.vision.study import MODEL_NAMES  # noqa: E402
 
-__all__ = ["trend_figure", "confusion_figure", "attention_figure"]
+__all__ = ["trend_figure", "confusion_figure", "attention_figure", "tidy_ladder"]
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -47,6 +48,18 @@ def trend_figure(summary: dict, runs: list[dict]) -> plt.Figure:
     ax_gap.set_xlabel("training images")
     ax_gap.set_ylabel("ViT $-$ CNN accuracy (points)")
     fig.tight_layout()
+    return fig
+
+
+def tidy_ladder(fig: plt.Figure) -> plt.Figure:
+    """The ladder figure's panels (accuracy in %, then the gap in points) clipped to the values they can take
+    (a 95% CI of two seeds can reach past them), with FLOP ticks at powers of ten only."""
+    from matplotlib.ticker import NullFormatter
+
+    for ax, (low, high) in zip(fig.axes, ((0.0, 100.0), (-100.0, 100.0))):
+        bottom, top = ax.get_ylim()
+        ax.set_ylim(max(bottom, low), min(top, high))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     return fig
 
 

@@ -1,6 +1,6 @@
 """The vision study's glue: one run (data subset -> trained model -> metrics), the training job of the
-workflow (`train_job`), the summary over seeds and fractions, and the performance trend (the verdicts
-on the paper's claims are in `report`).
+workflow (`train_job`), the summary over seeds and fractions, the performance trend, and the curves
+against training FLOPs (`vision_curves`; the verdicts on the paper's claims are in `report`).
 
     data = load_vision_data("resources/cifar10/cifar10.npz", fraction=0.25, seed=0)
     metrics, history, arrays = run_vision(data, "vit", settings, seed=0, data_status="verified")
@@ -17,7 +17,7 @@ from dlrepro.data.verify import combined_status
 from dlrepro.ladder import budget_name
 from dlrepro.metrics import mean_ci
 
-__all__ = ["load_vision_data", "run_vision", "train_job", "summarize_vision", "slope"]
+__all__ = ["load_vision_data", "run_vision", "train_job", "summarize_vision", "vision_curves", "slope"]
 
 MODEL_NAMES = {"cnn": "CNN (ResNet)", "vit": "ViT"}
 
@@ -230,3 +230,48 @@ def _summarize_budget(runs: list[dict]) -> dict:
         }
     summary["full_fraction"] = full
     return summary
+
+
+def _flops(rs: list[dict]) -> float:
+    """The mean training FLOPs of runs (each run's `train_flops`, `dlrepro.flops`)."""
+    missing = sorted({f"{r['model']} fraction {r['fraction']} seed {r['seed']}" for r in rs if "train_flops" not in r})
+    if missing:
+        raise ValueError(
+            f"vision runs without train_flops (metrics from before FLOPs were counted; rerun them): {missing}"
+        )
+    return float(np.mean([r["train_flops"] for r in rs]))
+
+
+def _point(panel: dict, series: str, budget: float, rs: list[dict], values) -> dict:
+    """One curve point: the mean and 95% CI (0 for one seed) of `values` in percent, at the runs' mean FLOPs."""
+    stat = mean_ci(values)
+    ci95 = 100 * stat["ci95"] if np.isfinite(stat["ci95"]) else 0.0
+    return dict(panel, series=series, budget=budget, flops=_flops(rs), value=100 * stat["mean"], ci95=ci95, n=stat["n"])
+
+
+def vision_curves(runs: list[dict]) -> list[dict]:
+    """The study's points against training FLOPs (`dlrepro.curves`): panel `accuracy`, each model's test
+    accuracy (%) at the largest fraction, one point per budget; panel `gap`, the ViT-minus-CNN accuracy
+    (points, paired by seed) at every fraction, one point per budget at the mean FLOPs of both models'
+    runs. Each value is the mean and 95% CI over seeds."""
+    groups = defaultdict(dict)  # (budget, fraction, model) -> seed -> run
+    for r in runs:
+        groups[(float(r.get("budget", 1.0)), r["fraction"], r["model"])][r["seed"]] = r
+    full = max(r["fraction"] for r in runs)
+    base = {"study": "vision", "better": "higher"}
+    accuracy = dict(base, panel="accuracy", kind="metric", metric="test accuracy (%)")
+    accuracy["panel_title"] = f"Test accuracy, {100 * full:g}% of the training set"
+    gap = dict(base, panel="gap", kind="gap", metric="ViT - CNN accuracy (points)")
+    gap["panel_title"] = "ViT - CNN accuracy, paired by seed"
+    rows = []
+    for budget in sorted({b for b, _, _ in groups}):
+        for model in ("cnn", "vit"):
+            if rs := list(groups.get((budget, full, model), {}).values()):
+                rows.append(_point(accuracy, MODEL_NAMES[model], budget, rs, [r["test_accuracy"] for r in rs]))
+        for frac in sorted({f for b, f, _ in groups if b == budget}):
+            cnn, vit = (groups.get((budget, frac, m), {}) for m in ("cnn", "vit"))
+            if seeds := sorted(set(cnn) & set(vit)):
+                diffs = [vit[s]["test_accuracy"] - cnn[s]["test_accuracy"] for s in seeds]
+                both = [cnn[s] for s in seeds] + [vit[s] for s in seeds]
+                rows.append(_point(gap, f"{100 * frac:g}% of the training set", budget, both, diffs))
+    return rows

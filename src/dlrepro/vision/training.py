@@ -192,6 +192,7 @@ def _finish(run: _Run, *, seed: int, train_seconds: float, overhead: dict, histo
         "train_examples": n,
         "epochs": run.cfg.epochs,
         "steps": total,
+        "train_images": total * batch,  # every step draws a full batch (the last incomplete one is dropped)
         "train_seconds": train_seconds,
         "images_per_second": total * batch / train_seconds if train_seconds > 0 else float("nan"),
     }

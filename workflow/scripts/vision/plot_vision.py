@@ -1,11 +1,14 @@
-"""The vision figures: accuracy against training-set size, confusion matrices, ViT attention rollout."""
+"""The vision figures: accuracy against training-set size, accuracy and gap against training FLOPs (the
+compute ladder, with published reference points), confusion matrices, ViT attention rollout."""
 
 import numpy as np
 
+import dlrepro.plotting  # noqa: F401  (the report's figure settings: embedded TrueType fonts)
+from dlrepro.anchors import load_anchors
+from dlrepro.curves import plot_curves, read_curves
 from dlrepro.io import read_json, setup_logging
 from dlrepro.ladder import budget_name
-from dlrepro.plotting import ladder_figure
-from dlrepro.vision.plots import CLASSES, attention_figure, confusion_figure, trend_figure
+from dlrepro.vision.plots import CLASSES, attention_figure, confusion_figure, tidy_ladder, trend_figure
 from dlrepro.vision.study import MODEL_NAMES
 
 setup_logging(snakemake.log[0])
@@ -14,17 +17,12 @@ runs = [
     r for r in map(read_json, snakemake.input.runs) if budget_name(r.get("budget", 1.0)) == summary["budget"]
 ]  # the largest budget
 trend_figure(summary, runs).savefig(snakemake.output.trend)
-claims = {c["id"]: c.get("trend") for c in read_json(snakemake.input.claims)}
-ladder_figure(
-    [
-        ("ViT - CNN, full training set", "test accuracy (points)", claims.get("vision-vit-outperforms-cnn")),
-        (
-            "slope of ViT - CNN over log10(data)",
-            "points per tenfold data",
-            claims.get("vision-advantage-grows-with-data"),
-        ),
-    ]
-).savefig(snakemake.output.ladder)
+# the compute ladder on one FLOP axis: each model's accuracy (published points as stars) and the paired gap
+anchors = load_anchors(snakemake.input.anchors)
+ladder = plot_curves(
+    {"this run": read_curves(snakemake.input.curves)}, anchors, panels=[("vision", "accuracy"), ("vision", "gap")]
+)
+tidy_ladder(ladder).savefig(snakemake.output.ladder)
 
 # confusion matrices summed over the seeds at the largest fraction; attention of the first ViT seed
 arrays = {path: np.load(path) for path in snakemake.input.arrays}

@@ -1,16 +1,20 @@
-"""Summarise the vision runs over seeds and fractions; write the claims and the report's generated LaTeX."""
+"""Summarise the vision runs over seeds and fractions; write the claims, the curves against training FLOPs and
+the report's generated LaTeX."""
 
 from pathlib import Path
 
+from dlrepro.curves import write_curves
 from dlrepro.io import read_json, setup_logging, write_json
 from dlrepro.vision.report import setting_rows, vision_claims, vision_tex
-from dlrepro.vision.study import summarize_vision
+from dlrepro.vision.study import summarize_vision, vision_curves
 
 setup_logging(snakemake.log[0])
-summary = summarize_vision([read_json(p) for p in snakemake.input.runs])
+runs = [read_json(p) for p in snakemake.input.runs]
+summary = summarize_vision(runs)
 claims = vision_claims(summary)
 write_json(snakemake.output.summary, summary)
 write_json(snakemake.output.claims, claims)
+write_curves(snakemake.output.curves, vision_curves(runs))  # accuracy and gap against training FLOPs
 tex = vision_tex(
     summary, claims, setting_rows(snakemake.params.settings, snakemake.params.seeds, bf16_used=summary["bf16"])
 )
