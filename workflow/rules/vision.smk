@@ -179,3 +179,4 @@ REPORT_INPUTS.extend(
     ]
 )
 CLAIMS.append(rules.summarize_vision.output.claims)
+CURVES.append(rules.summarize_vision.output.curves)
