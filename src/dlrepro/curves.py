@@ -115,7 +115,7 @@ def _draw_anchors(ax, anchors: list[dict], *, rightmost: float) -> None:
 
 
 def _draw_panel(ax, runs: dict[str, list[dict]], anchors: list[dict]) -> None:
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import LogFormatterSciNotation
 
     first = next(rows for rows in runs.values() if rows)[0]
     for style, (label, rows) in zip(_LINESTYLES * 4, runs.items()):
@@ -136,7 +136,9 @@ def _draw_panel(ax, runs: dict[str, list[dict]], anchors: list[dict]) -> None:
         ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_xscale("log")
     ax.margins(x=0.08)
-    ax.xaxis.set_minor_formatter(NullFormatter())  # 2x10^8, 3x10^8 ... overlap on a panel under a decade wide
+    # a panel under a decade wide has no power of ten to label: label a few of its minor ticks, never all
+    ax.xaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False, minor_thresholds=(1.5, 0.05)))
+    ax.tick_params(axis="x", which="both", labelsize=7)
     ax.set_xlabel("training FLOPs (counted; log scale)")
     ax.set_ylabel(first["metric"])
     ax.set_title(first["panel_title"], fontsize=9)

@@ -94,6 +94,7 @@ rule summarize_gan:
     output:
         summary="results/gan/summary.json",
         claims="results/gan/claims.json",
+        curves="results/gan/curves.csv",
         values="results/report/generated/gan_values.tex",
         settings="results/report/generated/gan_settings.tex",
         metrics="results/report/generated/gan_metrics.tex",
@@ -114,6 +115,8 @@ rule plot_gan:
         histories=[f"{run}/history.csv" for run in GAN_RUNS],
         samples=[f"{run}/samples.npz" for run in GAN_RUNS],
         summary=rules.summarize_gan.output.summary,
+        curves=rules.summarize_gan.output.curves,
+        anchors=workflow.source_path("../report/anchors.yaml"),
     output:
         figure2=report(
             "results/report/figures/gan_figure2.pdf",
@@ -175,7 +178,10 @@ rule plot_gan:
 
 REPORT_INPUTS.extend(
     [
-        *rules.summarize_gan.output[2:],
+        rules.summarize_gan.output.values,
+        rules.summarize_gan.output.settings,
+        rules.summarize_gan.output.metrics,
+        rules.summarize_gan.output.probe,
         *rules.plot_gan.output,
     ]
 )

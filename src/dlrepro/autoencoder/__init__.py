@@ -5,6 +5,7 @@
 - `numpy_training`  its training loop, snapshots and checkpoints
 - `models`          the PyTorch autoencoders
 - `training`        their training loop, corruption for denoising, the VAE's ELBO
+- `flops`           each run's counted training FLOPs (NumPy model by hand, torch models counted)
 - `settings`        one job's settings from the config block (what the workflow's rules pass as `params.run`)
 - `study`           data selection, one run of either kind, the baselines, and the jobs the workflow's
                     scripts hand to `dlrepro.runner.run_job`

@@ -13,7 +13,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["BasicAutoencoder", "ConvAutoencoder", "VariationalAutoencoder", "vae_loss", "parameter_count"]
+__all__ = [
+    "BasicAutoencoder",
+    "ConvAutoencoder",
+    "VariationalAutoencoder",
+    "VaeTrainingPass",
+    "vae_loss",
+    "parameter_count",
+]
 
 
 def parameter_count(model: nn.Module) -> int:
@@ -103,6 +110,21 @@ class VariationalAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mu, _ = self.encode(x)
         return torch.sigmoid(self.decode_logits(mu))  # the decoder mean at the posterior mean
+
+
+class VaeTrainingPass(nn.Module):
+    """The VAE's forward pass as training runs it (`vae_loss`): encode, draw z = mu + eps * sigma (the
+    reparameterised sample), decode the logits. What `dlrepro.autoencoder.flops` counts; eps comes from a
+    private generator, so counting draws nothing from the training RNG."""
+
+    def __init__(self, vae: VariationalAutoencoder):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mu, logvar = self.vae.encode(x)
+        eps = torch.Generator(device=mu.device).manual_seed(0)
+        return self.vae.decode_logits(self.vae.sample_latent(mu, logvar, eps))  # (B, D) logits
 
 
 def vae_loss(model: VariationalAutoencoder, x: torch.Tensor, generator=None) -> torch.Tensor:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from dlrepro.autoencoder.flops import numpy_ae_flops
 from dlrepro.autoencoder.numpy_training import (
     NumpyAEConfig,
     fixed_digit_indices,
@@ -118,6 +119,12 @@ def run_numpy_ae(
         "final_train_loss": last["train_loss"],
         "seconds": result.seconds,
         "data_status": data_status,
+        **numpy_ae_flops(  # by hand: no torch model (dlrepro.autoencoder.flops)
+            input_dim=data.x_train.shape[1],
+            hidden_dim=config.hidden_dim,
+            train_examples=len(data.x_train),
+            epochs=config.epochs,
+        ),
     }
     arrays = {
         "digit_indices": data.digit_indices,
@@ -130,7 +137,8 @@ def run_numpy_ae(
 
 
 def fit_baselines(data: AutoencoderData, *, pca_components: int, code_sizes=(), data_status: str) -> dict:
-    """Reference errors: the mean training image, and PCA (the optimal linear code) at each code size."""
+    """Reference errors: the mean training image, and PCA (the optimal linear code) at each code size.
+    Fitted, not trained: no training FLOPs are recorded (`dlrepro.autoencoder.flops`)."""
     mean_mse = mean_image_mse(data.x_train, data.x_test)
     pca = pca_mse(data.x_train, data.x_test, pca_components)
     sweep = {str(k): pca_mse(data.x_train, data.x_test, k) for k in sorted(set(code_sizes))}

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from dlrepro.autoencoder.flops import torch_ae_flops
 from dlrepro.autoencoder.models import (
     BasicAutoencoder,
     ConvAutoencoder,
@@ -285,6 +286,8 @@ def train_autoencoder(
         "train_examples": len(x_train),
         "test_examples": len(x_test),
         "bf16": config.bf16,
+        # counted once per run on one image (dlrepro.autoencoder.flops): forward_flops_per_example, train_flops
+        **torch_ae_flops(model, input_dim=x_train.shape[1], train_examples=len(x_train), epochs=config.epochs),
     }
     arrays, extra = _figure_arrays(model, xv, xd, noise, code_size=code_size, seed=seed)
     metrics.update(extra)

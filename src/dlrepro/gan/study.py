@@ -22,6 +22,7 @@ from dlrepro.checkpoint import Checkpointer
 from dlrepro.data.prepare import load_cache
 from dlrepro.device import resolve_bf16
 from dlrepro.gan.classifier import reference_points, train_classifier
+from dlrepro.gan.flops import classifier_flops, gan_flops
 from dlrepro.gan.metrics import linear_probe, sample_quality
 from dlrepro.gan.models import BiGAN, MnistClassifier
 from dlrepro.gan.training import GanConfig, generate, train_gan
@@ -109,6 +110,7 @@ def run_classifier(data: GanData, settings: dict, *, sample_sizes: list[int], se
     )
     refs, stats = reference_points(model, data.x_train, data.x_test, sample_sizes=sample_sizes)
     metrics.update(refs, seed=seed, channels=list(c["channels"]), hidden=c["hidden"], dataset=data.dataset)
+    metrics.update(classifier_flops(model, train_examples=len(data.x_train), epochs=c["epochs"]))
     metrics["meets_min_accuracy"] = metrics["test_accuracy"] >= c["min_accuracy"]
     if not metrics["meets_min_accuracy"]:
         log.warning(
@@ -185,6 +187,7 @@ def run_gan(
     final = scorer(final_images)
     train_seconds = sum(h["seconds"] for h in history)
     steps = (len(data.x_train) // config.batch_size) * config.epochs
+    flops = gan_flops(model, config, train_examples=len(data.x_train), history=history)  # and per epoch in history
     metrics = {
         "model": kind,
         "seed": seed,
@@ -197,6 +200,7 @@ def run_gan(
         "train_examples": len(data.x_train),
         "train_seconds": train_seconds,
         "steps_per_second": steps / train_seconds if train_seconds > 0 else float("nan"),
+        **flops,  # train_flops and the counts it is made of
         "final": {**final, "samples": config.final_samples},
         "epoch1": {k: history[1][k] for k in ("fid", "inception_score", "coverage_kl")},
     }

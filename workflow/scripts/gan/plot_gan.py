@@ -1,13 +1,16 @@
-"""The GAN study's figures: Figure 2, the evolution of the fixed grid, losses, FID/IS curves, coverage, BiGAN."""
+"""The GAN study's figures: Figure 2, the evolution of the fixed grid, the compute ladder on the FLOP axis,
+losses, FID/IS curves, coverage, BiGAN."""
 
 import numpy as np
 import pandas as pd
 
+from dlrepro.anchors import load_anchors
+from dlrepro.curves import plot_curves, read_curves
 from dlrepro.data.sources import title
 from dlrepro.gan.plots import coverage_bars, curves_with_bands, evolution, grid_gif, reconstructions, sample_grid
 from dlrepro.gan.report import MODEL_LABELS
 from dlrepro.io import read_json, setup_logging
-from dlrepro.plotting import ladder_figure, plt
+from dlrepro.plotting import plt
 
 setup_logging(snakemake.log[0])
 p, out = snakemake.params, snakemake.output
@@ -30,13 +33,18 @@ save(evolution({e: grids[e] for e in picks}, title=MODEL_LABELS[first[0]]), out.
 variants = {f"{MODEL_LABELS[m]}": samples[(m, p.seeds[0])]["grids"][p.epochs] for m in p.models}
 save(evolution(variants, panel_title="{}"), out.variants)
 grid_gif(grids, out.gif)
-save(
-    ladder_figure(
-        [("LSGAN stability: GAN - LSGAN", "instability (|change of log FID|)", summary.get("instability_trend"))],
-        xlabel="training epochs read (log scale)",
-    ),
-    out.ladder,
-)
+# the compute ladder on the FLOP axis: each model's instability and the paired gap (no published GAN anchors)
+curves = read_curves(snakemake.input.curves)
+if curves:
+    ladder = plot_curves(
+        {"this run": curves},
+        load_anchors(snakemake.input.anchors),
+        panels=[("gan", "instability"), ("gan", "instability_gap")],
+    )
+else:  # the GAN or LSGAN not configured, or fewer than 3 epochs (the criterion needs two differences)
+    ladder = plt.figure(figsize=(6.5, 1.2))
+    ladder.text(0.5, 0.5, "no ladder point: the criterion needs the GAN, LSGAN and 3+ epochs", ha="center", va="center")
+save(ladder, out.ladder)
 
 
 def panel(column, skip_first=False):

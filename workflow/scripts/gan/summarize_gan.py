@@ -1,7 +1,10 @@
-"""Summarise the GAN runs over seeds; write the claims (verdicts computed) and the report's LaTeX snippets."""
+"""Summarise the GAN runs over seeds; write the claims (verdicts computed), the report's LaTeX snippets and
+the compute ladder's curves on the FLOP axis (results/gan/curves.csv)."""
 
 import csv
 
+from dlrepro.curves import write_curves
+from dlrepro.gan.curves import ladder_curves
 from dlrepro.gan.report import gan_claims, gan_tex, summarize_gan
 from dlrepro.io import read_json, setup_logging, write_json
 
@@ -31,6 +34,7 @@ tex = gan_tex(summary, claims, settings, seeds)
 
 write_json(snakemake.output.summary, summary)
 write_json(snakemake.output.claims, claims)
+write_curves(snakemake.output.curves, ladder_curves(histories, summary["ladder_epochs"]))
 for key in ("values", "settings", "metrics", "probe"):
     name = {"settings": "setting_table", "metrics": "metrics_table", "probe": "probe_table"}.get(key, key)
     with open(snakemake.output[key], "w") as f:
