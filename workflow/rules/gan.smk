@@ -186,3 +186,4 @@ REPORT_INPUTS.extend(
     ]
 )
 CLAIMS.append(rules.summarize_gan.output.claims)
+CURVES.append(rules.summarize_gan.output.curves)
