@@ -10,6 +10,7 @@ import yaml
 
 from dlrepro.ladder import budget_name
 from dlrepro.sequence.claims import sequence_claims
+from dlrepro.sequence.curves import sequence_curves
 from dlrepro.sequence.settings import char_lm_run_settings, sentiment_run_settings
 from dlrepro.sequence.study import run_char_lm, run_sentiment, run_throughput
 from dlrepro.sequence.summary import summarize_sequence
@@ -137,3 +138,17 @@ def test_claims_read_the_largest_budget_and_trend_over_all(two_runs):
     trend = rows["seq-outperform-sentiment"]["trend"]
     assert trend["budgets"] == [float(b) for b in sorted(SEQ["budgets"])] and trend["against"] in ("rnn", "lstm")
     assert rows["seq-parallel"]["trend"]["axis"] == "the sequence length"
+
+
+def test_every_run_counts_its_training_flops_and_they_grow_with_the_budget(two_runs):
+    study = two_runs[0]
+    rows = sequence_curves(study["sentiment"], study["char_lm"])
+    assert {r["panel"] for r in rows} == {"sentiment", "sentiment_gap", "char_lm", "char_lm_gap"}
+    lm = {(r["series"], r["budget"]): r["flops"] for r in rows if r["panel"] == "char_lm"}
+    for (series, budget), flops in lm.items():  # the same windows per step: FLOPs follow the steps exactly
+        assert flops == pytest.approx(budget / min(SEQ["budgets"]) * lm[(series, float(min(SEQ["budgets"])))])
+    sent = {(r["series"], r["budget"]): r["flops"] for r in rows if r["panel"] == "sentiment"}
+    for (series, budget), flops in sent.items():  # each epoch's batches pad a little differently
+        ratio = flops / sent[(series, float(min(SEQ["budgets"])))]
+        assert ratio == pytest.approx(budget / min(SEQ["budgets"]), rel=0.1)
+    assert sent[("Transformer", 1.0)] != sent[("LSTM", 1.0)], "each model's own count"

@@ -41,7 +41,8 @@ SEQ_SENTIMENT_RUN = (
     "results/sequence/sentiment/{seq_model}/budget{seq_budget}/seed{seed}/{name}"
 )
 SEQ_CHAR_LM_RUN = "results/sequence/char_lm/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}/{name}"
-# the compute ladder: multiples of each task's base schedule, one wildcard value each ("1", "2", "4")
+# the compute ladder: multiples of each task's base schedule, one wildcard value each ("1", "2", "4");
+# every run records its counted training FLOPs, the ladder figure's axis (dlrepro.sequence.compute)
 SEQ_BUDGETS = {budget_name(b): float(b) for b in SEQ["budgets"]}
 SEQ_TOP = budget_name(max(SEQ["budgets"]))
 SEQ_LONGEST = max(SEQ["char_lm"]["contexts"])
@@ -176,6 +177,8 @@ rule summarize_sequence:
     output:
         summary="results/sequence/summary.json",
         claims="results/sequence/claims.json",
+        # each model's score and the paired gaps against counted training FLOPs (dlrepro.curves)
+        curves="results/sequence/curves.csv",
     log:
         "logs/summarize_sequence/summary.log",
     conda:
@@ -190,6 +193,9 @@ rule summarize_sequence:
 rule plot_sequence:
     input:
         summary=rules.summarize_sequence.output.summary,
+        curves=rules.summarize_sequence.output.curves,
+        # published reference points, drawn on the ladder figure's FLOP axis
+        anchors=workflow.source_path("../report/anchors.yaml"),
         sentiment_histories=expand(
             SEQ_SENTIMENT_RUN,
             seq_model=SEQ_MODELS,
@@ -280,3 +286,4 @@ REPORT_INPUTS.extend(
     [*rules.plot_sequence.output, *rules.write_sequence_report_values.output]
 )
 CLAIMS.append(rules.summarize_sequence.output.claims)
+CURVES.append(rules.summarize_sequence.output.curves)

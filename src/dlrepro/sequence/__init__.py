@@ -7,8 +7,10 @@
 - `settings`: each training job's settings, built when the workflow is parsed;
 - `training`: the sentiment classifier's training loop (resumable) and what every loop shares;
   `lm`: the character LM's; `throughput`: step time against sequence length;
+- `compute`: each run's counted training FLOPs (the counting rule for both tasks);
 - `study`: one run of each task, and the rules' jobs (`dlrepro.runner`);
-- `summary`: the results over seeds; `claims`: the claims' criteria and verdicts;
+- `summary`: the results over seeds; `claims`: the claims' criteria and verdicts; `curves`: each
+  model's score and the paired gaps against training FLOPs (results/sequence/curves.csv, no torch);
 - `report`: the report's LaTeX snippets; `plots`: the study's figures.
 
 Importing the package does nothing; torch is imported by the modules that need it.

@@ -32,6 +32,7 @@ __all__ = [
     "SentenceSet",
     "make_sentence_set",
     "bucketed_batches",
+    "epoch_rng",
     "CharCorpus",
     "char_corpus",
     "min_corpus_chars",
@@ -218,6 +219,11 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Genera
             batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return [(b, int(lengths[b].max())) for b in batches]
+
+
+def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
+    """The random draws of training epoch `epoch` (1-based) of the run with `seed`: its batches (`bucketed_batches`)."""
+    return np.random.default_rng([seed, epoch])
 
 
 @dataclass

@@ -17,6 +17,7 @@ from torch.nn import functional as F
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.guards import FiniteGuard
 from dlrepro.schedules import warmup_decay
+from dlrepro.sequence.compute import lm_compute
 from dlrepro.sequence.data import CharCorpus
 from dlrepro.sequence.models import SeqModelConfig
 from dlrepro.sequence.networks import SequenceModel, parameter_counts
@@ -126,7 +127,9 @@ def train_char_lm(
     offsets = torch.arange(context + 1, device=device)
     history, done = resume(checkpointer, model, optimizer, "step")
     counts = parameter_counts(model)
+    compute = lm_compute(model, context=context, steps=config.steps, batch_windows=batch)
     log.info("%s LM: %s parameters, context %d, batch %d windows, vocabulary %d", kind, counts, context, batch, vocab)
+    log.info("%s LM: %.3g training FLOPs (counted)", kind, compute["train_flops"])
     elapsed, intervals, now = (history[-1]["seconds"] if history else 0.0), 0, clock(device)
     guard = FiniteGuard(what=f"{kind} LM", period="evaluation interval")
     while done < config.steps:
@@ -151,6 +154,7 @@ def train_char_lm(
     metrics = {"model": kind, "seed": seed, "context": context, "test_bpc": history[-1]["test_bpc"]}
     metrics.update(steps=config.steps, batch_windows=batch, seconds=history[-1]["seconds"], parameters=counts)
     metrics.update(vocab_size=vocab, train_chars=len(corpus.train), test_chars=len(corpus.test), device=device.type)
+    metrics.update(compute)  # forward_flops_per_example (one window), forward_flops_per_char, ..., train_flops
     return metrics, history, model
 
 

@@ -8,7 +8,7 @@ from matplotlib.ticker import MaxNLocator
 from dlrepro.plotting import plt
 from dlrepro.sequence.models import LABELS, SEQ_MODELS
 
-__all__ = ["accuracy_figure", "context_figure", "throughput_figure", "learning_curves_figure", "ladder_panels"]
+__all__ = ["accuracy_figure", "context_figure", "throughput_figure", "learning_curves_figure"]
 
 
 def _colors() -> dict[str, str]:
@@ -119,16 +119,3 @@ def learning_curves_figure(sentiment: dict, char_lm: dict, *, target: float, con
     a.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
-
-
-def ladder_panels(summary: dict) -> list[tuple[str, str, dict]]:
-    """The gap-versus-compute panels of the trained comparisons (`dlrepro.plotting.ladder_figure`)."""
-    claims = {c["id"]: c for c in summary["claims"]}
-    longest = summary["char_lm"]["contexts"][-1]
-    spec = [
-        ("seq-outperform-sentiment", "sentiment: Transformer - recurrent", "test accuracy (points)"),
-        ("seq-outperform-charlm", f"char LM, context {longest}: recurrent - Transformer", "held-out bpc"),
-        ("seq-longer-context", "gain from the longer context: Transformer - recurrent", "bpc"),
-        ("seq-train-efficiently", "steps to the target: recurrent - Transformer", "optimizer steps"),
-    ]
-    return [(title, ylabel, claims[cid].get("trend")) for cid, title, ylabel in spec if cid in claims]

@@ -21,7 +21,8 @@ from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
 from dlrepro.config_errors import check_known_keys
 from dlrepro.guards import FiniteGuard
 from dlrepro.schedules import warmup_decay
-from dlrepro.sequence.data import PAD, SentenceSet, bucketed_batches
+from dlrepro.sequence.compute import classifier_compute
+from dlrepro.sequence.data import PAD, SentenceSet, bucketed_batches, epoch_rng
 from dlrepro.sequence.models import SeqModelConfig
 from dlrepro.sequence.networks import SequenceModel, parameter_counts
 
@@ -168,15 +169,18 @@ def _scheduled_epoch(model, train_data, optimizer, config, guard, *, seed: int, 
         optimizer=optimizer,
         batch_size=config.batch_size,
         clip_norm=config.clip_norm,
-        rng=np.random.default_rng([seed, epoch]),
+        rng=epoch_rng(seed, epoch),
         guard=guard,
         rate=lambda k: warmup_decay(config.learning_rate, done + k, total),
     )
 
 
-def _classifier_metrics(kind: str, seed: int, history: list[dict], parts: dict, *, steps, sizes, parameters, device):
+def _classifier_metrics(
+    kind: str, seed: int, history: list[dict], parts: dict, *, steps, sizes, parameters, compute, device
+):
     """The run's result: the test accuracy at the epoch of the best validation accuracy (the first
-    epoch reaching the maximum), and what the summary and report read about the run."""
+    epoch reaching the maximum), what the summary and report read about the run, and its counted
+    training FLOPs (`compute`, from `dlrepro.sequence.compute.classifier_compute`)."""
     best = max(history, key=lambda r: r["val_accuracy"])
     return {
         "model": kind,
@@ -191,6 +195,7 @@ def _classifier_metrics(kind: str, seed: int, history: list[dict], parts: dict, 
         "parameters": parameters,
         **sizes,  # vocab_size, n_classes
         **{f"{name}_examples": len(s.labels) for name, s in parts.items()},
+        **compute,  # forward_flops_per_example, forward_flops_per_token, train_positions, train_flops
         "device": device.type,
     }
 
@@ -223,7 +228,9 @@ def train_classifier(
     data = {name: (s, *_tensors(s, device)) for name, s in parts.items()}
     history, epochs_done = resume(checkpointer, model, optimizer, "epoch")
     counts = parameter_counts(model)
+    compute = classifier_compute(model, train, batch_size=config.batch_size, seed=seed, epochs=config.epochs)
     log.info("%s classifier: %s parameters, %d classes, vocabulary %d", kind, counts, n_classes, vocab_size)
+    log.info("%s classifier: %.3g training FLOPs (counted)", kind, compute["train_flops"])
     elapsed, now = (history[-1]["seconds"] if history else 0.0), clock(device)
     guard = FiniteGuard(what=f"{kind} classifier")
     per_epoch = len(bucketed_batches(train.lengths, config.batch_size, None))
@@ -244,6 +251,6 @@ def train_classifier(
         if stop_after is not None and epoch - epochs_done >= stop_after:
             return None, history
     metrics = _classifier_metrics(
-        kind, seed, history, parts, steps=steps[1], sizes=sizes, parameters=counts, device=device
+        kind, seed, history, parts, steps=steps[1], sizes=sizes, parameters=counts, compute=compute, device=device
     )
     return metrics, history

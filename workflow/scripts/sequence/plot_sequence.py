@@ -1,18 +1,15 @@
-"""The sequence study's four figures: accuracy with CIs, bpc against context, throughput, learning curves."""
+"""The sequence study's figures: accuracy with CIs, bpc against context, throughput, learning curves, and the
+compute ladder (each model's score and the paired gaps against counted training FLOPs, published points as stars)."""
 
 from pathlib import Path
 
 import pandas as pd
 
+from dlrepro.anchors import load_anchors
+from dlrepro.curves import plot_curves, read_curves
 from dlrepro.io import read_json, setup_logging
-from dlrepro.plotting import ladder_figure
-from dlrepro.sequence.plots import (
-    accuracy_figure,
-    context_figure,
-    ladder_panels,
-    learning_curves_figure,
-    throughput_figure,
-)
+from dlrepro.sequence.curves import curve_panels
+from dlrepro.sequence.plots import accuracy_figure, context_figure, learning_curves_figure, throughput_figure
 
 setup_logging(snakemake.log[0])
 inp, out = snakemake.input, snakemake.output
@@ -36,4 +33,6 @@ accuracy_figure(summary).savefig(out.accuracy)
 context_figure(summary).savefig(out.context)
 throughput_figure(summary).savefig(out.throughput)
 learning_curves_figure(sentiment, char_lm, target=summary["target_accuracy"], context=longest).savefig(out.curves)
-ladder_figure(ladder_panels(summary)).savefig(out.ladder)
+# the compute ladder on one FLOP axis (log): sentiment accuracy, bpc per context, and the paired gaps
+curves = read_curves(inp.curves)
+plot_curves({"this run": curves}, load_anchors(inp.anchors), panels=curve_panels(curves)).savefig(out.ladder)

@@ -1,10 +1,13 @@
-"""Means and CIs over seeds for the three tasks, and the claims of §3.2 with their computed verdicts."""
+"""Means and CIs over seeds for the three tasks, the claims of §3.2 with their computed verdicts, and every
+model's points against its counted training FLOPs (curves.csv, `dlrepro.sequence.curves`)."""
 
 import pandas as pd
 
+from dlrepro.curves import write_curves
 from dlrepro.io import read_json, setup_logging, write_json
 from dlrepro.ladder import budget_name
 from dlrepro.sequence.claims import claims_json
+from dlrepro.sequence.curves import sequence_curves
 from dlrepro.sequence.summary import summarize_sequence
 
 setup_logging(snakemake.log[0])
@@ -30,3 +33,4 @@ summary = summarize_sequence(
 )
 write_json(snakemake.output.summary, summary)
 write_json(snakemake.output.claims, claims_json(summary))
+write_curves(snakemake.output.curves, sequence_curves(sentiment, char_lm))
