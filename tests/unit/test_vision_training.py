@@ -179,6 +179,7 @@ def test_summary_gap_trend_and_claims_from_known_runs():
         "criterion",
         "measured",
         "verdict",
+        "short",
     }
 
 

@@ -292,6 +292,7 @@ def autoencoder_claims(summary: dict, models: dict) -> list[dict]:
     rows = [
         {
             "id": "ae-recognisable",
+            "short": "Reconstructions blurred, digits recognisable",
             "section": "1.4",
             "claim": "Autoencoder reconstructions lose detail (blurred) but the digits stay discernible.",
             "metric": f"test MSE per pixel of the paper's NumPy autoencoder ({summary['default_reduction']} reading)",
@@ -305,6 +306,7 @@ def autoencoder_claims(summary: dict, models: dict) -> list[dict]:
     rows.append(
         {
             "id": "ae-conv-better",
+            "short": "Convolutional AEs beat fully connected ones",
             "section": "1.5",
             "claim": "Convolutional autoencoders suit images better than fully connected ones.",
             "metric": f"conv minus basic test MSE at code size {models['code_size']}, paired by seed",
@@ -317,6 +319,7 @@ def autoencoder_claims(summary: dict, models: dict) -> list[dict]:
     rows.append(
         {
             "id": "ae-tradeoff",
+            "short": "Fidelity falls as the code shrinks",
             "section": "1.5",
             "claim": "Autoencoders trade compression against fidelity.",
             "metric": "mean test MSE against code size, basic and convolutional models and PCA",

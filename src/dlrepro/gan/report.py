@@ -169,6 +169,7 @@ def _resemble_claim(g: dict, crit: dict, summary: dict, images: str, classes: st
     floor = summary["classifier"]["fid_floor"][str(g["final_samples"])]
     return {
         "id": "gan-resemble",
+        "short": "GAN samples resemble the training images",
         "section": "2.9",
         "claim": f"The GAN learns to generate new images that resemble {images}.",
         "metric": "share of the FID gap (untrained generator -> train-vs-test floor) closed after the last epoch, "
@@ -184,6 +185,7 @@ def _resemble_claim(g: dict, crit: dict, summary: dict, images: str, classes: st
 def _improves_claim(g: dict, summary: dict) -> dict:
     return {
         "id": "gan-improves",
+        "short": "GAN samples improve over the epochs",
         "section": "2.8-2.9",
         "claim": "The generator's samples improve over the epochs (the first epoch's are rough).",
         "metric": f"FID after the last epoch minus FID after epoch 1 ({summary['samples_per_epoch']} samples each), paired by seed",
@@ -197,6 +199,7 @@ def _stability_claim(m: dict, summary: dict) -> dict:
     d = m["lsgan"]["instability_vs_gan"]
     return {
         "id": "lsgan-stability",
+        "short": "LSGAN trains more stably than the GAN",
         "section": "2.4",
         "claim": "LSGAN's least-squares loss improves the stability of GAN training.",
         "metric": "mean |change of log FID| between consecutive epochs over the second half of training, "
@@ -212,6 +215,7 @@ def _encoder_claim(b: dict) -> dict:
     p = b["probe"]
     return {
         "id": "bigan-encoder",
+        "short": "BiGAN's encoder gives useful features",
         "section": "2.4",
         "claim": "BiGAN's encoder maps data to the latent space (tested as: E(x) is a better representation than a random encoder's).",
         "metric": "test accuracy of a linear classifier on E(x) minus on a randomly initialised encoder, paired by seed",

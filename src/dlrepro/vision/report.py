@@ -200,6 +200,7 @@ def vision_claims(summary: dict) -> list[dict]:
     rows = [
         {
             "id": "vision-vit-outperforms-cnn",
+            "short": "ViT beats the CNN on CIFAR",
             "section": "3.3-3.4",
             "claim": "Vision Transformers outperform CNNs in image recognition (self-attention captures global dependencies).",
             "metric": f"test accuracy of the ViT minus the CNN on {title(summary.get('dataset', 'cifar10'))}, trained from scratch on {100 * full:g}% of the training set, paired by seed",
@@ -215,6 +216,7 @@ def vision_claims(summary: dict) -> list[dict]:
         rows.append(
             {
                 "id": "vision-advantage-grows-with-data",
+                "short": "ViT's advantage grows with data",
                 "section": "3.4",
                 "claim": f"{IMPLIED} the ViT's advantage over CNNs grows with the amount of training data (the usual reading of §3.4's claim).",
                 "metric": "least-squares slope of the ViT-minus-CNN accuracy over log10(training fraction) "
