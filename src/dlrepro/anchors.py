@@ -55,19 +55,40 @@ def sci(x: float) -> str:
     return f"${mantissa:.2g} \\times 10^{{{exponent}}}$"
 
 
+def _groups(anchors: list[dict]) -> list[list[dict]]:
+    """Anchors of one published run (same panel, setting, FLOP formula and source: "ResNet-18, 1 ep.",
+    "ResNet-18, 2 ep." ...) together, in file order."""
+    groups: dict[tuple, list[dict]] = {}
+    for a in anchors:
+        groups.setdefault((a["panel"], a["setting"], a["flops_how"], a["source"]), []).append(a)
+    return list(groups.values())
+
+
 def anchors_tex(anchors: list[dict]) -> str:
-    """The appendix table: every anchor, its panel, value, FLOPs, how the FLOPs were obtained, its source."""
+    """The appendix table: every published run, its panel, values, FLOPs, how the FLOPs were obtained, its
+    source (one line per run: its points' values and FLOPs side by side)."""
     lines = [
-        "\\begin{longtable}{p{0.15\\linewidth}p{0.08\\linewidth}p{0.1\\linewidth}p{0.3\\linewidth}p{0.27\\linewidth}}",
+        "\\begin{longtable}{p{0.15\\linewidth}p{0.1\\linewidth}p{0.12\\linewidth}p{0.3\\linewidth}p{0.23\\linewidth}}",
         "\\toprule",
         "point & value & FLOPs & setting; how the FLOPs were obtained & source \\\\",
         "\\midrule",
         "\\endhead",
     ]
-    for a in anchors:
+    for group in _groups(anchors):
+        first = group[0]
+        name = (
+            first["label"]
+            if len(group) == 1
+            else first["label"].split(",")[0]
+            + " ("
+            + ", ".join(a["label"].split(",", 1)[1].strip() for a in group)
+            + ")"
+        )
+        values = " / ".join(f"{a['value']:g}" for a in group)
+        flops = " / ".join(sci(a["flops"]) for a in group)
         lines.append(
-            f"{latex_escape(a['label'])} ({latex_escape(a['panel'])}) & {a['value']:g} & {sci(a['flops'])} & "
-            f"{latex_escape(a['setting'])}; FLOPs: {latex_escape(a['flops_how'])} & {latex_escape(a['source'])} \\\\"
+            f"{latex_escape(name)} ({latex_escape(first['panel'])}) & {values} & {flops} & "
+            f"{latex_escape(first['setting'])}; FLOPs: {latex_escape(first['flops_how'])} & {latex_escape(first['source'])} \\\\"
         )
     lines += ["\\bottomrule", "\\end{longtable}"]
     return "\n".join(lines) + "\n"
