@@ -103,6 +103,21 @@ def test_numpy_autoencoder_names_its_blas_and_prints_the_torch_ratio():
     assert re.search(r"torch / ours : \d+\.\d\dx", out) and re.search(r"ours / naive : \d+\.\d\dx", out), out
 
 
+def test_flops_cost_checks_the_dags_job_counts_and_times_one_kind():
+    out = _run(str(REPO / "benchmarks/flops_cost.py"), "--quick")
+    assert "of them training (train_*)" in out and "the config's counts match" in out, out
+    (row,) = [ln.split() for ln in out.splitlines() if ln.startswith("gan-classifier ")]
+    assert row[1] == "1" and all(float(x) >= 0 for x in row[2:]), "jobs, then min/median seconds and job-seconds"
+    assert re.search(r"cold \(upper bound\): \d+\.\d job-s / 2 cores = \d+\.\d s -> (within|OVER) the 60 s", out), out
+    assert "after the optimizer in 1 of 1" in out, "creating the job's Adam loads torch._dynamo before the count"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/flops_cost.py"), "--no-dag-check", "--kinds", "nope"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "unknown job kinds ['nope']" in result.stderr
+
+
 def test_checkpoint_cost_prints_size_and_time_of_both_models():
     out = _run(
         str(REPO / "benchmarks/checkpoint_cost.py"), "--config", str(REPO / "config/config.yaml"), "--repeats", "1"
