@@ -10,6 +10,8 @@ The counting rule, the same for every model:
   invisible to the counter) and the count does not depend on the device a run trained on. Autograd
   stays on during the count: without it PyTorch's fused Transformer fast path would hide its products.
   The NumPy autoencoder, which has no torch model, is counted by hand the same way (its products).
+  A linear model on sparse features (the sentiment baseline's bag of n-grams) is counted by hand too:
+  2 FLOPs per nonzero feature and class (`sparse_linear_flops`); the zeros are never multiplied.
 - **Training FLOPs** = 3 x forward FLOPs per example x examples processed: the backward pass costs
   about twice the forward (a gradient for the inputs and one for the weights; Kaplan et al. 2020,
   "Scaling laws for neural language models", section 2.1). Evaluation passes are not training FLOPs.
@@ -21,7 +23,7 @@ import contextlib
 import copy
 import warnings
 
-__all__ = ["BACKWARD_FACTOR", "forward_flops", "training_flops", "linear_flops"]
+__all__ = ["BACKWARD_FACTOR", "forward_flops", "training_flops", "linear_flops", "sparse_linear_flops"]
 
 # training FLOPs per forward FLOP: the forward pass and a backward pass of twice its cost
 BACKWARD_FACTOR = 3
@@ -35,6 +37,12 @@ def training_flops(forward_per_example: float, examples: float) -> float:
 def linear_flops(*layer_shapes: tuple[int, int]) -> int:
     """Forward FLOPs of one example through dense layers of (inputs, outputs) each: 2 per multiply-add."""
     return sum(2 * n_in * n_out for n_in, n_out in layer_shapes)
+
+
+def sparse_linear_flops(nonzeros: int, outputs: int) -> int:
+    """Forward FLOPs of a linear layer on sparse inputs: 2 per multiply-add of each of the `nonzeros`
+    stored input values with each of the `outputs` (summed over whatever examples hold those nonzeros)."""
+    return 2 * int(nonzeros) * int(outputs)
 
 
 def _sdpa_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:

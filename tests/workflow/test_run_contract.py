@@ -16,6 +16,7 @@ TRAINING_RULES = {
     "train_gan_classifier",
     "train_gan",
     "train_sequence_classifier",
+    "fit_sentiment_baseline",
     "train_char_language_model",
     "measure_sequence_throughput",
     "train_image_classifier",

@@ -3,6 +3,7 @@
 
 from dlrepro.sequence.settings import (
     char_lm_run_settings as seq_char_lm_run_settings,
+    sentiment_baseline_settings as seq_sentiment_baseline_settings,
     sentiment_run_settings as seq_sentiment_run_settings,
     throughput_run_settings as seq_throughput_run_settings,
 )
@@ -91,6 +92,29 @@ rule train_sequence_classifier:
         "../scripts/sequence/train_sequence_classifier.py"
 
 
+rule fit_sentiment_baseline:
+    input:
+        **SEQ_SENTIMENT_INPUTS,
+    output:
+        metrics="results/sequence/sentiment/baseline/seed{seed}/metrics.json",
+    log:
+        "logs/fit_sentiment_baseline/seed{seed}.log",
+    benchmark:
+        "benchmarks-out/fit_sentiment_baseline/seed{seed}.tsv"
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=per_attempt(30),
+    params:
+        run=seq_sentiment_baseline_settings(SEQ),
+    script:
+        "../scripts/sequence/fit_sentiment_baseline.py"
+
+
 rule train_char_language_model:
     input:
         **SEQ_LM_INPUTS,
@@ -174,6 +198,7 @@ rule summarize_sequence:
             name="history.csv",
         ),
         throughput=rules.measure_sequence_throughput.output.throughput,
+        baseline=expand(rules.fit_sentiment_baseline.output.metrics, seed=SEEDS),
     output:
         summary="results/sequence/summary.json",
         claims="results/sequence/claims.json",

@@ -103,9 +103,15 @@ def _outperform_sentiment(summary: dict, data: str) -> dict:
         "points",
         100,
     )
-    return _outperform(
+    row = _outperform(
         "seq-outperform-sentiment", "sentence sentiment classification", metric, diffs, "transformer - {m}", trend=trend
     )
+    base = summary.get("sentiment_baseline")
+    if base:  # context for the accuracies, not part of the verdict (Transformer against the RNNs)
+        acc = base["test_accuracy"]
+        ci = f" +- {acc['ci95']:.3f}" if has_interval(acc) else " (1 seed, no CI)"
+        row["measured"] += f"; bag-of-words baseline (Wang & Manning 2012) test accuracy {acc['mean']:.3f}{ci}"
+    return row
 
 
 def _outperform_charlm(summary: dict, longest: str, data: str) -> dict:

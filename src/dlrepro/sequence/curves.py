@@ -3,7 +3,8 @@
 One point per model (or pair of models) and budget, from every run's metrics (`train_flops`, counted by
 `dlrepro.sequence.compute`), mean and 95% CI over seeds (0 for one seed):
 
-- ``sentiment``: each model's test accuracy (%) at the epoch of its best validation accuracy;
+- ``sentiment``: each model's test accuracy (%) at the epoch of its best validation accuracy, and the
+  bag-of-n-grams baseline's (`dlrepro.sequence.baseline`, one point at its own training FLOPs);
 - ``sentiment_gap``: the Transformer's accuracy minus each recurrent model's, paired by seed (points);
 - ``char_lm``: each model's held-out bits per character at each context ("LSTM, context 256");
 - ``char_lm_gap``: each recurrent model's bpc minus the Transformer's at each context, paired by seed:
@@ -25,6 +26,7 @@ __all__ = ["SHORT", "PANELS", "sequence_curves", "curve_panels"]
 
 STUDY = "sequence"
 SHORT = {"rnn": "RNN", "lstm": "LSTM", "transformer": "Transformer"}  # series names
+BASELINE = "bag-of-words baseline"  # the sentiment baseline's series
 PANELS = ("sentiment", "sentiment_gap", "char_lm", "char_lm_gap")  # the figure's order
 _SPEC = {  # panel -> (title, y label, better, kind)
     "sentiment": ("Sentiment (Task A): test accuracy", "test accuracy (%)", "higher", "metric"),
@@ -130,9 +132,16 @@ def _char_lm(runs: list[dict]) -> list[dict]:
     return rows
 
 
-def sequence_curves(sentiment: list[dict], char_lm: list[dict]) -> list[dict]:
+def _baseline(runs: list[dict]) -> list[dict]:
+    """The baseline's one point in the sentiment panel: its mean test accuracy over seeds at its mean FLOPs."""
+    if not runs:
+        return []
+    return [_point("sentiment", BASELINE, 1.0, [100.0 * r["test_accuracy"] for r in runs], runs)]
+
+
+def sequence_curves(sentiment: list[dict], char_lm: list[dict], *, baseline: list[dict] | None = None) -> list[dict]:
     """Every point of the four panels (module docstring) from the runs' metrics, for `dlrepro.curves.write_curves`."""
-    return [*_sentiment(sentiment), *_char_lm(char_lm)]
+    return [*_sentiment(sentiment), *_baseline(baseline or []), *_char_lm(char_lm)]
 
 
 def curve_panels(rows: list[dict]) -> list[tuple[str, str]]:

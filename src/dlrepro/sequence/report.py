@@ -156,8 +156,21 @@ def _model_macros(sent: dict, lm: dict, tp: dict) -> str:
     return v
 
 
-def _accuracy_table(sent: dict) -> str:
-    """Task A per model: parameters, test accuracy, best epoch, seconds to it and steps to the target."""
+def _baseline_row(base: dict | None) -> list[str]:
+    """The bag-of-n-grams baseline's row of the accuracy table (none if it did not run): its weights
+    (n-gram vocabulary x classes, with the biases) and test accuracy; it has no epochs and no target steps."""
+    if not base:
+        return []
+    label = "bag of words and bigrams" if base["ngrams"] == 2 else f"bag of 1- to {base['ngrams']}-grams"
+    return [
+        f"\\midrule\n{label}, logistic regression & -- & {base['parameters']['mean']:,.0f} & "
+        f"{fmt_ci(base['test_accuracy'])} & -- & -- & -- \\\\"
+    ]
+
+
+def _accuracy_table(sent: dict, base: dict | None = None) -> str:
+    """Task A per model: parameters, test accuracy, best epoch, seconds to it and steps to the target;
+    then the bag-of-n-grams baseline's row."""
     rows = []
     for m in (m for m in SEQ_MODELS if m in sent):  # JSON files sort their keys: restore the models' order
         s, p = sent[m], sent[m]["parameters"]
@@ -169,7 +182,7 @@ def _accuracy_table(sent: dict) -> str:
         "lrrrrrr",
         "model & \\multicolumn{2}{c}{parameters} & test accuracy & best epoch & s to best & steps to target \\\\\n"
         " & backbone & total & & & & (reached)",
-        rows,
+        rows + _baseline_row(base),
     )
 
 
@@ -201,7 +214,7 @@ def sequence_tex(summary: dict, setting: dict, seeds, samples: dict[str, tuple[s
     return {
         "values": _values_tex(summary, seeds),
         "setting": setting_table,
-        "accuracy": _accuracy_table(summary["sentiment"]),
+        "accuracy": _accuracy_table(summary["sentiment"], summary.get("sentiment_baseline")),
         "bpc": _bpc_table(summary["char_lm"]),
         "samples": samples_tex,
     }

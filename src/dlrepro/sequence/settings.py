@@ -17,7 +17,7 @@ from __future__ import annotations
 from dlrepro.ladder import scaled
 from dlrepro.runner import canonical
 
-__all__ = ["sentiment_run_settings", "char_lm_run_settings", "throughput_run_settings"]
+__all__ = ["sentiment_run_settings", "sentiment_baseline_settings", "char_lm_run_settings", "throughput_run_settings"]
 
 
 def _data(data: dict, user_source: str, user_key: str) -> dict:
@@ -43,6 +43,13 @@ def sentiment_run_settings(seq: dict, *, budget: float) -> dict:
             "budget": float(budget),
         }
     )
+
+
+def sentiment_baseline_settings(seq: dict) -> dict:
+    """The sentiment baseline's settings (one job per seed): the data and its split, and the baseline block.
+    No model, optimizer, device or budget: the bag-of-n-grams fit runs on the CPU, outside the ladder."""
+    block = seq["sentiment"]
+    return canonical({"data": _data(block["data"], "csv", "csv"), "baseline": block["baseline"]})
 
 
 def char_lm_run_settings(seq: dict, *, context: int, budget: float) -> dict:

@@ -33,6 +33,7 @@ __all__ = [
     "run_char_lm",
     "run_throughput",
     "train_sentiment_job",
+    "fit_baseline_job",
     "train_char_lm_job",
     "measure_throughput_job",
 ]
@@ -191,6 +192,17 @@ def train_sentiment_job(job) -> dict:
     )
     metrics.update(data_status=status, source=job.run["data"]["source"], budget=job.run["budget"])
     return {"metrics": metrics, "history": history}
+
+
+def fit_baseline_job(job) -> dict:
+    """The `fit_sentiment_baseline` rule: the bag-of-n-grams logistic regression for the job's seed
+    (`dlrepro.sequence.baseline`), on the models' split."""
+    from dlrepro.sequence.baseline import run_sentiment_baseline
+
+    texts, labels, classes, status = _labelled_texts(job)
+    metrics = run_sentiment_baseline(texts, labels, classes, job.run, seed=int(job.wildcards.seed))
+    metrics.update(data_status=status, source=job.run["data"]["source"])
+    return {"metrics": metrics}
 
 
 def _corpus(job) -> tuple[np.ndarray | str, str, str]:

@@ -88,6 +88,26 @@ def _sentiment_stats(sentiment: list[dict], histories: dict, target_accuracy: fl
     return sent
 
 
+def _baseline_stats(baseline: list[dict] | None) -> dict | None:
+    """The bag-of-n-grams baseline over seeds (`dlrepro.sequence.baseline`): test and validation accuracy
+    (mean and 95% CI), the chosen L2 and accuracy per seed, its vocabulary and training FLOPs; None if not run."""
+    if not baseline:
+        return None
+    runs = sorted(baseline, key=lambda r: r["seed"])
+    return {
+        "test_accuracy": mean_ci(r["test_accuracy"] for r in runs),
+        "val_accuracy": mean_ci(r["val_accuracy"] for r in runs),
+        "train_flops": mean_ci(r["train_flops"] for r in runs),
+        "vocab_size": mean_ci(r["vocab_size"] for r in runs),
+        "parameters": mean_ci((r["vocab_size"] + 1) * r["n_classes"] for r in runs),  # weights and biases
+        "accuracy_by_seed": {str(r["seed"]): r["test_accuracy"] for r in runs},
+        "l2_by_seed": {str(r["seed"]): r["l2"] for r in runs},
+        "seeds": [r["seed"] for r in runs],
+        "ngrams": runs[0]["ngrams"],
+        "recipe": runs[0]["recipe"],
+    }
+
+
 def _lm_stats(char_lm: list[dict]) -> tuple[list[int], dict]:
     """The contexts, and per model at one budget: bpc by context and seed, and the gain from the shortest to the longest."""
     stat = lambda rs, k: mean_ci(r[k] for r in rs)  # noqa: E731
@@ -132,6 +152,7 @@ def summarize_sequence(
     target_accuracy: float,
     model_settings: dict,
     lm_histories: dict | None = None,
+    baseline: list[dict] | None = None,
 ) -> dict:
     """Means and 95% CIs over seeds per model and budget, the bpc curve, the throughput grid, and the claims.
 
@@ -140,8 +161,8 @@ def summarize_sequence(
     counted sequential steps). `histories` maps (model, budget name, seed) to the
     sentiment run's per-epoch rows, `lm_histories` (model, context, budget name, seed) to the language
     model's per-evaluation rows (for how many were still improving at the largest budget). The tables
-    read the largest budget; `sentiment_ladder` and `char_lm_ladder` hold every budget for the trends.
-    """
+    read the largest budget; `sentiment_ladder` and `char_lm_ladder` hold every budget for the trends;
+    `sentiment_baseline` the bag-of-n-grams `baseline` runs (one per seed) over seeds."""
     sent_budgets, lm_budgets = _ladder(sentiment), _ladder(char_lm)
     sent_ladder = {
         b: _sentiment_stats([r for r in sentiment if _budget(r) == b], histories, target_accuracy) for b in sent_budgets
@@ -150,9 +171,10 @@ def summarize_sequence(
     sent, top_lm = sent_ladder[sent_budgets[-1]], lm_budgets[-1]
     contexts, lm = _lm_stats([r for r in char_lm if _budget(r) == top_lm])
     top_histories = {k: h for k, h in (lm_histories or {}).items() if k[2] == top_lm}
-    statuses = {r["data_status"] for r in [*sentiment, *char_lm]}
+    statuses = {r["data_status"] for r in [*sentiment, *char_lm, *(baseline or [])]}
     summary = {
         "sentiment": sent,
+        "sentiment_baseline": _baseline_stats(baseline),
         "target_accuracy": target_accuracy,
         "sentiment_ladder": sent_ladder,
         "lm_ladder": lm_ladder,

@@ -30,7 +30,10 @@ summary = summarize_sequence(
     target_accuracy=snakemake.params.target_accuracy,
     lm_histories=lm_histories,
     model_settings=snakemake.params.model,
+    baseline=[read_json(p) for p in inp.baseline],
 )
 write_json(snakemake.output.summary, summary)
 write_json(snakemake.output.claims, claims_json(summary))
-write_curves(snakemake.output.curves, sequence_curves(sentiment, char_lm))
+write_curves(
+    snakemake.output.curves, sequence_curves(sentiment, char_lm, baseline=[read_json(p) for p in inp.baseline])
+)

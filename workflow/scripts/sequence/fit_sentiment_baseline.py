@@ -1,0 +1,6 @@
+"""Task A's simple baseline: a bag-of-n-grams logistic regression (Wang & Manning 2012) for one seed."""
+
+from dlrepro.runner import run_job
+from dlrepro.sequence.study import fit_baseline_job
+
+run_job(snakemake, fit_baseline_job, checkpoint=None)
