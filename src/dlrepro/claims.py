@@ -167,9 +167,6 @@ def claims_table_tex(rows: list[dict]) -> str:
     )
 
 
-_GLANCE_TREND = {"closing": "closing", "widening": "widening", "flat": "flat"}
-
-
 def _short(text: str, limit: int = 70) -> str:
     """A claim's text cut at a word boundary to about `limit` characters."""
     text = text.removeprefix(IMPLIED).strip()
@@ -182,10 +179,9 @@ def _glance_trend(row: dict) -> str:
     trend = row.get("trend")
     if not trend:
         return "--"
-    direction = trend.get("direction", "")
-    towards = "towards the claim" if "towards the claim" in trend.get("words", "") else ""
-    towards = towards or ("away from the claim" if "away from the claim" in trend.get("words", "") else "")
-    return ", ".join(w for w in (_GLANCE_TREND.get(direction, direction), towards) if w)
+    words = trend.get("words", "")
+    side = next((s for s in ("towards the claim", "away from the claim") if s in words), "")
+    return ", ".join(w for w in (trend.get("direction", ""), side) if w)
 
 
 def claims_glance_tex(rows: list[dict]) -> str:

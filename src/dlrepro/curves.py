@@ -31,7 +31,7 @@ from pathlib import Path
 
 from dlrepro.io import write_csv
 
-__all__ = ["CURVE_FIELDS", "curve_row", "write_curves", "read_curves", "plot_curves", "main"]
+__all__ = ["CURVE_FIELDS", "curve_row", "stat_point", "write_curves", "read_curves", "plot_curves", "main"]
 
 CURVE_FIELDS = (
     "study",
@@ -64,6 +64,17 @@ def curve_row(**fields) -> dict:
             f"curve row {fields['panel']}/{fields['series']}: FLOPs must be positive, got {fields['flops']}"
         )
     return {f: fields[f] for f in CURVE_FIELDS}
+
+
+def stat_point(fields: dict, values, flops, *, scale: float = 1.0) -> dict:
+    """One checked row from per-seed `values`: their mean and 95% CI (0 for one seed), both times `scale`,
+    at the mean of `flops` (the training FLOPs of the runs behind the point); `fields` gives the rest."""
+    from dlrepro.metrics import mean_ci
+
+    stat, flops = mean_ci(values), list(flops)
+    ci95 = stat["ci95"] if math.isfinite(stat["ci95"]) else 0.0
+    point = dict(fields, value=scale * stat["mean"], ci95=scale * ci95, n=stat["n"], flops=sum(flops) / len(flops))
+    return curve_row(**point)
 
 
 def write_curves(path, rows: list[dict]) -> None:

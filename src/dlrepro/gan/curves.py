@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 
+from dlrepro.curves import stat_point
 from dlrepro.gan.report import MODEL_LABELS, instability
-from dlrepro.metrics import mean_ci
 
 __all__ = ["COMPARED", "ladder_curves"]
 
@@ -29,9 +29,8 @@ STUDY = "gan"
 def _point(panel: str, kind: str, series: str, k: int, flops: list[float], values: list[float]) -> dict | None:
     if not all(math.isfinite(v) for v in values):
         return None
-    stat = mean_ci(values)
     metric = kind == "metric"
-    return {
+    fields = {
         "study": STUDY,
         "panel": panel,
         "panel_title": "FID instability of each model" if metric else "LSGAN's stability gain: GAN - LSGAN",
@@ -40,11 +39,8 @@ def _point(panel: str, kind: str, series: str, k: int, flops: list[float], value
         "kind": kind,
         "series": series,
         "budget": float(k),  # training epochs read
-        "flops": sum(flops) / len(flops),
-        "value": stat["mean"],
-        "ci95": stat["ci95"] if math.isfinite(stat["ci95"]) else 0.0,
-        "n": stat["n"],
     }
+    return stat_point(fields, values, flops)
 
 
 def ladder_curves(histories: dict[tuple[str, int], list[dict]], at: list[int]) -> list[dict]:

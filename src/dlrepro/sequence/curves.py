@@ -16,10 +16,9 @@ Pure Python (the summary rule runs without torch); the figure is `dlrepro.curves
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
-from dlrepro.metrics import mean_ci
+from dlrepro.curves import stat_point
 from dlrepro.sequence.models import RECURRENT, SEQ_MODELS
 
 __all__ = ["SHORT", "PANELS", "sequence_curves", "curve_panels"]
@@ -55,23 +54,8 @@ def _train_flops(run: dict) -> float:
 
 def _point(panel: str, series: str, budget: float, values: list[float], runs: list[dict]) -> dict:
     title, metric, better, kind = _SPEC[panel]
-    stat = mean_ci(values)
-    ci = stat["ci95"] if math.isfinite(stat["ci95"]) else 0.0
-    flops = sum(map(_train_flops, runs)) / len(runs)
-    return dict(
-        study=STUDY,
-        panel=panel,
-        panel_title=title,
-        metric=metric,
-        better=better,
-        kind=kind,
-        series=series,
-        budget=float(budget),
-        flops=flops,
-        value=stat["mean"],
-        ci95=ci,
-        n=stat["n"],
-    )
+    fields = dict(study=STUDY, panel=panel, panel_title=title, metric=metric, better=better, kind=kind)
+    return stat_point(dict(fields, series=series, budget=float(budget)), values, map(_train_flops, runs))
 
 
 def _by(runs: list[dict], *keys: str) -> dict[tuple, dict]:

@@ -53,13 +53,10 @@ def trend_figure(summary: dict, runs: list[dict]) -> plt.Figure:
 
 def tidy_ladder(fig: plt.Figure) -> plt.Figure:
     """The ladder figure's panels (accuracy in %, then the gap in points) clipped to the values they can take
-    (a 95% CI of two seeds can reach past them), with FLOP ticks at powers of ten only."""
-    from matplotlib.ticker import NullFormatter
-
+    (a 95% CI of two seeds can reach past them)."""
     for ax, (low, high) in zip(fig.axes, ((0.0, 100.0), (-100.0, 100.0))):
         bottom, top = ax.get_ylim()
         ax.set_ylim(max(bottom, low), min(top, high))
-        ax.xaxis.set_minor_formatter(NullFormatter())
     return fig
 
 

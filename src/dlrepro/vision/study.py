@@ -12,6 +12,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from dlrepro.curves import stat_point
 from dlrepro.data.prepare import load_cache
 from dlrepro.data.verify import combined_status
 from dlrepro.ladder import budget_name
@@ -232,21 +233,19 @@ def _summarize_budget(runs: list[dict]) -> dict:
     return summary
 
 
-def _flops(rs: list[dict]) -> float:
-    """The mean training FLOPs of runs (each run's `train_flops`, `dlrepro.flops`)."""
+def _flops(rs: list[dict]) -> list[float]:
+    """The runs' training FLOPs (each run's `train_flops`, `dlrepro.flops`)."""
     missing = sorted({f"{r['model']} fraction {r['fraction']} seed {r['seed']}" for r in rs if "train_flops" not in r})
     if missing:
         raise ValueError(
             f"vision runs without train_flops (metrics from before FLOPs were counted; rerun them): {missing}"
         )
-    return float(np.mean([r["train_flops"] for r in rs]))
+    return [r["train_flops"] for r in rs]
 
 
 def _point(panel: dict, series: str, budget: float, rs: list[dict], values) -> dict:
     """One curve point: the mean and 95% CI (0 for one seed) of `values` in percent, at the runs' mean FLOPs."""
-    stat = mean_ci(values)
-    ci95 = 100 * stat["ci95"] if np.isfinite(stat["ci95"]) else 0.0
-    return dict(panel, series=series, budget=budget, flops=_flops(rs), value=100 * stat["mean"], ci95=ci95, n=stat["n"])
+    return stat_point(dict(panel, series=series, budget=budget), values, _flops(rs), scale=100)
 
 
 def vision_curves(runs: list[dict]) -> list[dict]:
