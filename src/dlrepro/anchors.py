@@ -97,7 +97,9 @@ def anchors_tex(anchors: list[dict]) -> str:
 def _ratio(x: float) -> str:
     if not math.isfinite(x):
         return "--"
-    return f"{x:,.0f}" if x >= 10 else f"{x:.2g}"
+    if x >= 1000:  # two significant digits, as the FLOPs themselves
+        return sci(x)
+    return f"{x:.0f}" if x >= 10 else f"{x:.2g}"
 
 
 def _our_points(rows: list[dict], panel: str) -> list[dict]:
