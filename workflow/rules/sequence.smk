@@ -3,6 +3,7 @@
 
 from dlrepro.sequence.settings import (
     char_lm_run_settings as seq_char_lm_run_settings,
+    char_ngram_settings as seq_char_ngram_settings,
     sentiment_baseline_settings as seq_sentiment_baseline_settings,
     sentiment_run_settings as seq_sentiment_run_settings,
     throughput_run_settings as seq_throughput_run_settings,
@@ -96,12 +97,13 @@ rule fit_sentiment_baseline:
     input:
         **SEQ_SENTIMENT_INPUTS,
     output:
-        metrics="results/sequence/sentiment/baseline/seed{seed}/metrics.json",
+        metrics="results/sequence/sentiment/baseline/{seq_baseline}/seed{seed}/metrics.json",
     log:
-        "logs/fit_sentiment_baseline/seed{seed}.log",
+        "logs/fit_sentiment_baseline/{seq_baseline}/seed{seed}.log",
     benchmark:
-        "benchmarks-out/fit_sentiment_baseline/seed{seed}.tsv"
+        "benchmarks-out/fit_sentiment_baseline/{seq_baseline}/seed{seed}.tsv"
     wildcard_constraints:
+        seq_baseline="bow|nblr",
         seed=r"\d+",
     conda:
         "../../envs/torch.yaml"
@@ -110,7 +112,7 @@ rule fit_sentiment_baseline:
         mem_mb=2000,
         runtime=per_attempt(30),
     params:
-        run=seq_sentiment_baseline_settings(SEQ),
+        run=lambda w: seq_sentiment_baseline_settings(SEQ, kind=w.seq_baseline),
     script:
         "../scripts/sequence/fit_sentiment_baseline.py"
 
@@ -143,6 +145,27 @@ rule train_char_language_model:
         ),
     script:
         "../scripts/sequence/train_char_language_model.py"
+
+
+rule fit_char_ngram:
+    input:
+        **SEQ_LM_INPUTS,
+    output:
+        metrics="results/sequence/char_lm/baselines/kneser_ney/metrics.json",
+    log:
+        "logs/fit_char_ngram/kneser_ney.log",
+    benchmark:
+        "benchmarks-out/fit_char_ngram/kneser_ney.tsv"
+    conda:
+        "../../envs/numpy.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=per_attempt(10),
+    params:
+        run=seq_char_ngram_settings(SEQ),
+    script:
+        "../scripts/sequence/fit_char_ngram.py"
 
 
 rule measure_sequence_throughput:
@@ -198,7 +221,12 @@ rule summarize_sequence:
             name="history.csv",
         ),
         throughput=rules.measure_sequence_throughput.output.throughput,
-        baseline=expand(rules.fit_sentiment_baseline.output.metrics, seed=SEEDS),
+        char_ngram=rules.fit_char_ngram.output.metrics,
+        baseline=expand(
+            rules.fit_sentiment_baseline.output.metrics,
+            seq_baseline=SEQ["sentiment"]["baseline"]["kinds"],
+            seed=SEEDS,
+        ),
     output:
         summary="results/sequence/summary.json",
         claims="results/sequence/claims.json",

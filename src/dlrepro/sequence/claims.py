@@ -13,7 +13,7 @@ from dlrepro.claims import claim_row, combine_verdicts, contract_rows
 from dlrepro.ladder import binding_trend, budget_trend
 from dlrepro.metrics import ci_verdict, has_interval, mean_ci, paired_by_seed
 from dlrepro.report import fmt_pm
-from dlrepro.sequence.models import RECURRENT
+from dlrepro.sequence.models import BASELINES, LABELS, RECURRENT
 
 __all__ = ["sequence_claims", "claims_json", "corpus_name", "sentences_name"]
 
@@ -106,12 +106,24 @@ def _outperform_sentiment(summary: dict, data: str) -> dict:
     row = _outperform(
         "seq-outperform-sentiment", "sentence sentiment classification", metric, diffs, "transformer - {m}", trend=trend
     )
-    base = summary.get("sentiment_baseline")
-    if base:  # context for the accuracies, not part of the verdict (Transformer against the RNNs)
+    row["measured"] += _baselines_text(sent, summary.get("sentiment_baselines") or {})
+    return row
+
+
+def _baselines_text(sent: dict, baselines: dict) -> str:
+    """The best neural model's accuracy beside each baseline's (Wang & Manning 2012): context for the
+    accuracies, not part of the verdict (the Transformer against the RNNs)."""
+    if not baselines:
+        return ""
+    best = max(sent, key=lambda m: sent[m]["test_accuracy"]["mean"])
+    parts = []
+    for kind, base in baselines.items():
         acc = base["test_accuracy"]
         ci = f" +- {acc['ci95']:.3f}" if has_interval(acc) else " (1 seed, no CI)"
-        row["measured"] += f"; bag-of-words baseline (Wang & Manning 2012) test accuracy {acc['mean']:.3f}{ci}"
-    return row
+        parts.append(f"{BASELINES[kind]} {acc['mean']:.3f}{ci}")
+    return f"; best neural model ({LABELS[best]}) {sent[best]['test_accuracy']['mean']:.3f} vs baselines " + ", ".join(
+        parts
+    )
 
 
 def _outperform_charlm(summary: dict, longest: str, data: str) -> dict:
@@ -129,9 +141,17 @@ def _outperform_charlm(summary: dict, longest: str, data: str) -> dict:
         lambda blk, m: _paired(blk[m]["bpc_by_seed"][longest], blk["transformer"]["bpc_by_seed"][longest]),
         "bpc",
     )
-    return _outperform(
+    row = _outperform(
         "seq-outperform-charlm", "character-level language modelling", metric, diffs, "{m} - transformer", " bpc", trend
     )
+    base = summary["char_lm"].get("baseline")
+    if base and lm:  # context for the scores, not part of the verdict (the Transformer against the RNNs)
+        best = min(lm, key=lambda m: lm[m]["contexts"][longest]["test_bpc"]["mean"])
+        row["measured"] += (
+            f"; best neural model ({LABELS[best]}) {lm[best]['contexts'][longest]['test_bpc']['mean']:.3f} bpc vs "
+            f"Kneser-Ney {base['order']}-gram {base['test_bpc_by_context'][longest]:.3f} bpc"
+        )
+    return row
 
 
 def _longer_context(summary: dict, shortest: str, longest: str, data: str) -> dict:

@@ -4,7 +4,7 @@ One point per model (or pair of models) and budget, from every run's metrics (`t
 `dlrepro.sequence.compute`), mean and 95% CI over seeds (0 for one seed):
 
 - ``sentiment``: each model's test accuracy (%) at the epoch of its best validation accuracy, and the
-  bag-of-n-grams baseline's (`dlrepro.sequence.baseline`, one point at its own training FLOPs);
+  bag-of-n-grams baselines' (`dlrepro.sequence.baseline`, one point each at its own training FLOPs);
 - ``sentiment_gap``: the Transformer's accuracy minus each recurrent model's, paired by seed (points);
 - ``char_lm``: each model's held-out bits per character at each context ("LSTM, context 256");
 - ``char_lm_gap``: each recurrent model's bpc minus the Transformer's at each context, paired by seed:
@@ -19,13 +19,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from dlrepro.curves import stat_point
-from dlrepro.sequence.models import RECURRENT, SEQ_MODELS
+from dlrepro.sequence.models import BASELINES, RECURRENT, SEQ_MODELS
 
 __all__ = ["SHORT", "PANELS", "sequence_curves", "curve_panels"]
 
 STUDY = "sequence"
 SHORT = {"rnn": "RNN", "lstm": "LSTM", "transformer": "Transformer"}  # series names
-BASELINE = "bag-of-words baseline"  # the sentiment baseline's series
 PANELS = ("sentiment", "sentiment_gap", "char_lm", "char_lm_gap")  # the figure's order
 _SPEC = {  # panel -> (title, y label, better, kind)
     "sentiment": ("Sentiment (Task A): test accuracy", "test accuracy (%)", "higher", "metric"),
@@ -117,10 +116,13 @@ def _char_lm(runs: list[dict]) -> list[dict]:
 
 
 def _baseline(runs: list[dict]) -> list[dict]:
-    """The baseline's one point in the sentiment panel: its mean test accuracy over seeds at its mean FLOPs."""
-    if not runs:
-        return []
-    return [_point("sentiment", BASELINE, 1.0, [100.0 * r["test_accuracy"] for r in runs], runs)]
+    """Each baseline's one point in the sentiment panel: its mean test accuracy over seeds at its mean FLOPs."""
+    rows = []
+    for kind, label in BASELINES.items():
+        own = [r for r in runs if r["model"] == kind]
+        if own:
+            rows.append(_point("sentiment", f"{label} baseline", 1.0, [100.0 * r["test_accuracy"] for r in own], own))
+    return rows
 
 
 def sequence_curves(sentiment: list[dict], char_lm: list[dict], *, baseline: list[dict] | None = None) -> list[dict]:

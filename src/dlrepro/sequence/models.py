@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from dlrepro.config_errors import check_known_keys
 
-__all__ = ["SEQ_MODELS", "RECURRENT", "LABELS", "SeqModelConfig", "sequential_steps"]
+__all__ = ["SEQ_MODELS", "RECURRENT", "LABELS", "BASELINES", "SeqModelConfig", "sequential_steps"]
 
 SEQ_MODELS = ("rnn", "lstm", "transformer")  # the models' reading order (JSON files sort their keys)
 RECURRENT = ("rnn", "lstm")
 LABELS = {"rnn": "vanilla RNN (tanh)", "lstm": "LSTM", "transformer": "Transformer (pre-norm)"}
+# the sentiment baselines (dlrepro.sequence.baseline) in reading order, with their short names
+BASELINES = {"bow": "bag-of-words LR", "nblr": "NB-LR"}
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,8 @@ def accuracy_figure(summary: dict) -> plt.Figure:
 
 
 def context_figure(summary: dict) -> plt.Figure:
-    """Held-out bits per character against context length, one line per model (95% CI bars)."""
+    """Held-out bits per character against context length, one line per model (95% CI bars), the
+    character n-gram baseline dashed."""
     lm, colors = summary["char_lm"], _colors()
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
     for m, d in _in_order(lm["models"]):
@@ -64,6 +65,10 @@ def context_figure(summary: dict) -> plt.Figure:
             color=colors[m],
             label=LABELS[m],
         )
+    base = lm.get("baseline")
+    if base:
+        bpc = [base["test_bpc_by_context"][str(c)] for c in lm["contexts"]]
+        ax.plot(lm["contexts"], bpc, ls="--", color="0.4", marker="x", label=f"Kneser-Ney {base['order']}-gram")
     ax.set_xscale("log", base=2)
     ax.set_xticks(lm["contexts"], [str(c) for c in lm["contexts"]])
     ax.set_xlabel("context length (characters)")

@@ -156,21 +156,25 @@ def _model_macros(sent: dict, lm: dict, tp: dict) -> str:
     return v
 
 
-def _baseline_row(base: dict | None) -> list[str]:
-    """The bag-of-n-grams baseline's row of the accuracy table (none if it did not run): its weights
-    (n-gram vocabulary x classes, with the biases) and test accuracy; it has no epochs and no target steps."""
-    if not base:
-        return []
-    label = "bag of words and bigrams" if base["ngrams"] == 2 else f"bag of 1- to {base['ngrams']}-grams"
-    return [
-        f"\\midrule\n{label}, logistic regression & -- & {base['parameters']['mean']:,.0f} & "
-        f"{fmt_ci(base['test_accuracy'])} & -- & -- & -- \\\\"
-    ]
+def _baseline_rows(baselines: dict) -> list[str]:
+    """The bag-of-n-grams baselines' rows of the accuracy table (none if none ran): their weights
+    (n-gram vocabulary x outputs, with the biases) and test accuracy; no epochs, no target steps."""
+    rows = []
+    for kind, base in baselines.items():
+        grams = "words and bigrams" if base["ngrams"] == 2 else f"1- to {base['ngrams']}-grams"
+        label = {
+            "bow": f"bag of {grams}, logistic regression",
+            "nblr": f"NB-scaled bag of {grams}, logistic regression",
+        }
+        rows.append(
+            f"{label[kind]} & -- & {base['parameters']['mean']:,.0f} & {fmt_ci(base['test_accuracy'])} & -- & -- & -- \\\\"
+        )
+    return ["\\midrule\n" + rows[0], *rows[1:]] if rows else []
 
 
-def _accuracy_table(sent: dict, base: dict | None = None) -> str:
+def _accuracy_table(sent: dict, baselines: dict | None = None) -> str:
     """Task A per model: parameters, test accuracy, best epoch, seconds to it and steps to the target;
-    then the bag-of-n-grams baseline's row."""
+    then the bag-of-n-grams baselines' rows."""
     rows = []
     for m in (m for m in SEQ_MODELS if m in sent):  # JSON files sort their keys: restore the models' order
         s, p = sent[m], sent[m]["parameters"]
@@ -182,7 +186,7 @@ def _accuracy_table(sent: dict, base: dict | None = None) -> str:
         "lrrrrrr",
         "model & \\multicolumn{2}{c}{parameters} & test accuracy & best epoch & s to best & steps to target \\\\\n"
         " & backbone & total & & & & (reached)",
-        rows + _baseline_row(base),
+        rows + _baseline_rows(baselines or {}),
     )
 
 
@@ -196,6 +200,10 @@ def _bpc_table(lm: dict) -> str:
         rows.append(
             f"{latex_escape(LABELS[m])} & {d['parameters']['backbone']:,} & {d['parameters']['total']:,} & {cells} & {gain} \\\\"
         )
+    base = lm.get("baseline")
+    if base:  # the count-based baseline: no weights, no paired gain
+        cells = " & ".join(f"{base['test_bpc_by_context'][str(c)]:.3f}" for c in contexts)
+        rows.append(f"\\midrule\nKneser-Ney {base['order']}-gram (counts) & -- & -- & {cells} & -- \\\\")
     head = (
         "model & backbone & total & "
         + " & ".join(f"ctx {c}" for c in contexts)
@@ -214,7 +222,7 @@ def sequence_tex(summary: dict, setting: dict, seeds, samples: dict[str, tuple[s
     return {
         "values": _values_tex(summary, seeds),
         "setting": setting_table,
-        "accuracy": _accuracy_table(summary["sentiment"], summary.get("sentiment_baseline")),
+        "accuracy": _accuracy_table(summary["sentiment"], summary.get("sentiment_baselines")),
         "bpc": _bpc_table(summary["char_lm"]),
         "samples": samples_tex,
     }

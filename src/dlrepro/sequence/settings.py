@@ -17,7 +17,13 @@ from __future__ import annotations
 from dlrepro.ladder import scaled
 from dlrepro.runner import canonical
 
-__all__ = ["sentiment_run_settings", "sentiment_baseline_settings", "char_lm_run_settings", "throughput_run_settings"]
+__all__ = [
+    "sentiment_run_settings",
+    "sentiment_baseline_settings",
+    "char_lm_run_settings",
+    "char_ngram_settings",
+    "throughput_run_settings",
+]
 
 
 def _data(data: dict, user_source: str, user_key: str) -> dict:
@@ -45,11 +51,15 @@ def sentiment_run_settings(seq: dict, *, budget: float) -> dict:
     )
 
 
-def sentiment_baseline_settings(seq: dict) -> dict:
-    """The sentiment baseline's settings (one job per seed): the data and its split, and the baseline block.
+def sentiment_baseline_settings(seq: dict, *, kind: str) -> dict:
+    """A sentiment baseline's settings (one job per baseline kind and seed): the data and its split, and
+    the baseline block with this job's `kind` in place of the list of kinds (`nb_alpha` for nblr only);
+    not the models' word-vocabulary thresholds (the baseline has its own).
     No model, optimizer, device or budget: the bag-of-n-grams fit runs on the CPU, outside the ladder."""
     block = seq["sentiment"]
-    return canonical({"data": _data(block["data"], "csv", "csv"), "baseline": block["baseline"]})
+    baseline = {k: v for k, v in block["baseline"].items() if k != "kinds" and (k != "nb_alpha" or kind == "nblr")}
+    data = {k: v for k, v in _data(block["data"], "csv", "csv").items() if k not in ("min_count", "max_vocab")}
+    return canonical({"data": data, "baseline": {**baseline, "kind": kind}})
 
 
 def char_lm_run_settings(seq: dict, *, context: int, budget: float) -> dict:
@@ -69,6 +79,21 @@ def char_lm_run_settings(seq: dict, *, context: int, budget: float) -> dict:
             "device": seq["device"],
             "budget": float(budget),
             "context": int(context),
+        }
+    )
+
+
+def char_ngram_settings(seq: dict) -> dict:
+    """The character n-gram baseline's settings (one job): the corpus's held-out fraction, the baseline
+    block, the held-out characters scored and every context it is scored at (the models' windows).
+    No model, optimizer, device, budget or seed: counting is deterministic and runs on the CPU."""
+    block = seq["char_lm"]
+    return canonical(
+        {
+            "data": _data(block["data"], "file", "path"),
+            "baseline": block["baseline"],
+            "eval_tokens": block["optim"]["eval_tokens"],
+            "contexts": sorted(int(c) for c in block["contexts"]),
         }
     )
 

@@ -34,6 +34,7 @@ __all__ = [
     "run_throughput",
     "train_sentiment_job",
     "fit_baseline_job",
+    "fit_char_ngram_job",
     "train_char_lm_job",
     "measure_throughput_job",
 ]
@@ -195,7 +196,7 @@ def train_sentiment_job(job) -> dict:
 
 
 def fit_baseline_job(job) -> dict:
-    """The `fit_sentiment_baseline` rule: the bag-of-n-grams logistic regression for the job's seed
+    """The `fit_sentiment_baseline` rule: the job's bag-of-n-grams baseline (bow or nblr) for its seed
     (`dlrepro.sequence.baseline`), on the models' split."""
     from dlrepro.sequence.baseline import run_sentiment_baseline
 
@@ -205,15 +206,15 @@ def fit_baseline_job(job) -> dict:
     return {"metrics": metrics}
 
 
-def _corpus(job) -> tuple[np.ndarray | str, str, str]:
+def _corpus(job, longest_context: int) -> tuple[np.ndarray | str, str, str]:
     """The language-model job's corpus, its data status and its source: the Tiny Shakespeare cache (its
-    provenance status), or the configured text file ("user file (<file>)", checked again for this context)."""
+    provenance status), or the configured text file ("user file (<file>)", checked again for the context)."""
     from dlrepro.data.prepare import load_cache
 
     data = job.run["data"]
     if data["source"] == "file":
         name = Path(job.input.text).name
-        text = read_text_corpus(job.input.text, longest_context=job.run["context"], test_fraction=data["test_fraction"])
+        text = read_text_corpus(job.input.text, longest_context=longest_context, test_fraction=data["test_fraction"])
         return text, f"user file ({name})", name
     status = job.data_status()  # first: a record without a status stops the job before any work
     return load_cache(job.input.cache)["text"], status, "tinyshakespeare"
@@ -221,7 +222,7 @@ def _corpus(job) -> tuple[np.ndarray | str, str, str]:
 
 def train_char_lm_job(job) -> dict:
     """The `train_char_language_model` rule: Task B for the job's model, context, budget and seed."""
-    text, status, source = _corpus(job)
+    text, status, source = _corpus(job, job.run["context"])
     metrics, history, sample = run_char_lm(
         text,
         job.wildcards.seq_model,
@@ -233,6 +234,17 @@ def train_char_lm_job(job) -> dict:
     )
     metrics.update(data_status=status, source=source, budget=job.run["budget"])
     return {"metrics": metrics, "history": history, "sample": sample}
+
+
+def fit_char_ngram_job(job) -> dict:
+    """The `fit_char_ngram` rule: the interpolated Kneser-Ney character model (`dlrepro.sequence.ngram`)
+    on the models' training part, scored on their held-out windows at every context."""
+    from dlrepro.sequence.ngram import run_char_ngram
+
+    text, status, source = _corpus(job, max(job.run["contexts"]))
+    metrics = run_char_ngram(text, job.run)
+    metrics.update(data_status=status, source=source)
+    return {"metrics": metrics}
 
 
 def measure_throughput_job(job) -> dict:

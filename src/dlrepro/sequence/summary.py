@@ -9,7 +9,7 @@ from __future__ import annotations
 from dlrepro.ladder import budget_name
 from dlrepro.metrics import mean_ci
 from dlrepro.sequence.claims import sequence_claims
-from dlrepro.sequence.models import RECURRENT, SEQ_MODELS, SeqModelConfig, sequential_steps
+from dlrepro.sequence.models import BASELINES, RECURRENT, SEQ_MODELS, SeqModelConfig, sequential_steps
 
 __all__ = ["summarize_sequence", "steps_to_target", "lm_still_falling"]
 
@@ -88,24 +88,34 @@ def _sentiment_stats(sentiment: list[dict], histories: dict, target_accuracy: fl
     return sent
 
 
-def _baseline_stats(baseline: list[dict] | None) -> dict | None:
-    """The bag-of-n-grams baseline over seeds (`dlrepro.sequence.baseline`): test and validation accuracy
-    (mean and 95% CI), the chosen L2 and accuracy per seed, its vocabulary and training FLOPs; None if not run."""
-    if not baseline:
+def _baseline_stats(baseline: list[dict] | None) -> dict:
+    """The bag-of-n-grams baselines over seeds (`dlrepro.sequence.baseline`), by kind (bow, nblr): test
+    and validation accuracy (mean and 95% CI), the chosen L2 and accuracy per seed, the vocabulary, the
+    weights and the training FLOPs; empty if none ran."""
+    stats = {}
+    for kind in (k for k in BASELINES if any(r["model"] == k for r in baseline or [])):
+        runs = sorted((r for r in baseline if r["model"] == kind), key=lambda r: r["seed"])
+        stats[kind] = {
+            "test_accuracy": mean_ci(r["test_accuracy"] for r in runs),
+            "val_accuracy": mean_ci(r["val_accuracy"] for r in runs),
+            "train_flops": mean_ci(r["train_flops"] for r in runs),
+            "vocab_size": mean_ci(r["vocab_size"] for r in runs),
+            "parameters": mean_ci(r["parameters"] for r in runs),
+            "accuracy_by_seed": {str(r["seed"]): r["test_accuracy"] for r in runs},
+            "l2_by_seed": {str(r["seed"]): r["l2"] for r in runs},
+            "seeds": [r["seed"] for r in runs],
+            "ngrams": runs[0]["ngrams"],
+            "recipe": runs[0]["recipe"],
+        }
+    return stats
+
+
+def _ngram_stats(run: dict | None) -> dict | None:
+    """The character n-gram baseline's held-out bpc per context and with its full history; None if not run."""
+    if not run:
         return None
-    runs = sorted(baseline, key=lambda r: r["seed"])
-    return {
-        "test_accuracy": mean_ci(r["test_accuracy"] for r in runs),
-        "val_accuracy": mean_ci(r["val_accuracy"] for r in runs),
-        "train_flops": mean_ci(r["train_flops"] for r in runs),
-        "vocab_size": mean_ci(r["vocab_size"] for r in runs),
-        "parameters": mean_ci((r["vocab_size"] + 1) * r["n_classes"] for r in runs),  # weights and biases
-        "accuracy_by_seed": {str(r["seed"]): r["test_accuracy"] for r in runs},
-        "l2_by_seed": {str(r["seed"]): r["l2"] for r in runs},
-        "seeds": [r["seed"] for r in runs],
-        "ngrams": runs[0]["ngrams"],
-        "recipe": runs[0]["recipe"],
-    }
+    keys = ("order", "recipe", "test_bpc_by_context", "test_bpc_full_history", "ngrams_by_order", "seconds")
+    return {k: run[k] for k in keys}
 
 
 def _lm_stats(char_lm: list[dict]) -> tuple[list[int], dict]:
@@ -143,6 +153,24 @@ def _ladder(runs: list[dict]) -> list[str]:
     return [budget_name(b) for b in sorted({float(r.get("budget", 1.0)) for r in runs})]
 
 
+def _char_lm_block(char_lm: list[dict], lm_histories: dict | None, top: str, char_ngram: dict | None) -> dict:
+    """Task B at the largest budget `top`: bpc per model and context, the runs still improving at their
+    end, and the n-gram baseline."""
+    contexts, lm = _lm_stats([r for r in char_lm if _budget(r) == top])
+    top_histories = {k: h for k, h in (lm_histories or {}).items() if k[2] == top}
+    return {
+        "contexts": contexts,
+        "models": lm,
+        "budget": top,
+        "still_falling": sum(map(lm_still_falling, top_histories.values())) if top_histories else None,
+        "still_falling_runs": sorted(
+            "/".join(map(str, k[:2])) for k, h in top_histories.items() if lm_still_falling(h)
+        ),
+        "runs": sum(_budget(r) == top for r in char_lm),
+        "baseline": _ngram_stats(char_ngram),
+    }
+
+
 def summarize_sequence(
     sentiment: list[dict],
     histories: dict,
@@ -153,6 +181,7 @@ def summarize_sequence(
     model_settings: dict,
     lm_histories: dict | None = None,
     baseline: list[dict] | None = None,
+    char_ngram: dict | None = None,
 ) -> dict:
     """Means and 95% CIs over seeds per model and budget, the bpc curve, the throughput grid, and the claims.
 
@@ -162,32 +191,24 @@ def summarize_sequence(
     sentiment run's per-epoch rows, `lm_histories` (model, context, budget name, seed) to the language
     model's per-evaluation rows (for how many were still improving at the largest budget). The tables
     read the largest budget; `sentiment_ladder` and `char_lm_ladder` hold every budget for the trends;
-    `sentiment_baseline` the bag-of-n-grams `baseline` runs (one per seed) over seeds."""
+    `sentiment_baselines` the bag-of-n-grams `baseline` runs (one per kind and seed) over seeds, by kind;
+    `char_lm.baseline` the character n-gram model's bpc (`char_ngram`, `dlrepro.sequence.ngram`)."""
     sent_budgets, lm_budgets = _ladder(sentiment), _ladder(char_lm)
     sent_ladder = {
         b: _sentiment_stats([r for r in sentiment if _budget(r) == b], histories, target_accuracy) for b in sent_budgets
     }
     lm_ladder = {b: _lm_stats([r for r in char_lm if _budget(r) == b])[1] for b in lm_budgets}
     sent, top_lm = sent_ladder[sent_budgets[-1]], lm_budgets[-1]
-    contexts, lm = _lm_stats([r for r in char_lm if _budget(r) == top_lm])
-    top_histories = {k: h for k, h in (lm_histories or {}).items() if k[2] == top_lm}
-    statuses = {r["data_status"] for r in [*sentiment, *char_lm, *(baseline or [])]}
+    statuses = {
+        r["data_status"] for r in [*sentiment, *char_lm, *(baseline or []), *([char_ngram] if char_ngram else [])]
+    }
     summary = {
         "sentiment": sent,
-        "sentiment_baseline": _baseline_stats(baseline),
+        "sentiment_baselines": _baseline_stats(baseline),
         "target_accuracy": target_accuracy,
         "sentiment_ladder": sent_ladder,
         "lm_ladder": lm_ladder,
-        "char_lm": {
-            "contexts": contexts,
-            "models": lm,
-            "budget": top_lm,
-            "still_falling": sum(map(lm_still_falling, top_histories.values())) if top_histories else None,
-            "still_falling_runs": sorted(
-                "/".join(map(str, k[:2])) for k, h in top_histories.items() if lm_still_falling(h)
-            ),
-            "runs": sum(_budget(r) == top_lm for r in char_lm),
-        },
+        "char_lm": _char_lm_block(char_lm, lm_histories, top_lm, char_ngram),
         "sentiment_budget": sent_budgets[-1],
         "throughput": _throughput_grid(throughput),
         "sequential_steps": _sequential(throughput, model_settings),
@@ -198,8 +219,8 @@ def summarize_sequence(
         "sentiment_source": sentiment[0].get("source", "rt_polarity"),
         "lm_source": char_lm[0].get("source", "tinyshakespeare"),
         "lm_unknown_test_chars": char_lm[0].get("unknown_test_chars", 0),
-        "lm_steps": lm[next(iter(lm))]["steps"],
         "lm_chars": {k: char_lm[0][k] for k in ("train_chars", "test_chars")},
     }
+    summary["lm_steps"] = next(iter(summary["char_lm"]["models"].values()))["steps"]
     summary["claims"] = sequence_claims(summary)
     return summary

@@ -31,6 +31,7 @@ summary = summarize_sequence(
     lm_histories=lm_histories,
     model_settings=snakemake.params.model,
     baseline=[read_json(p) for p in inp.baseline],
+    char_ngram=read_json(inp.char_ngram),
 )
 write_json(snakemake.output.summary, summary)
 write_json(snakemake.output.claims, claims_json(summary))
