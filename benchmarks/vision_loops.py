@@ -128,6 +128,7 @@ def recipe() -> dict:
     gets it, the naive loop's (AdamW, label smoothing, 4-pixel crop and flip, no mixing) with the configs'
     schedule; no checkpoints."""
     train = run_settings(study_defaults("vision"), model="cnn", fraction=1.0, budget=1)["train"]
+    train.pop("images")  # the run's budget; the loop gets its passes (`epochs`) below
     return {**train, "checkpoint_every_s": 0.0}
 
 

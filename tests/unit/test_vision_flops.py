@@ -55,6 +55,7 @@ ARCH = {
 
 def _cfg() -> TrainConfig:
     train = run_settings(default_config()["vision"], model="cnn", fraction=1.0, budget=1)["train"]
+    train.pop("images")  # the run's budget in images; the loop takes passes
     fast = {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False, "checkpoint_every_s": 0.0}
     return TrainConfig(**{**train, **fast, "epochs": EPOCHS, "batch_size": BATCH, "eval_examples": 8})
 

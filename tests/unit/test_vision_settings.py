@@ -23,7 +23,7 @@ VIS = {
     "device": "cpu",
     "fractions": [0.5, 1.0],
     "data": {**_VISION["data"], "train_examples": 64, "test_examples": 20},
-    "train": {**_VISION["train"], "epochs": 1, "batch_size": 16, "eval_examples": 0, "eval_batch_size": 32},
+    "train": {**_VISION["train"], "images": 64, "batch_size": 16, "eval_examples": 0, "eval_batch_size": 32},
     "fast": {**_VISION["fast"], "bf16": False, "channels_last": False},
     "cnn": {**_VISION["cnn"], "widths": [4, 8], "blocks": [1, 1]},
     "vit": {**_VISION["vit"], "patch_size": 8, "dim": 16, "depth": 1, "heads": 2},
@@ -40,13 +40,12 @@ def _runs(block: dict, model: str | None = None) -> dict:
 def test_a_run_gets_its_model_block_the_recipe_at_its_budget_and_what_it_reads_of_the_data():
     run = run_settings(VIS, model="vit", fraction=0.5, budget=4)
     assert set(run) == {"train", "fast", "vit", "data", "fraction", "budget", "device"}, "no other model's block"
-    assert run["train"] == {**VIS["train"], "epochs": 4.0} and run["train"]["epochs"] == VIS["train"]["epochs"] * 4.0
+    assert run["train"] == {**VIS["train"], "images": 256} and run["train"]["images"] == VIS["train"]["images"] * 4
     assert run["vit"] == VIS["vit"] and run["fast"] == VIS["fast"]
     assert run["data"] == {"dataset": "cifar10", "train_examples": 64, "test_examples": 20}
     assert (run["fraction"], run["budget"], run["device"]) == (0.5, 4.0, "cpu")
     assert isinstance(run["budget"], float), "as the former params.budget: a float"
-    fractional = with_setting(VIS, "train.epochs", 0.4)
-    assert run_settings(fractional, model="cnn", fraction=1.0, budget=2)["train"]["epochs"] == 0.4 * 2.0
+    assert run_settings(VIS, model="vit", fraction=1.0, budget=4) == {**run, "fraction": 1.0}, "the same images"
 
 
 def test_a_change_to_the_vit_leaves_every_cnn_run_unchanged_and_reaches_every_vit_run():
@@ -87,7 +86,7 @@ def test_the_default_config_builds_every_run_and_a_vit_overlay_leaves_the_cnn_ru
         for b in vision["budgets"]:
             cnn = run_settings(vision, model="cnn", fraction=f, budget=b)
             assert run_settings(overlay, model="cnn", fraction=f, budget=b) == cnn
-            assert "vit" not in cnn and cnn["train"]["epochs"] == vision["train"]["epochs"] * float(b)
+            assert "vit" not in cnn and cnn["train"]["images"] == vision["train"]["images"] * b
             json.dumps(cnn)  # plain data, as Snakemake stores params
 
 
@@ -95,7 +94,7 @@ def test_settings_share_nothing_with_the_config():
     block = copy.deepcopy(VIS)
     run = run_settings(block, model="cnn", fraction=1.0, budget=1)
     run["cnn"]["widths"][0] = 99
-    run["train"]["epochs"] = 100
+    run["train"]["images"] = 100
     assert block == VIS
 
 
@@ -141,11 +140,14 @@ def test_the_training_job_writes_the_runs_outputs_as_the_library_computes_them(t
     run_job(smk, train_job)
     out = tmp_path / "results" / "run"
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["budget"] == 2.0 and metrics["fraction"] == 0.5 and metrics["epochs"] == 2.0
+    # 128 images drawn from the (class-balanced, about 32) images of the half subset: about four passes
+    assert metrics["budget"] == 2.0 and metrics["fraction"] == 0.5
+    assert metrics["epochs"] == pytest.approx(128 / metrics["train_examples"])
+    assert metrics["train_images"] == 128 and metrics["images_budget"] == 128
     assert metrics["data_status"] == "unverified copy" and metrics["model"] == "vit" and metrics["seed"] == 1
     assert not (out / ".checkpoint.pt").exists(), "the runner removes the checkpoint once the outputs are written"
     assert "attention_maps" in np.load(out / "arrays.npz").files
-    assert len((out / "history.csv").read_text().splitlines()) == 1 + 2, "a header and two epochs"
+    assert len((out / "history.csv").read_text().splitlines()) == 1 + 4, "a header and four passes"
 
     data = load_vision_data(smk.input.cache, fraction=0.5, seed=1, train_examples=64, test_examples=20)
     direct, _, _ = run_vision(data, "vit", run, seed=1, fraction=0.5, data_status="unverified copy")
@@ -161,3 +163,18 @@ def test_the_training_job_refuses_data_without_a_provenance_status(tmp_path):
     write_json(smk.input.provenance, {"sha256": "..."})
     with pytest.raises(ValueError, match="has no 'status'"):
         run_job(smk, train_job)
+
+
+def test_every_fraction_draws_the_same_training_images(tmp_path):
+    """The budget is images seen: the half subset is cycled twice as often, in as many optimizer steps."""
+    steps = {}
+    for frac in (0.5, 1.0):
+        run = run_settings(VIS, model="cnn", fraction=frac, budget=1)
+        (tmp_path / str(frac)).mkdir()
+        smk = _smk(tmp_path / str(frac), run, {"vis_model": "cnn", "seed": "0"})
+        run_job(smk, train_job)
+        m = json.loads((tmp_path / str(frac) / "results" / "run" / "metrics.json").read_text())
+        steps[frac] = (m["steps"], m["train_images"], m["epochs"], m["train_examples"])
+    assert steps[0.5][:2] == steps[1.0][:2] == (4, 64)
+    assert steps[1.0][2:] == (1.0, 64) and steps[0.5][2] == pytest.approx(64 / steps[0.5][3])
+    assert steps[0.5][3] < 40, "about half the images, each seen about twice"

@@ -17,10 +17,11 @@ from tests.conftest import default_config, vision_runs
 torch.set_num_threads(1)
 
 # the tests' recipe: the default config's `train` block as a run gets it (TrainConfig has no defaults: the
-# schema holds them), with more epochs on larger batches and a larger per-epoch test sample; each test
-# changes what it needs
-TRAIN = {
-    **run_settings(default_config()["vision"], model="cnn", fraction=1.0, budget=1)["train"],
+# schema holds them), with passes in place of the run's images, more of them on larger batches and a
+# larger per-epoch test sample; each test changes what it needs
+_RUN_TRAIN = run_settings(default_config()["vision"], model="cnn", fraction=1.0, budget=1)["train"]
+TRAIN = {  # the loop's: passes (`epochs`) over the data it is given, where a run's settings give `images`
+    **{k: v for k, v in _RUN_TRAIN.items() if k != "images"},
     "epochs": 10,
     "batch_size": 256,
     "eval_examples": 2000,
@@ -191,7 +192,7 @@ def test_generated_latex_has_only_vis_macros_and_no_empty_cells():
     summary = summarize_vision(_runs(lambda f: 0.02 - 0.01 * f))  # ViT ahead, by less with more data
     settings = {
         "fractions": [0.1, 0.25, 0.5, 1.0],
-        "train": TRAIN | {"epochs": 2},
+        "train": TRAIN | {"images": 20000},
         "fast": {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False},
         "cnn": {"widths": [16, 32], "blocks": [1, 1], "learning_rate": 0.004, "weight_decay": 0.05},
         "vit": {
@@ -249,7 +250,7 @@ def test_a_run_records_the_bf16_that_auto_resolved_to(monkeypatch):
     from dlrepro.vision.study import run_vision
 
     settings = {
-        "train": TRAIN | {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
+        "train": TRAIN | {"images": 120, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
         "fast": FAST | {"bf16": "auto"},
         "cnn": {**ARCH["cnn"], "num_classes": 4, "learning_rate": 0.05, "weight_decay": 5e-4},
     }
@@ -265,7 +266,7 @@ def test_a_model_can_override_the_shared_optimizer_family():
     from dlrepro.vision.study import run_vision
 
     settings = {
-        "train": TRAIN | {"epochs": 1, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
+        "train": TRAIN | {"images": 120, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
         "fast": FAST,
         "cnn": {**ARCH["cnn"], "num_classes": 4, "optimizer": "sgd", "learning_rate": 0.05, "weight_decay": 5e-4},
         "vit": {**ARCH["vit"], "num_classes": 4, "optimizer": "shared", "learning_rate": 3e-3, "weight_decay": 0.01},

@@ -2,7 +2,10 @@
 # vision.data.dataset: cifar100, folder), on
 # class-balanced subsets of the training set (the performance trend), with computed verdicts.
 
-from dlrepro.vision.settings import run_settings as vision_run_settings
+from dlrepro.vision.settings import (
+    baseline_settings as vision_baseline_settings,
+    run_settings as vision_run_settings,
+)
 
 validate_config("vision", "../schemas/vision.schema.yaml")
 
@@ -11,7 +14,7 @@ VIS_MODELS = ["cnn", "vit"]
 # a fraction's name in paths: percent of the training set (0.1 -> "10", 0.125 -> "12.5")
 VIS_FRACS = {f"{100 * f:g}": f for f in VIS["fractions"]}
 VIS_FULL = f"{100 * max(VIS['fractions']):g}"
-# the compute ladder: multiples of train.epochs, at every fraction ("1", "2", "4")
+# the compute ladder: multiples of train.images, the same at every fraction ("1", "2", "4")
 VIS_BUDGETS = {budget_name(b): float(b) for b in VIS["budgets"]}
 VIS_TOP = budget_name(max(VIS["budgets"]))
 VIS_GPU = 1 if VIS["device"] == "cuda" else 0
@@ -85,6 +88,29 @@ rule train_image_classifier:
         "../scripts/vision/train_image_classifier.py"
 
 
+# the simple baseline: a linear classifier on pixels, on each fraction's subset and seed
+rule fit_vision_baseline:
+    input:
+        cache=f"resources/{VIS_CACHE}/{VIS_CACHE}.npz",
+        provenance=f"resources/{VIS_CACHE}/provenance.json",
+    output:
+        metrics="results/vision/baselines/linear/frac{vis_frac}/seed{seed}/metrics.json",
+    log:
+        "logs/fit_vision_baseline/frac{vis_frac}/seed{seed}.log",
+    benchmark:
+        "benchmarks-out/fit_vision_baseline/frac{vis_frac}/seed{seed}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=per_attempt(30),
+    params:
+        run=lambda w: vision_baseline_settings(VIS, fraction=VIS_FRACS[w.vis_frac]),
+    script:
+        "../scripts/vision/fit_vision_baseline.py"
+
+
 rule summarize_vision:
     input:
         runs=expand(
@@ -94,6 +120,9 @@ rule summarize_vision:
             vis_budget=VIS_BUDGETS,
             seed=SEEDS,
             name="metrics.json",
+        ),
+        baseline=expand(
+            rules.fit_vision_baseline.output.metrics, vis_frac=VIS_FRACS, seed=SEEDS
         ),
     output:
         summary="results/vision/summary.json",

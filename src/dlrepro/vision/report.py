@@ -50,8 +50,8 @@ def setting_rows(settings: dict, seeds: list[int], *, bf16_used=None) -> dict[st
         f"pooling: {'class token' if vit['pool'] == 'cls' else 'mean of patch tokens'}, dropout {vit['dropout']:g}"
         + (f", stochastic depth {vit['drop_path']:g}" if vit.get("drop_path", 0) > 0 else ""),
         "compute ladder": ", ".join(f"x{b:g}" for b in settings.get("budgets", [1]))
-        + " of the base epochs, at every fraction (each budget's own warm-up and decay)",
-        "shared recipe": f"{t['epochs']} epochs x budget, batch {t['batch_size']}, {opt} (momentum/beta1 {t['momentum']:g}), "
+        + " of the base images, the same at every fraction (each budget's own warm-up and decay)",
+        "shared recipe": f"{t['images']:,} training images x budget, batch {t['batch_size']}, {opt} (momentum/beta1 {t['momentum']:g}), "
         f"label smoothing {t['label_smoothing']:g}, warm-up {100 * t['warmup_fraction']:g}\\% of steps then {t['schedule']} decay to 0",
         "augmentation": f"random crop with {t['crop_padding']}-pixel zero padding"
         + (", horizontal flip" if t["flip"] else "")
@@ -95,7 +95,16 @@ def _trend_macros(summary: dict, claims: list[dict]) -> str:
     v += macro("visBudgets", ", ".join(f"$\\times${b}" for b in budgets)) + macro(
         "visTopBudget", f"$\\times${budgets[-1]}"
     )
-    return v
+    return v + macro("visPasses", _passes_words(summary))
+
+
+def _passes_words(summary: dict) -> str:
+    """The passes over its subset that each fraction got at the largest budget, in words."""
+    first = summary["table"][summary["models"][0]] if summary.get("models") else {}
+    words = [
+        f"{first[str(f)]['passes']:.3g} passes over {100 * f:g}\\%" for f in summary["fractions"] if str(f) in first
+    ]
+    return f"at $\\times${summary.get('budget', '1')}, " + ", ".join(words) if words else "no runs"
 
 
 def _data_note(summary: dict) -> str:
@@ -158,6 +167,11 @@ def _results_table(summary: dict) -> str:
             f"{MODEL_NAMES[m]} & \\num{{{r['parameters']}}} & {r['flops_per_image'] / 1e6:.1f} & {_pct(r['test_accuracy'])} & "
             f"{r['train_seconds']['mean']:.0f} & {r['images_per_second']['mean']:.0f} \\\\"
         )
+    if base := summary.get("baseline", {}).get(str(full)):
+        lines.append(
+            f"\\midrule\nlinear on pixels & \\num{{{base['parameters']}}} & {base['flops_per_image'] / 1e6:.2f} & "
+            f"{_pct(base['test_accuracy'])} & {base['seconds']['mean']:.0f} & -- \\\\"
+        )
     return tabular(
         "lrrrrr", "model & parameters & MFLOPs / image & test accuracy (\\%) & training (s) & images / s", lines
     )
@@ -169,11 +183,14 @@ def _trend_table(summary: dict) -> str:
     for f in summary["fractions"]:
         cells = [table[m][str(f)] for m in ("cnn", "vit")]
         gap = summary["gap"].get(str(f))
+        base = summary.get("baseline", {}).get(str(f))
         lines.append(
-            f"{100 * f:g}\\% & {cells[0]['train_examples']} & {_pct(cells[0]['test_accuracy'])} & "
-            f"{_pct(cells[1]['test_accuracy'])} & {_pct(gap) if gap else '--'} \\\\"
+            f"{100 * f:g}\\% & {cells[0]['train_examples']} & {cells[0]['passes']:.3g} & {_pct(cells[0]['test_accuracy'])} & "
+            f"{_pct(cells[1]['test_accuracy'])} & {_pct(gap) if gap else '--'} & "
+            f"{_pct(base['test_accuracy']) if base else '--'} \\\\"
         )
-    return tabular("lrrrr", "fraction & training images & CNN (\\%) & ViT (\\%) & ViT $-$ CNN (points)", lines)
+    head = "fraction & training images & passes & CNN (\\%) & ViT (\\%) & ViT $-$ CNN (points) & linear (\\%)"
+    return tabular("lrrrrrr", head, lines)
 
 
 # ---- the claims of §3.3-3.4: criteria fixed before looking, verdicts computed ---------------------
@@ -193,6 +210,16 @@ def _ladder_trend(summary: dict, key: str, unit: str = "points") -> dict | None:
     return budget_trend(gaps, unit=unit, scale=100) if len(gaps) == len(ladder) else None
 
 
+def _beside_baseline(summary: dict, full: float) -> str:
+    """The models' accuracies beside the linear pixel baseline's: context, not part of the verdict."""
+    base = summary.get("baseline", {}).get(str(full))
+    if not base:
+        return ""
+    acc = {m: summary["table"][m][str(full)]["test_accuracy"]["mean"] for m in summary["models"]}
+    models = ", ".join(f"{MODEL_NAMES[m]} {100 * a:.1f}%" for m, a in acc.items())
+    return f"; {models} vs linear on pixels {100 * base['test_accuracy']['mean']:.1f}%"
+
+
 def vision_claims(summary: dict) -> list[dict]:
     """The claims-vs-evidence rows of §3.3-3.4, with verdicts computed from the summary."""
     full = summary["full_fraction"]
@@ -205,7 +232,7 @@ def vision_claims(summary: dict) -> list[dict]:
             "claim": "Vision Transformers outperform CNNs in image recognition (self-attention captures global dependencies).",
             "metric": f"test accuracy of the ViT minus the CNN on {title(summary.get('dataset', 'cifar10'))}, trained from scratch on {100 * full:g}% of the training set, paired by seed",
             "criterion": "at the largest budget, reproduced if the 95% CI of the ViT-minus-CNN accuracy lies above 0; not reproduced if it lies below 0; else inconclusive",
-            "measured": _pp(gap),
+            "measured": _pp(gap) + _beside_baseline(summary, full),
             "verdict": ci_verdict(gap),
             "trend": _ladder_trend(summary, "gap_by_seed"),
         }
@@ -220,8 +247,8 @@ def vision_claims(summary: dict) -> list[dict]:
                 "section": "3.4",
                 "claim": f"{IMPLIED} the ViT's advantage over CNNs grows with the amount of training data (the usual reading of §3.4's claim).",
                 "metric": "least-squares slope of the ViT-minus-CNN accuracy over log10(training fraction) "
-                f"({', '.join(f'{100 * f:g}%' for f in summary['fractions'])}), per seed; the same epochs at every "
-                "fraction, so a smaller subset also gets fewer optimizer steps",
+                f"({', '.join(f'{100 * f:g}%' for f in summary['fractions'])}), per seed; the same training images "
+                "and optimizer steps at every fraction (a smaller subset is cycled more often)",
                 "criterion": "at the largest budget, reproduced if the 95% CI of the slope lies above 0 (the gap rises with data); "
                 "not reproduced if below 0; else inconclusive",
                 "measured": f"{_pp(s)} per tenfold data; gap change {100 * trend['smallest_fraction']:g}% -> {100 * trend['full_fraction']:g}%: {_pp(trend['gap_change'])}",

@@ -6,7 +6,7 @@ change, so each run's dict holds exactly what its result depends on and nothing 
 `vision.vit.learning_rate` then retrains the ViT runs and leaves the CNN runs alone.
 
     run = run_settings(config["vision"], model="vit", fraction=0.1, budget=2.0)
-    run["train"]["epochs"]  # the block's epochs x 2 (may be fractional)
+    run["train"]["images"]  # the block's images x 2: training images drawn, at every fraction
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import copy
 
 from dlrepro.runner import canonical
 
-__all__ = ["MODELS", "DATA_KEYS", "run_settings"]
+__all__ = ["MODELS", "DATA_KEYS", "run_settings", "baseline_settings"]
 
 MODELS = ("cnn", "vit")
 # what a run reads of `vision.data`; the image folders reach it through the prepared cache (an input)
@@ -26,8 +26,8 @@ def run_settings(vision: dict, *, model: str, fraction: float, budget: float) ->
     """The settings of the run of `model` ("cnn" | "vit") on `fraction` of the training set at `budget`.
 
     `vision` is the validated config block (defaults filled in by its schema). The dict holds the shared
-    recipe ``train`` with its epochs times the budget (``epochs * budget``, fractional products end the
-    last pass early), the fast paths ``fast``, this model's block under its own name (not the other
+    recipe ``train`` with its images times the budget (``images * budget``: the training images drawn,
+    the same at every fraction, so a small subset is cycled more often), the fast paths ``fast``, this model's block under its own name (not the other
     model's), the data settings the run reads (``data``: `DATA_KEYS`), and the run's ``fraction``,
     ``budget`` and ``device``. No list of all fractions, budgets or models: those only name the runs.
     """
@@ -39,7 +39,7 @@ def run_settings(vision: dict, *, model: str, fraction: float, budget: float) ->
         raise ValueError(f"budget {budget!r} is not among the configured vision.budgets {vision['budgets']}")
     budget = float(budget)
     train = copy.deepcopy(vision["train"])
-    train["epochs"] = train["epochs"] * budget
+    train["images"] = round(train["images"] * budget)
     return canonical(
         {
             "train": train,
@@ -49,5 +49,20 @@ def run_settings(vision: dict, *, model: str, fraction: float, budget: float) ->
             "fraction": fraction,
             "budget": budget,
             "device": vision["device"],
+        }
+    )
+
+
+def baseline_settings(vision: dict, *, fraction: float) -> dict:
+    """The pixel baseline's settings (`dlrepro.vision.baseline`) on `fraction` of the training set: the
+    config's `vision.baseline` block, the data settings and the fraction. No budget, recipe or model:
+    the linear fit is deterministic and outside the compute ladder."""
+    if fraction not in vision["fractions"]:
+        raise ValueError(f"fraction {fraction!r} is not among the configured vision.fractions {vision['fractions']}")
+    return canonical(
+        {
+            "baseline": copy.deepcopy(vision["baseline"]),
+            "data": {key: vision["data"][key] for key in DATA_KEYS},
+            "fraction": fraction,
         }
     )

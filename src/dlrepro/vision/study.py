@@ -18,7 +18,15 @@ from dlrepro.data.verify import combined_status
 from dlrepro.ladder import budget_name
 from dlrepro.metrics import mean_ci
 
-__all__ = ["load_vision_data", "run_vision", "train_job", "summarize_vision", "vision_curves", "slope"]
+__all__ = [
+    "load_vision_data",
+    "run_vision",
+    "train_job",
+    "fit_baseline_job",
+    "summarize_vision",
+    "vision_curves",
+    "slope",
+]
 
 MODEL_NAMES = {"cnn": "CNN (ResNet)", "vit": "ViT"}
 
@@ -71,6 +79,15 @@ def model_settings(settings: dict, kind: str) -> tuple[dict, dict]:
     return block, optim
 
 
+def passes(images: float, n: int) -> float:
+    """The passes over `n` training images that draw `images` of them: a run's budget is images seen,
+    not passes, so a small subset (or a small data set of one's own) is cycled more often and every
+    fraction of the data gets the same compute (as data-scaling studies compare sizes)."""
+    if n < 1:
+        raise ValueError("the training subset is empty")
+    return float(images) / n
+
+
 def run_vision(
     data: dict,
     kind: str,
@@ -84,7 +101,8 @@ def run_vision(
     stop_after_epoch=None,
 ):
     """Train one model for one seed on `data`; `settings` holds `train`, `fast` and the model's block
-    (other keys, such as a run's `data` and `budget`, are not read here). `data_status` (the data set's
+    (other keys, such as a run's `data` and `budget`, are not read here). The budget is
+    `train.images`, the training images drawn, the same for every size of `data` (`passes`). `data_status` (the data set's
     provenance status) and `fraction` are recorded in the metrics; `checkpoint` is a
     `dlrepro.checkpoint.Checkpointer` (None: none), left in place for the caller to remove."""
     from dlrepro.device import resolve_bf16
@@ -97,7 +115,9 @@ def run_vision(
         **settings["fast"],
         "bf16": resolve_bf16(settings["fast"]["bf16"], device),
     }  # `auto`: where it pays
-    cfg = TrainConfig.from_dict({**settings["train"], **fast, "optimizer": optim.pop("optimizer")})
+    train = {k: v for k, v in settings["train"].items() if k != "images"}
+    train["epochs"] = passes(settings["train"]["images"], len(data["y_train"]))
+    cfg = TrainConfig.from_dict({**train, **fast, "optimizer": optim.pop("optimizer")})
     out = train_classifier(
         kind,
         arch,
@@ -116,6 +136,7 @@ def run_vision(
         arrays["class_names"] = np.asarray(data["class_names"])
     metrics.update(
         fraction=fraction,
+        images_budget=settings["train"]["images"],
         data_status=data_status,
         optimizer=cfg.optimizer,
         bf16=cfg.bf16,
@@ -148,6 +169,19 @@ def train_job(job) -> dict:
     return {"metrics": metrics, "history": history, "arrays": arrays}
 
 
+def fit_baseline_job(job) -> dict:
+    """The rule `fit_vision_baseline`: the linear classifier on pixels (`dlrepro.vision.baseline`) on the
+    run's class-balanced fraction of the prepared images for the `seed` wildcard: the networks' subset."""
+    from dlrepro.vision.baseline import run_pixel_baseline
+
+    run, seed = job.run, int(job.wildcards.seed)
+    status = job.data_status()
+    data = load_vision_data(job.input.cache, fraction=run["fraction"], seed=seed, **run["data"])
+    metrics = run_pixel_baseline(data, run["baseline"], seed=seed)
+    metrics.update(fraction=run["fraction"], data_status=status, dataset=data.get("dataset", "cifar10"))
+    return {"metrics": metrics}
+
+
 def slope(x, y) -> float:
     """Least-squares slope of y on x."""
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -164,15 +198,36 @@ def _budget(run: dict) -> str:
     return budget_name(run.get("budget", 1.0))
 
 
-def summarize_vision(runs: list[dict]) -> dict:
+def summarize_vision(runs: list[dict], baseline: list[dict] | None = None) -> dict:
     """The summary at the largest budget of the compute ladder (`_summarize_budget`), and under
     `ladder` every budget's per-seed gaps at the full fraction and per-seed data-trend slopes, from
-    which the claims' trends along the budgets are computed. A run without `budget` counts as x1."""
+    which the claims' trends along the budgets are computed. A run without `budget` counts as x1.
+    `baseline` holds the linear pixel classifier's runs (`dlrepro.vision.baseline`), summarised per
+    fraction under `baseline` (empty if none ran)."""
     budgets = [budget_name(b) for b in sorted({float(r.get("budget", 1.0)) for r in runs})]
     per = {b: _summarize_budget([r for r in runs if _budget(r) == b]) for b in budgets}
     summary = dict(per[budgets[-1]], budget=budgets[-1], budgets=budgets)
     summary["ladder"] = {b: {k: p[k] for k in ("gap_by_seed", "slope_by_seed") if k in p} for b, p in per.items()}
+    summary["baseline"] = _baseline_stats(baseline or [])
     return summary
+
+
+def _baseline_stats(runs: list[dict]) -> dict:
+    """The linear pixel baseline per fraction: test accuracy, seconds and training FLOPs (mean and 95% CI
+    over seeds), its weights, forward FLOPs per image and the chosen L2 per seed."""
+    stats = {}
+    for frac in sorted({r["fraction"] for r in runs}):
+        rs = sorted((r for r in runs if r["fraction"] == frac), key=lambda r: r["seed"])
+        stats[str(frac)] = {
+            "test_accuracy": mean_ci(r["test_accuracy"] for r in rs),
+            "seconds": mean_ci(r["seconds"] for r in rs),
+            "train_flops": mean_ci(r["train_flops"] for r in rs),
+            "parameters": rs[0]["parameters"],
+            "flops_per_image": rs[0]["flops_per_image"],
+            "l2_by_seed": {str(r["seed"]): r["l2"] for r in rs},
+            "recipe": rs[0]["recipe"],
+        }
+    return stats
 
 
 def _summarize_budget(runs: list[dict]) -> dict:
@@ -190,6 +245,7 @@ def _summarize_budget(runs: list[dict]) -> dict:
             "train_seconds": mean_ci(r["train_seconds"] for r in rs),
             "images_per_second": mean_ci(r["images_per_second"] for r in rs),
             "train_examples": int(np.mean([r["train_examples"] for r in rs])),
+            "passes": float(np.mean([r["epochs"] for r in rs])),  # over this subset: the same images at every fraction
             "parameters": rs[0]["parameters"],
             "flops_per_image": rs[0]["flops_per_image"],
             "seeds": sorted(r["seed"] for r in rs),
@@ -248,11 +304,12 @@ def _point(panel: dict, series: str, budget: float, rs: list[dict], values) -> d
     return stat_point(dict(panel, series=series, budget=budget), values, _flops(rs), scale=100)
 
 
-def vision_curves(runs: list[dict]) -> list[dict]:
+def vision_curves(runs: list[dict], baseline: list[dict] | None = None) -> list[dict]:
     """The study's points against training FLOPs (`dlrepro.curves`): panel `accuracy`, each model's test
     accuracy (%) at the largest fraction, one point per budget; panel `gap`, the ViT-minus-CNN accuracy
     (points, paired by seed) at every fraction, one point per budget at the mean FLOPs of both models'
-    runs. Each value is the mean and 95% CI over seeds."""
+    runs. Each value is the mean and 95% CI over seeds. The linear pixel `baseline` adds one point to
+    the accuracy panel, at the largest fraction and its own training FLOPs."""
     groups = defaultdict(dict)  # (budget, fraction, model) -> seed -> run
     for r in runs:
         groups[(float(r.get("budget", 1.0)), r["fraction"], r["model"])][r["seed"]] = r
@@ -273,4 +330,6 @@ def vision_curves(runs: list[dict]) -> list[dict]:
                 diffs = [vit[s]["test_accuracy"] - cnn[s]["test_accuracy"] for s in seeds]
                 both = [cnn[s] for s in seeds] + [vit[s] for s in seeds]
                 rows.append(_point(gap, f"{100 * frac:g}% of the training set", budget, both, diffs))
+    if linear := [r for r in baseline or [] if r["fraction"] == full]:
+        rows.append(_point(accuracy, "linear on pixels", 1.0, linear, [r["test_accuracy"] for r in linear]))
     return rows

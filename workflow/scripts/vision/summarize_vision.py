@@ -10,11 +10,12 @@ from dlrepro.vision.study import summarize_vision, vision_curves
 
 setup_logging(snakemake.log[0])
 runs = [read_json(p) for p in snakemake.input.runs]
-summary = summarize_vision(runs)
+baseline = [read_json(p) for p in snakemake.input.baseline]
+summary = summarize_vision(runs, baseline)
 claims = vision_claims(summary)
 write_json(snakemake.output.summary, summary)
 write_json(snakemake.output.claims, claims)
-write_curves(snakemake.output.curves, vision_curves(runs))  # accuracy and gap against training FLOPs
+write_curves(snakemake.output.curves, vision_curves(runs, baseline))  # accuracy and gap against training FLOPs
 tex = vision_tex(
     summary, claims, setting_rows(snakemake.params.settings, snakemake.params.seeds, bf16_used=summary["bf16"])
 )
