@@ -85,3 +85,15 @@ def test_unknown_model_and_config_key_fail_loudly():
         SequenceModel("gru", vocab_size=5, n_outputs=2, config=CFG, causal=False)
     with pytest.raises(ValueError, match="widht"):
         SeqModelConfig.from_dict({"widht": 3})
+
+
+def test_rotary_positions_make_attention_scores_depend_on_distance_only():
+    from dlrepro.sequence.networks import rotary, rotary_angles
+
+    torch.manual_seed(0)
+    q, k = torch.randn(16), torch.randn(16)
+    angles = rotary_angles(40, 16)
+    at = lambda v, t: rotary(v.expand(1, 1, 40, 16), angles)[0, 0, t]  # noqa: E731
+    score = lambda t, s: float(at(q, t) @ at(k, s))  # noqa: E731
+    assert score(7, 3) == pytest.approx(score(30, 26), rel=1e-4) and score(7, 3) != pytest.approx(score(7, 4), rel=1e-3)
+    assert float(at(q, 33).norm()) == pytest.approx(float(q.norm()), rel=1e-5), "a rotation keeps lengths"

@@ -39,7 +39,7 @@ def setting_rows(setting: dict, seeds) -> dict[str, str]:
         "embedding width": str(m["width"]),
         "vanilla RNN": f"{m['rnn_layers']} x {m['rnn_hidden']} tanh units",
         "LSTM": f"{m['lstm_layers']} x {m['lstm_hidden']} units",
-        "Transformer": f"{m['transformer_layers']} pre-norm block{'s' if m['transformer_layers'] != 1 else ''}, {m['heads']} heads, feed-forward {m['ff_width']}, sinusoidal positions",
+        "Transformer": f"{m['transformer_layers']} pre-norm block{'s' if m['transformer_layers'] != 1 else ''}, {m['heads']} heads, feed-forward {m['ff_width']}, rotary positions",
         "sentiment data": f"{source}; stratified split train/val/test {d['split']['train']:g}/{d['split']['val']:g}/{d['split']['test']:g} per seed",
         "sentiment vocabulary": f"words with at least {d['min_count']} occurrence{'s' if d['min_count'] != 1 else ''} in the training part, at most {d['max_vocab']}; {d['max_tokens']} tokens per sentence",
         "compute ladder": "budgets "
