@@ -137,10 +137,16 @@ def run_job(
     """Run one training job: `smk` is the script's `snakemake` object, `train` the study's function.
 
     `checkpoint` is the checkpoint's file name beside the first output (``.npz`` for NumPy state,
-    None for a job that keeps none).
+    None for a job that keeps none). An input named `learning_rate` is a tuning choice
+    (`dlrepro.tuning.sweep_record`): its chosen rate replaces the configured one in the run's settings.
     """
     setup_logging(smk.log[0])
     run = dict(smk.params.run)
+    if "learning_rate" in smk.input.keys():  # a tuning choice (dlrepro.tuning): the ladder's runs read it
+        from dlrepro.io import read_json
+        from dlrepro.tuning import apply_choice
+
+        run = apply_choice(run, read_json(smk.input.learning_rate))
     device = _resolve_device(run, smk.threads, torch)
     wildcards = {k: v for k, v in smk.wildcards.items()}
     log_header(rule=smk.rule, wildcards=wildcards, threads=smk.threads, resolved_device=device, run=run)

@@ -1,6 +1,7 @@
 """The run contract seen from a user's seat: in a finished run, a config change plans exactly the jobs whose
 settings it touches (each training job receives only its own run's settings, built by its study's package)."""
 
+import json
 import re
 
 import pytest
@@ -17,9 +18,14 @@ TRAINING_RULES = {
     "train_gan",
     "train_sequence_classifier",
     "fit_sentiment_baseline",
+    "tune_sentiment_lr",
     "train_char_language_model",
+    "tune_char_lm_lr",
+    "fit_char_ngram",
     "measure_sequence_throughput",
     "train_image_classifier",
+    "tune_vision_lr",
+    "fit_vision_baseline",
 }
 _JOB = re.compile(r"^rule (\w+):\n((?:    .*\n)+)", re.MULTILINE)
 
@@ -52,10 +58,11 @@ def test_retuning_the_vit_retrains_every_vit_run_and_no_cnn_run(tiny_run, tmp_pa
     work, args = tiny_run
     vision = _tiny(work)["vision"]
     jobs = _training(planned_jobs(work, args, {"vision": {"vit": {"learning_rate": 1.0e-3}}}, tmp_path))
-    assert {rule for rule, _ in jobs} == {"train_image_classifier"}, jobs
+    assert {rule for rule, _ in jobs} == {"tune_vision_lr", "train_image_classifier"}, jobs
     assert {w["vis_model"] for _, w in jobs} == {"vit"}, "a CNN run was planned for a ViT-only change"
     expected = len(vision["fractions"]) * len(vision["budgets"]) * len(_tiny(work)["seeds"])
-    assert len(jobs) == expected
+    assert sum(rule == "train_image_classifier" for rule, _ in jobs) == expected
+    assert sum(rule == "tune_vision_lr" for rule, _ in jobs) == 1, "the ViT's rate is tuned again, once"
 
 
 @pytest.mark.e2e
@@ -65,9 +72,12 @@ def test_a_new_context_length_trains_only_the_new_language_model_runs(tiny_run, 
     sequence = config["sequence"]
     contexts = [*sequence["char_lm"]["contexts"], 2 * max(sequence["char_lm"]["contexts"])]
     jobs = _training(planned_jobs(work, args, {"sequence": {"char_lm": {"contexts": contexts}}}, tmp_path))
-    assert {rule for rule, _ in jobs} == {"train_char_language_model"}, jobs
-    assert {w["seq_context"] for _, w in jobs} == {str(contexts[-1])}
-    assert len(jobs) == len(sequence["models"]) * len(sequence["budgets"]) * len(config["seeds"])
+    # the new context's tuning and ladder runs, and the n-gram baseline, which scores every context
+    assert {rule for rule, _ in jobs} == {"tune_char_lm_lr", "train_char_language_model", "fit_char_ngram"}, jobs
+    lm = [(rule, w) for rule, w in jobs if rule != "fit_char_ngram"]
+    assert {w["seq_context"] for _, w in lm} == {str(contexts[-1])}
+    runs = len(sequence["models"]) * len(sequence["budgets"]) * len(config["seeds"])
+    assert len(lm) == runs + len(sequence["models"])
 
 
 @pytest.mark.e2e
@@ -77,3 +87,13 @@ def test_a_summary_criterion_retrains_nothing(tiny_run, tmp_path):
     assert jobs, "the summary that reads the criterion must rerun"
     assert not _training(jobs), _training(jobs)
     assert "summarize_sequence" in {rule for rule, _ in jobs}
+
+
+@pytest.mark.e2e
+def test_tune_false_plans_no_tuning_and_the_runs_take_the_configured_rate(tiny_run, tmp_path):
+    work, args = tiny_run
+    jobs = planned_jobs(work, args, {"vision": {"tune": False}}, tmp_path)
+    assert "tune_vision_lr" not in {rule for rule, _ in jobs}
+    assert "tune_vision_lr" not in {rule for rule, _ in planned_jobs(work, args, {}, tmp_path)}, "the run is complete"
+    tuned = json.loads((work / "results" / "vision" / "tuning" / "vit.json").read_text())
+    assert tuned["rates"] and tuned["chosen"] in tuned["rates"], "the tiny run tuned the ViT on its grid"

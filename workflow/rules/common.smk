@@ -71,6 +71,9 @@ CLAIMS = []
 # each study's metric- and gap-vs-FLOPs points (results/<study>/curves.csv, dlrepro.curves), for the
 # appendix that sets them beside the published reference points (workflow/report/anchors.yaml)
 CURVES = []
+# each tuned model's learning-rate sweep (dlrepro.tuning: results/<study>/tuning/...json), drawn and
+# listed in the report's appendix; empty where every study's tune is false
+TUNING = []
 
 # where data comes from: the config key wins over $DLREPRO_DATA_DIR; "" means download
 DATA_DIR = resolve_data_dir(config["data_dir"])

@@ -88,6 +88,20 @@ rule write_compute_anchors:
         "../scripts/report/write_compute_anchors.py"
 
 
+rule write_tuning_report:
+    input:
+        sweeps=TUNING,
+    output:
+        figure="results/report/figures/tuning.pdf",
+        table="results/report/generated/tuning.tex",
+    log:
+        "logs/write_tuning_report/tuning.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/report/write_tuning_report.py"
+
+
 rule build_report:
     input:
         template=workflow.source_path("../report/report.tex"),
@@ -97,6 +111,7 @@ rule build_report:
         ],
         front=rules.write_report_front.output,
         anchors=rules.write_compute_anchors.output,
+        tuning=rules.write_tuning_report.output,
         environment=rules.record_environment.output.environment,
         # each study's figures and generated values and tables (appended by its .smk file)
         studies=REPORT_INPUTS,

@@ -5,6 +5,7 @@
 from dlrepro.vision.settings import (
     baseline_settings as vision_baseline_settings,
     run_settings as vision_run_settings,
+    tune_settings as vision_tune_settings,
 )
 
 validate_config("vision", "../schemas/vision.schema.yaml")
@@ -57,10 +58,39 @@ rule prepare_image_folder:
         "../scripts/data/prepare_image_folder.py"
 
 
+# learning-rate tuning (dlrepro.tuning): one sweep per model, read by every run of the ladder
+VIS_TUNE = "results/vision/tuning/{vis_model}.json"
+VIS_LR = {"learning_rate": VIS_TUNE} if VIS["tune"] else {}
+
+
+rule tune_vision_lr:
+    input:
+        cache=f"resources/{VIS_CACHE}/{VIS_CACHE}.npz",
+        provenance=f"resources/{VIS_CACHE}/provenance.json",
+    output:
+        learning_rate=VIS_TUNE,
+    log:
+        "logs/tune_vision_lr/{vis_model}.log",
+    benchmark:
+        "benchmarks-out/tune_vision_lr/{vis_model}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2500,
+        runtime=per_attempt(60),
+        gpu=VIS_GPU,
+    params:
+        run=lambda w: vision_tune_settings(VIS, model=w.vis_model),
+    script:
+        "../scripts/vision/tune_vision_lr.py"
+
+
 rule train_image_classifier:
     input:
         cache=f"resources/{VIS_CACHE}/{VIS_CACHE}.npz",
         provenance=f"resources/{VIS_CACHE}/provenance.json",
+        **VIS_LR,
     output:
         metrics="results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/metrics.json",
         history="results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/history.csv",
@@ -209,3 +239,5 @@ REPORT_INPUTS.extend(
 )
 CLAIMS.append(rules.summarize_vision.output.claims)
 CURVES.append(rules.summarize_vision.output.curves)
+if VIS["tune"]:
+    TUNING.extend(expand(VIS_TUNE, vis_model=VIS_MODELS))

@@ -25,6 +25,7 @@ __all__ = [
     "encode",
     "stratified_split",
     "load_labelled_texts",
+    "validation_corpus",
     "read_labelled_csv",
     "check_labelled_csv",
     "split_sizes",
@@ -245,6 +246,17 @@ def char_corpus(text: np.ndarray | str, *, test_fraction: float) -> CharCorpus:
     at = np.minimum(np.searchsorted(alphabet, codes), len(alphabet) - 1)
     ids = np.where(alphabet[at] == codes, at + 1, 0)  # sorted alphabet: id = rank + 1, unseen: 0
     return CharCorpus(ids[:cut], ids[cut:], "".join(map(chr, alphabet)), int((ids[cut:] == 0).sum()))
+
+
+def validation_corpus(corpus: CharCorpus, fraction: float) -> CharCorpus:
+    """The training part alone, its last `fraction` held out in place of the test tail (for tuning: the
+    test tail is dropped). The alphabet stays the corpus's; the held-out share needs two characters."""
+    cut = int(round(len(corpus.train) * (1.0 - fraction)))
+    if cut < 2 or len(corpus.train) - cut < 2:
+        raise ValueError(
+            f"a validation share of {fraction} leaves too little of {len(corpus.train)} training characters"
+        )
+    return CharCorpus(corpus.train[:cut], corpus.train[cut:], corpus.alphabet, 0)
 
 
 def min_corpus_chars(longest_context: int, test_fraction: float) -> int:

@@ -22,6 +22,8 @@ __all__ = [
     "sentiment_baseline_settings",
     "char_lm_run_settings",
     "char_ngram_settings",
+    "sentiment_tune_settings",
+    "char_lm_tune_settings",
     "throughput_run_settings",
 ]
 
@@ -96,6 +98,21 @@ def char_ngram_settings(seq: dict) -> dict:
             "contexts": sorted(int(c) for c in block["contexts"]),
         }
     )
+
+
+def sentiment_tune_settings(seq: dict) -> dict:
+    """A sentiment tuning job's settings (one per model): a run's at the base budget (the smallest of
+    the ladder) and the task's `tune` block (grid of factors of the configured rate, seed)."""
+    block = seq["sentiment"]
+    return canonical({**sentiment_run_settings(seq, budget=min(seq["budgets"])), "tune": block["tune"]})
+
+
+def char_lm_tune_settings(seq: dict, *, context: int) -> dict:
+    """A character-LM tuning job's settings (one per model and context): a run's at the base budget and
+    the task's `tune` block (grid, seed, the training part's share held out for validation)."""
+    block = seq["char_lm"]
+    run = char_lm_run_settings(seq, context=context, budget=min(seq["budgets"]))
+    return canonical({**run, "tune": block["tune"]})
 
 
 def throughput_run_settings(seq: dict) -> dict:

@@ -25,6 +25,7 @@ from dlrepro.sequence.data import (
     read_text_corpus,
     stratified_split,
     tokenize,
+    validation_corpus,
 )
 
 __all__ = [
@@ -62,10 +63,13 @@ def run_sentiment(
     device: str = "cpu",
     checkpoint: Checkpointer | None = None,
     stop_after=None,
+    validation_only: bool = False,
 ):
     """Task A for one model and seed: (metrics, history). `settings` holds the run's `data`, `optim` (its
     epochs already scaled by the budget) and `model` blocks (`settings.sentiment_run_settings`).
-    `checkpoint` saves every epoch and resumes a killed run; whoever made it removes it."""
+    `checkpoint` saves every epoch and resumes a killed run; whoever made it removes it. With
+    `validation_only` (a tuning run) the test part is never given to the training: the validation part
+    stands in for it, so every "test" number is a validation number."""
     import torch
 
     from dlrepro.sequence.models import SeqModelConfig
@@ -85,7 +89,7 @@ def run_sentiment(
         kind,
         sets["train"],
         sets["val"],
-        sets["test"],
+        sets["val"] if validation_only else sets["test"],
         vocab_size=len(vocab),
         n_classes=len(classes),
         model_config=SeqModelConfig.from_dict(settings["model"]),
@@ -110,16 +114,21 @@ def run_char_lm(
     device: str = "cpu",
     checkpoint: Checkpointer | None = None,
     stop_after=None,
+    validation_fraction: float | None = None,
 ):
     """Task B for one model, context length and seed: (metrics, history, generated sample). `settings`
     holds the run's `data`, `optim` (its steps already scaled by the budget), `samples` and `model`
-    blocks (`settings.char_lm_run_settings`). `checkpoint` as in `run_sentiment`."""
+    blocks (`settings.char_lm_run_settings`). `checkpoint` as in `run_sentiment`. With
+    `validation_fraction` (a tuning run) the held-out tail is never used: the last share of the training
+    part is held out in its place (`data.validation_corpus`), and "test" numbers are validation numbers."""
     import torch
 
     from dlrepro.sequence.lm import LMConfig, generate, train_char_lm
     from dlrepro.sequence.models import SeqModelConfig
 
     corpus = char_corpus(text, test_fraction=settings["data"]["test_fraction"])
+    if validation_fraction is not None:
+        corpus = validation_corpus(corpus, validation_fraction)
     metrics, history, model = train_char_lm(
         kind,
         corpus,

@@ -23,7 +23,7 @@ import numpy as np
 from dlrepro.flops import linear_flops, training_flops
 from dlrepro.linear import choose_l2, fit_logistic
 
-__all__ = ["pixel_features", "run_pixel_baseline"]
+__all__ = ["pixel_features", "held_out", "run_pixel_baseline"]
 
 
 def pixel_features(x: np.ndarray, mean, std):
@@ -35,7 +35,7 @@ def pixel_features(x: np.ndarray, mean, std):
     return torch.from_numpy(((x.astype(np.float32) / 255.0 - m) / s).reshape(len(x), -1))
 
 
-def _held_out(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def held_out(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded (fit, validation) index split of n training images; at least one image in each."""
     order = np.random.default_rng(seed + 10_000).permutation(n)
     n_val = min(max(1, round(fraction * n)), n - 1)
@@ -50,7 +50,7 @@ def run_pixel_baseline(data: dict, settings: dict, *, seed: int) -> dict:
     start = time.perf_counter()
     x = pixel_features(data["x_train"], data["mean"], data["std"])
     y = torch.as_tensor(np.asarray(data["y_train"], dtype=np.int64))
-    fit_idx, val_idx = _held_out(len(y), settings["val_fraction"], seed)
+    fit_idx, val_idx = held_out(len(y), settings["val_fraction"], seed)
     n_classes, evaluations = int(data.get("n_classes", 10)), 0
 
     def fit(l2):

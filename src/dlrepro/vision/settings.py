@@ -15,7 +15,7 @@ import copy
 
 from dlrepro.runner import canonical
 
-__all__ = ["MODELS", "DATA_KEYS", "run_settings", "baseline_settings"]
+__all__ = ["MODELS", "DATA_KEYS", "run_settings", "baseline_settings", "tune_settings"]
 
 MODELS = ("cnn", "vit")
 # what a run reads of `vision.data`; the image folders reach it through the prepared cache (an input)
@@ -66,3 +66,11 @@ def baseline_settings(vision: dict, *, fraction: float) -> dict:
             "fraction": fraction,
         }
     )
+
+
+def tune_settings(vision: dict, *, model: str) -> dict:
+    """A tuning job's settings (`dlrepro.vision.tune`, one per model): the run's settings at the base
+    budget (the smallest of the ladder) on the largest fraction, and the `tune` block (grid of factors
+    of the configured rate, seed, held-out share of the training images)."""
+    run = run_settings(vision, model=model, fraction=max(vision["fractions"]), budget=min(vision["budgets"]))
+    return canonical({**run, "tune": copy.deepcopy(vision["tune"])})

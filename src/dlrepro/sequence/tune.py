@@ -1,0 +1,87 @@
+"""Learning-rate tuning of the sequence study's models (`dlrepro.tuning`): one run per rate of the grid
+at the base budget and the tuning seed, scored on validation data only.
+
+- sentiment (rule `tune_sentiment_lr`, per model): the split's validation part, its best accuracy over
+  the epochs (the test part is not given to the run: `study.run_sentiment(validation_only=True)`);
+- character LM (rule `tune_char_lm_lr`, per model and context): the last `val_fraction` of the training
+  part held out in place of the test tail (`data.validation_corpus`), its bits per character.
+"""
+
+from __future__ import annotations
+
+from dlrepro.sequence.models import LABELS
+from dlrepro.tuning import rates, sweep_record
+
+__all__ = ["tune_sentiment_job", "tune_char_lm_job"]
+
+
+def _with_rate(run: dict, rate: float) -> dict:
+    return {**run, "optim": {**run["optim"], "learning_rate": rate}}
+
+
+def tune_sentiment_job(job) -> dict:
+    """The `tune_sentiment_lr` rule: the validation accuracy of the job's model at every rate of the grid."""
+    from dlrepro.sequence.study import _labelled_texts, run_sentiment
+
+    texts, labels, classes, _ = _labelled_texts(job)
+    run, kind = job.run, job.wildcards.seq_model
+    tune, configured = run["tune"], run["optim"]["learning_rate"]
+    tried, scores = rates(configured, tune["grid"]), []
+    for rate in tried:
+        metrics, _ = run_sentiment(
+            texts,
+            labels,
+            classes,
+            kind,
+            _with_rate(run, rate),
+            seed=tune["seed"],
+            device=job.device,
+            validation_only=True,
+        )
+        scores.append(metrics["val_accuracy"])
+    record = sweep_record(
+        study="sentiment",
+        label=LABELS[kind],
+        key=["optim", "learning_rate"],
+        configured=configured,
+        tried=tried,
+        scores=scores,
+        metric="accuracy",
+        better="higher",
+        seed=tune["seed"],
+    )
+    return {"learning_rate": record}
+
+
+def tune_char_lm_job(job) -> dict:
+    """The `tune_char_lm_lr` rule: the validation bits per character of the job's model and context at
+    every rate of the grid."""
+    from dlrepro.sequence.study import _corpus, run_char_lm
+
+    text, _, _ = _corpus(job, job.run["context"])
+    run, kind, context = job.run, job.wildcards.seq_model, job.run["context"]
+    tune, configured = run["tune"], run["optim"]["learning_rate"]
+    tried, scores = rates(configured, tune["grid"]), []
+    for rate in tried:
+        metrics, _, _ = run_char_lm(
+            text,
+            kind,
+            _with_rate(run, rate),
+            context=context,
+            seed=tune["seed"],
+            device=job.device,
+            validation_fraction=tune["val_fraction"],
+        )
+        scores.append(metrics["test_bpc"])  # on the held-out share of the training part
+    record = sweep_record(
+        study="character LM",
+        label=f"{LABELS[kind]}, context {context}",
+        key=["optim", "learning_rate"],
+        configured=configured,
+        tried=tried,
+        scores=scores,
+        metric="bits per character",
+        better="lower",
+        seed=tune["seed"],
+    )
+    return {"learning_rate": record}
