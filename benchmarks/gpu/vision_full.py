@@ -4,7 +4,7 @@ accuracy, wall time and images per second of each run.
 
     python benchmarks/gpu/vision_full.py --cache resources/cifar10/cifar10.npz --out results.json
 
-`--epochs`, `--train-examples` and `--test-examples` shrink the run for a smoke test on a CPU.
+`--images`, `--train-examples` and `--test-examples` shrink the run for a smoke test on a CPU.
 Each run records the data status of the provenance record beside the cache (`provenance.json`, as
 the workflow's prepare rules write it), or "no provenance record" where there is none.
 `--jpeg-quality Q` passes every training and test image through JPEG once more (Pillow, quality Q,
@@ -69,7 +69,12 @@ def parse_args() -> tuple[argparse.Namespace, dict]:
     parser.add_argument("--models", nargs="+", default=["cnn", "vit"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fraction", type=float, default=1.0)
-    parser.add_argument("--epochs", type=int, default=0, help="override the config's epochs (0: keep)")
+    parser.add_argument(
+        "--images",
+        type=int,
+        default=0,
+        help="override the config's vision.train.images, the training images drawn (0: keep)",
+    )
     parser.add_argument("--train-examples", type=int, default=0)
     parser.add_argument("--test-examples", type=int, default=0)
     parser.add_argument("--no-compile", action="store_true")
@@ -92,7 +97,7 @@ def parse_args() -> tuple[argparse.Namespace, dict]:
 
 
 def vision_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
-    """The config's `vision` block with `--set`, `--epochs` and `--no-compile` applied (a bad `--set` is a usage error)."""
+    """The config's `vision` block with `--set`, `--images` and `--no-compile` applied (a bad `--set` is a usage error)."""
     settings = copy.deepcopy(yaml.safe_load(args.config.read_text())["vision"])
     for item in args.set:
         key, _, value = item.partition("=")
@@ -102,8 +107,8 @@ def vision_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -
                 f"--set {item!r}: use BLOCK.KEY=VALUE with BLOCK one of {sorted(k for k, v in settings.items() if isinstance(v, dict))}"
             )
         settings[block][field] = yaml.safe_load(value)
-    if args.epochs:
-        settings["train"]["epochs"] = args.epochs
+    if args.images:
+        settings["train"]["images"] = args.images
     if args.no_compile or args.device == "cpu":
         settings["fast"]["compile"] = False
     return settings
@@ -147,7 +152,7 @@ def run_one(data: dict, kind: str, settings: dict, args: argparse.Namespace, jpe
         data_status=cache_status(args.cache),
     )
     wall = time.perf_counter() - start
-    images = settings["train"]["epochs"] * len(data["x_train"])
+    images = metrics["train_images"]
     final_loss = history[-1]["train_loss"]
     print(
         f"{args.label + ' ' if args.label else ''}{kind}: test accuracy {metrics['test_accuracy']:.4f}; last epoch's training loss {final_loss:.4f}; training {metrics['images_per_second']:,.0f} img/s; {wall:.1f} s wall incl. compile and eval = "
@@ -185,7 +190,7 @@ def main() -> None:
     jpeg = jpeg_pass(data, args.jpeg_quality) if args.jpeg_quality else {}
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"
     print(
-        f"device {name}; torch {torch.__version__}; {len(data['x_train'])} training images; epochs {settings['train']['epochs']}",
+        f"device {name}; torch {torch.__version__}; {len(data['x_train'])} training images; {settings['train']['images']} drawn",
         flush=True,
     )
     results = [run_one(data, kind, settings, args, jpeg) for kind in args.models]

@@ -15,12 +15,33 @@ from __future__ import annotations
 import copy
 import math
 
-__all__ = ["rates", "sweep_record", "apply_choice", "sweeps_table", "plot_sweeps"]
+__all__ = ["rates", "rate_words", "score_or_nan", "sweep_record", "apply_choice", "sweeps_table", "plot_sweeps"]
 
 
 def rates(configured: float, grid) -> list[float]:
     """The rates tried: the configured rate times each factor of the grid (e.g. 0.5, 1, 2)."""
     return [float(configured) * float(g) for g in grid]
+
+
+def rate_words(configured: float, tune, per: str) -> str:
+    """A settings table's learning rate: the configured one, or where `tune` is set the grid around it."""
+    if not tune:
+        return f"{configured:g}"
+    return f"tuned per {per} from {configured:g} x ({', '.join(f'{g:g}' for g in tune['grid'])})"
+
+
+def score_or_nan(train_and_score, rate: float) -> float:
+    """`train_and_score(rate)`, or NaN where that rate's run diverged (`guards.NonFiniteLossError`): a
+    rate too high for the model is a result of the sweep, not a failure of it."""
+    import logging
+
+    from dlrepro.guards import NonFiniteLossError
+
+    try:
+        return float(train_and_score(rate))
+    except NonFiniteLossError as err:
+        logging.getLogger(__name__).warning("rate %g diverged: %s", rate, err)
+        return float("nan")
 
 
 def sweep_record(
@@ -107,7 +128,8 @@ def plot_sweeps(records: list[dict]):
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.0), squeeze=False)
     for ax, ((study, metric), rs) in zip(axes[0], groups.items()):
         for r in rs:
-            line = ax.plot(r["rates"], r["scores"], marker="o", ms=3, label=r["label"])[0]
+            points = sorted((x, y) for x, y in zip(r["rates"], r["scores"]) if math.isfinite(y))
+            line = ax.plot(*zip(*points), marker="o", ms=3, label=r["label"])[0]
             ax.plot([r["chosen"]], [r["best_score"]], "o", ms=9, mfc="none", color=line.get_color())
         ax.set_xscale("log")
         ticks = sorted({x for r in rs for x in r["rates"]})  # the rates tried, not the log axis's own labels

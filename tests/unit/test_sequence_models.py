@@ -97,3 +97,11 @@ def test_rotary_positions_make_attention_scores_depend_on_distance_only():
     score = lambda t, s: float(at(q, t) @ at(k, s))  # noqa: E731
     assert score(7, 3) == pytest.approx(score(30, 26), rel=1e-4) and score(7, 3) != pytest.approx(score(7, 4), rel=1e-3)
     assert float(at(q, 33).norm()) == pytest.approx(float(q.norm()), rel=1e-5), "a rotation keeps lengths"
+
+
+def test_a_head_width_that_rotary_positions_cannot_pair_is_refused():
+    from dlrepro.sequence.models import SeqModelConfig
+    from dlrepro.sequence.networks import SequenceModel
+
+    with pytest.raises(ValueError, match="even whole number"):
+        SequenceModel("transformer", vocab_size=10, n_outputs=10, config=SeqModelConfig(width=36, heads=4), causal=True)

@@ -113,3 +113,21 @@ def test_the_tuning_jobs_settings_are_the_base_budgets_run_and_the_tune_block():
     assert sent["optim"]["epochs"] == seq["sentiment"]["optim"]["epochs"]
     lm = char_lm_tune_settings(seq, context=256)
     assert lm["context"] == 256 and lm["tune"]["val_fraction"] == seq["char_lm"]["tune"]["val_fraction"]
+
+
+def test_a_diverging_rate_is_a_result_of_the_sweep_not_its_failure():
+    from dlrepro.guards import NonFiniteLossError
+    from dlrepro.tuning import score_or_nan
+
+    def train(rate):
+        if rate > 1e-2:
+            raise NonFiniteLossError("loss became nan", epoch=1, step=3, value=float("nan"), loss="loss")
+        return 1.0 - rate
+
+    tried = [5e-3, 1e-2, 2e-2]
+    scores = [score_or_nan(train, r) for r in tried]
+    assert scores[:2] == [1.0 - 5e-3, 1.0 - 1e-2] and scores[2] != scores[2]
+    record = sweep_record(**COMMON, tried=tried, scores=scores, better="higher")
+    assert record["chosen"] == 5e-3 and record["edge"] == "low"
+    with pytest.raises(ValueError):
+        score_or_nan(lambda r: (_ for _ in ()).throw(ValueError("a real bug")), 1.0)

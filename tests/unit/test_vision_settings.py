@@ -142,7 +142,7 @@ def test_the_training_job_writes_the_runs_outputs_as_the_library_computes_them(t
     metrics = json.loads((out / "metrics.json").read_text())
     # 128 images drawn from the (class-balanced, about 32) images of the half subset: about four passes
     assert metrics["budget"] == 2.0 and metrics["fraction"] == 0.5
-    assert metrics["epochs"] == pytest.approx(128 / metrics["train_examples"])
+    assert metrics["steps"] == 8 and metrics["epochs"] == pytest.approx(8 / (metrics["train_examples"] // 16))
     assert metrics["train_images"] == 128 and metrics["images_budget"] == 128
     assert metrics["data_status"] == "unverified copy" and metrics["model"] == "vit" and metrics["seed"] == 1
     assert not (out / ".checkpoint.pt").exists(), "the runner removes the checkpoint once the outputs are written"
@@ -176,5 +176,15 @@ def test_every_fraction_draws_the_same_training_images(tmp_path):
         m = json.loads((tmp_path / str(frac) / "results" / "run" / "metrics.json").read_text())
         steps[frac] = (m["steps"], m["train_images"], m["epochs"], m["train_examples"])
     assert steps[0.5][:2] == steps[1.0][:2] == (4, 64)
-    assert steps[1.0][2:] == (1.0, 64) and steps[0.5][2] == pytest.approx(64 / steps[0.5][3])
+    assert steps[1.0][2:] == (1.0, 64) and steps[0.5][2] == pytest.approx(4 / (steps[0.5][3] // 16))
     assert steps[0.5][3] < 40, "about half the images, each seen about twice"
+
+
+@pytest.mark.parametrize("n", [5000, 12500, 25000, 50000, 50001, 333])
+@pytest.mark.parametrize("batch,images", [(128, 20000), (512, 500000), (32, 250)])
+def test_every_subset_size_gets_the_budgets_optimizer_steps(n, batch, images):
+    """The loop runs round(passes x (n // batch)) steps; the passes make that round(images / batch) at any n."""
+    from dlrepro.vision.study import passes
+
+    b = min(batch, n)
+    assert round(passes(images, n, batch) * (n // b)) == max(1, round(images / b))

@@ -69,8 +69,9 @@ else:
     }
 
 
-# learning-rate tuning (dlrepro.tuning): one sweep per model (and context), read by the ladder's runs
-SEQ_TUNE_SENTIMENT = "results/sequence/tuning/sentiment/{seq_model}.json"
+# learning-rate tuning (dlrepro.tuning), read by the ladder's runs: per sentiment model and seed (each
+# seed cuts its own split, so each tunes on its own validation part), per language model and context
+SEQ_TUNE_SENTIMENT = "results/sequence/tuning/sentiment/{seq_model}/seed{seed}.json"
 SEQ_TUNE_CHAR_LM = "results/sequence/tuning/char_lm/{seq_model}/ctx{seq_context}.json"
 SEQ_SENTIMENT_LR = (
     {"learning_rate": SEQ_TUNE_SENTIMENT} if SEQ["sentiment"]["tune"] else {}
@@ -84,11 +85,12 @@ rule tune_sentiment_lr:
     output:
         learning_rate=SEQ_TUNE_SENTIMENT,
     log:
-        "logs/tune_sentiment_lr/{seq_model}.log",
+        "logs/tune_sentiment_lr/{seq_model}/seed{seed}.log",
     benchmark:
-        "benchmarks-out/tune_sentiment_lr/{seq_model}.tsv"
+        "benchmarks-out/tune_sentiment_lr/{seq_model}/seed{seed}.tsv"
     wildcard_constraints:
         seq_model="|".join(SEQ_MODELS),
+        seed=r"\d+",
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -402,7 +404,7 @@ REPORT_INPUTS.extend(
 )
 CLAIMS.append(rules.summarize_sequence.output.claims)
 if SEQ["sentiment"]["tune"]:
-    TUNING.extend(expand(SEQ_TUNE_SENTIMENT, seq_model=SEQ_MODELS))
+    TUNING.extend(expand(SEQ_TUNE_SENTIMENT, seq_model=SEQ_MODELS, seed=SEEDS))
 if SEQ["char_lm"]["tune"]:
     TUNING.extend(
         expand(

@@ -170,7 +170,8 @@ rule summarize_vision:
     params:
         # what the settings table reads
         settings={
-            k: VIS[k] for k in ("budgets", "fractions", "train", "fast", "cnn", "vit")
+            k: VIS[k]
+            for k in ("budgets", "fractions", "train", "fast", "cnn", "vit", "tune")
         },
         seeds=SEEDS,
     script:

@@ -117,7 +117,7 @@ def _baselines_text(sent: dict, baselines: dict) -> str:
         return ""
     best = max(sent, key=lambda m: sent[m]["test_accuracy"]["mean"])
     parts = []
-    for kind, base in baselines.items():
+    for kind, base in ((k, baselines[k]) for k in BASELINES if k in baselines):
         acc = base["test_accuracy"]
         ci = f" +- {acc['ci95']:.3f}" if has_interval(acc) else " (1 seed, no CI)"
         parts.append(f"{BASELINES[kind]} {acc['mean']:.3f}{ci}")

@@ -81,7 +81,11 @@ class SequenceModel(nn.Module):
         self.embed = nn.Embedding(vocab_size, c.width, padding_idx=pad_index)
         self.drop = nn.Dropout(c.dropout)
         if kind == "transformer":
-            assert c.width % c.heads == 0, f"width {c.width} must be divisible by heads {c.heads}"
+            if c.width % c.heads or (c.width // c.heads) % 2:
+                raise ValueError(
+                    f"sequence.model: width {c.width} / heads {c.heads} must be an even whole number "
+                    "(rotary positions turn pairs of each head's channels)"
+                )
             blocks = [PreNormBlock(c.width, c.heads, c.ff_width, c.dropout) for _ in range(c.transformer_layers)]
             self.backbone = nn.ModuleList([*blocks, nn.LayerNorm(c.width)])
             out_width = c.width

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dlrepro.report import fmt, fmt_ci, latex_escape, macro, settings_table, tabular
 from dlrepro.sequence.claims import corpus_name, sentences_name
-from dlrepro.sequence.models import LABELS, SEQ_MODELS
+from dlrepro.sequence.models import BASELINES, LABELS, SEQ_MODELS
+from dlrepro.tuning import rate_words
 
 __all__ = ["sequence_tex", "setting_rows"]
 
@@ -45,10 +46,10 @@ def setting_rows(setting: dict, seeds) -> dict[str, str]:
         "compute ladder": "budgets "
         + ", ".join(f"x{b:g}" for b in setting.get("budgets", [1]))
         + " of each task's base schedule (a cosine over each run's own length)",
-        "sentiment training": f"Adam peak {so['learning_rate']:g} (cosine to 0), batch {so['batch_size']}, dropout {so['dropout']:g}, {so['epochs']} epochs x budget; "
+        "sentiment training": f"Adam peak {rate_words(so['learning_rate'], setting['sentiment'].get('tune'), 'model and seed')} (cosine to 0), batch {so['batch_size']}, dropout {so['dropout']:g}, {so['epochs']} epochs x budget; "
         "test accuracy at the epoch of the best validation accuracy",
         "LM data": f"{corpus_name(lm['data']['path'] if lm['data'].get('source') == 'file' else 'tinyshakespeare')}, last {lm['data']['test_fraction']:g} held out; contexts {', '.join(map(str, lm['contexts']))}",
-        "LM training": f"{lo['steps']} Adam steps x budget, each of {lo['tokens_per_step']} characters, peak {lo['learning_rate']:g} (warm-up, cosine), dropout {lo['dropout']:g}",
+        "LM training": f"{lo['steps']} Adam steps x budget, each of {lo['tokens_per_step']} characters, peak {rate_words(lo['learning_rate'], lm.get('tune'), 'model and context')} (warm-up, cosine), dropout {lo['dropout']:g}",
         "throughput": f"lengths {', '.join(map(str, tp['lengths']))}; {tp['tokens_per_step']} tokens per step; median of {tp['repeats']} steps",
         "seeds": ", ".join(map(str, seeds)),
         "device": setting["device"],
@@ -160,7 +161,7 @@ def _baseline_rows(baselines: dict) -> list[str]:
     """The bag-of-n-grams baselines' rows of the accuracy table (none if none ran): their weights
     (n-gram vocabulary x outputs, with the biases) and test accuracy; no epochs, no target steps."""
     rows = []
-    for kind, base in baselines.items():
+    for kind, base in ((k, baselines[k]) for k in BASELINES if k in baselines):
         grams = "words and bigrams" if base["ngrams"] == 2 else f"1- to {base['ngrams']}-grams"
         label = {
             "bow": f"bag of {grams}, logistic regression",

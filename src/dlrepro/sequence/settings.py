@@ -101,8 +101,8 @@ def char_ngram_settings(seq: dict) -> dict:
 
 
 def sentiment_tune_settings(seq: dict) -> dict:
-    """A sentiment tuning job's settings (one per model): a run's at the base budget (the smallest of
-    the ladder) and the task's `tune` block (grid of factors of the configured rate, seed)."""
+    """A sentiment tuning job's settings (one per model and seed): a run's at the base budget (the
+    smallest of the ladder) and the task's `tune` block (the grid of factors of the configured rate)."""
     block = seq["sentiment"]
     return canonical({**sentiment_run_settings(seq, budget=min(seq["budgets"])), "tune": block["tune"]})
 

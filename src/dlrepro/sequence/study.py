@@ -200,7 +200,9 @@ def train_sentiment_job(job) -> dict:
         device=job.device,
         checkpoint=job.checkpoint,
     )
+    # the rate the run trained with: the configured one, or the tuning choice the runner put in its settings
     metrics.update(data_status=status, source=job.run["data"]["source"], budget=job.run["budget"])
+    metrics.update(learning_rate=job.run["optim"]["learning_rate"])
     return {"metrics": metrics, "history": history}
 
 
@@ -242,6 +244,7 @@ def train_char_lm_job(job) -> dict:
         checkpoint=job.checkpoint,
     )
     metrics.update(data_status=status, source=source, budget=job.run["budget"])
+    metrics.update(learning_rate=job.run["optim"]["learning_rate"])  # configured or tuned
     return {"metrics": metrics, "history": history, "sample": sample}
 
 

@@ -1,8 +1,10 @@
 """Learning-rate tuning of the sequence study's models (`dlrepro.tuning`): one run per rate of the grid
 at the base budget and the tuning seed, scored on validation data only.
 
-- sentiment (rule `tune_sentiment_lr`, per model): the split's validation part, its best accuracy over
-  the epochs (the test part is not given to the run: `study.run_sentiment(validation_only=True)`);
+- sentiment (rule `tune_sentiment_lr`, per model and seed): the seed's split's validation part, its best
+  accuracy over the epochs (the test part is not given to the run: `study.run_sentiment(
+  validation_only=True)`). Each seed cuts its own split, so each seed tunes its own rate: a rate chosen
+  on seed 0's validation part would have seen part of seed 1's test part;
 - character LM (rule `tune_char_lm_lr`, per model and context): the last `val_fraction` of the training
   part held out in place of the test tail (`data.validation_corpus`), its bits per character.
 """
@@ -10,7 +12,7 @@ at the base budget and the tuning seed, scored on validation data only.
 from __future__ import annotations
 
 from dlrepro.sequence.models import LABELS
-from dlrepro.tuning import rates, sweep_record
+from dlrepro.tuning import rates, score_or_nan, sweep_record
 
 __all__ = ["tune_sentiment_job", "tune_char_lm_job"]
 
@@ -20,35 +22,32 @@ def _with_rate(run: dict, rate: float) -> dict:
 
 
 def tune_sentiment_job(job) -> dict:
-    """The `tune_sentiment_lr` rule: the validation accuracy of the job's model at every rate of the grid."""
+    """The `tune_sentiment_lr` rule: the validation accuracy of the job's model at every rate of the grid,
+    on the split of the job's seed (the seed of the ladder's runs that read the choice)."""
     from dlrepro.sequence.study import _labelled_texts, run_sentiment
 
     texts, labels, classes, _ = _labelled_texts(job)
-    run, kind = job.run, job.wildcards.seq_model
-    tune, configured = run["tune"], run["optim"]["learning_rate"]
-    tried, scores = rates(configured, tune["grid"]), []
-    for rate in tried:
+    run, kind, seed = job.run, job.wildcards.seq_model, int(job.wildcards.seed)
+    configured = run["optim"]["learning_rate"]
+
+    def validation_accuracy(rate: float) -> float:
+        settings = _with_rate(run, rate)
         metrics, _ = run_sentiment(
-            texts,
-            labels,
-            classes,
-            kind,
-            _with_rate(run, rate),
-            seed=tune["seed"],
-            device=job.device,
-            validation_only=True,
+            texts, labels, classes, kind, settings, seed=seed, device=job.device, validation_only=True
         )
-        scores.append(metrics["val_accuracy"])
+        return metrics["val_accuracy"]
+
+    tried = rates(configured, run["tune"]["grid"])
     record = sweep_record(
         study="sentiment",
-        label=LABELS[kind],
+        label=f"{LABELS[kind]}, seed {seed}",
         key=["optim", "learning_rate"],
         configured=configured,
         tried=tried,
-        scores=scores,
+        scores=[score_or_nan(validation_accuracy, rate) for rate in tried],
         metric="accuracy",
         better="higher",
-        seed=tune["seed"],
+        seed=seed,
     )
     return {"learning_rate": record}
 
@@ -61,8 +60,8 @@ def tune_char_lm_job(job) -> dict:
     text, _, _ = _corpus(job, job.run["context"])
     run, kind, context = job.run, job.wildcards.seq_model, job.run["context"]
     tune, configured = run["tune"], run["optim"]["learning_rate"]
-    tried, scores = rates(configured, tune["grid"]), []
-    for rate in tried:
+
+    def validation_bpc(rate: float) -> float:
         metrics, _, _ = run_char_lm(
             text,
             kind,
@@ -72,7 +71,10 @@ def tune_char_lm_job(job) -> dict:
             device=job.device,
             validation_fraction=tune["val_fraction"],
         )
-        scores.append(metrics["test_bpc"])  # on the held-out share of the training part
+        return metrics["test_bpc"]  # on the held-out share of the training part
+
+    tried = rates(configured, tune["grid"])
+    scores = [score_or_nan(validation_bpc, rate) for rate in tried]
     record = sweep_record(
         study="character LM",
         label=f"{LABELS[kind]}, context {context}",

@@ -7,6 +7,7 @@ from dlrepro.data.sources import title
 from dlrepro.ladder import budget_trend
 from dlrepro.metrics import ci_verdict, has_interval
 from dlrepro.report import fmt_ci, latex_escape, macro, settings_table, tabular
+from dlrepro.tuning import rate_words
 from dlrepro.vision.study import MODEL_NAMES
 
 __all__ = ["vision_claims", "vision_tex", "setting_rows"]
@@ -61,7 +62,8 @@ def setting_rows(settings: dict, seeds: list[int], *, bf16_used=None) -> dict[st
             if t.get(key, 0) > 0
         )
         + " (on batches of tensors)",
-        "learning rate / weight decay": f"CNN {cnn['learning_rate']:g} / {cnn['weight_decay']:g}; ViT {vit['learning_rate']:g} / {vit['weight_decay']:g}",
+        "learning rate / weight decay": f"CNN {rate_words(cnn['learning_rate'], settings.get('tune'), 'model')} / {cnn['weight_decay']:g}; "
+        f"ViT {rate_words(vit['learning_rate'], settings.get('tune'), 'model')} / {vit['weight_decay']:g}",
         "training fractions": ", ".join(f"{100 * x:g}\\%" for x in settings["fractions"])
         + " (class-balanced, seeded, nested)",
         "fast paths": _fast_paths(f, bf16_used),

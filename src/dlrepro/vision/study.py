@@ -79,13 +79,15 @@ def model_settings(settings: dict, kind: str) -> tuple[dict, dict]:
     return block, optim
 
 
-def passes(images: float, n: int) -> float:
-    """The passes over `n` training images that draw `images` of them: a run's budget is images seen,
-    not passes, so a small subset (or a small data set of one's own) is cycled more often and every
-    fraction of the data gets the same compute (as data-scaling studies compare sizes)."""
+def passes(images: float, n: int, batch_size: int) -> float:
+    """The passes over `n` training images that draw `images` of them in round(images / batch) full
+    batches (the training loop drops each pass's incomplete batch, so a pass is n // batch steps): a
+    run's budget is images seen, not passes, so a small subset (or a small data set of one's own) is
+    cycled more often and every fraction of the data gets the same optimizer steps and compute."""
     if n < 1:
         raise ValueError("the training subset is empty")
-    return float(images) / n
+    batch = min(batch_size, n)
+    return max(1, round(images / batch)) / (n // batch)
 
 
 def run_vision(
@@ -116,7 +118,7 @@ def run_vision(
         "bf16": resolve_bf16(settings["fast"]["bf16"], device),
     }  # `auto`: where it pays
     train = {k: v for k, v in settings["train"].items() if k != "images"}
-    train["epochs"] = passes(settings["train"]["images"], len(data["y_train"]))
+    train["epochs"] = passes(settings["train"]["images"], len(data["y_train"]), train["batch_size"])
     cfg = TrainConfig.from_dict({**train, **fast, "optimizer": optim.pop("optimizer")})
     out = train_classifier(
         kind,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from dlrepro.tuning import rates, sweep_record
+from dlrepro.tuning import rates, score_or_nan, sweep_record
 
 __all__ = ["validation_data", "tune_job"]
 
@@ -31,12 +31,15 @@ def tune_job(job) -> dict:
     data = load_vision_data(job.input.cache, fraction=run["fraction"], seed=tune["seed"], **run["data"])
     data = validation_data(data, tune["val_fraction"], tune["seed"])
     status = job.data_status()
-    tried, scores = rates(configured, tune["grid"]), []
-    for rate in tried:
+
+    def held_out_accuracy(rate: float) -> float:
         settings = copy.deepcopy(run)
         settings[kind]["learning_rate"] = rate
         metrics, _, _ = run_vision(data, kind, settings, seed=tune["seed"], data_status=status, device=job.device)
-        scores.append(metrics["test_accuracy"])  # on the held-out training images
+        return metrics["test_accuracy"]  # on the held-out training images
+
+    tried = rates(configured, tune["grid"])
+    scores = [score_or_nan(held_out_accuracy, rate) for rate in tried]
     record = sweep_record(
         study="vision",
         label=MODEL_NAMES[kind],
