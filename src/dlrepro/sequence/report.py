@@ -162,11 +162,8 @@ def _baseline_rows(baselines: dict) -> list[str]:
     (n-gram vocabulary x outputs, with the biases) and test accuracy; no epochs, no target steps."""
     rows = []
     for kind, base in ((k, baselines[k]) for k in BASELINES if k in baselines):
-        grams = "words and bigrams" if base["ngrams"] == 2 else f"1- to {base['ngrams']}-grams"
-        label = {
-            "bow": f"bag of {grams}, logistic regression",
-            "nblr": f"NB-scaled bag of {grams}, logistic regression",
-        }
+        grams = "uni+bigrams" if base["ngrams"] == 2 else f"1- to {base['ngrams']}-grams"
+        label = {"bow": f"logistic reg. on {grams}", "nblr": f"logistic reg. on NB-scaled {grams}"}
         rows.append(
             f"{label[kind]} & -- & {base['parameters']['mean']:,.0f} & {fmt_ci(base['test_accuracy'])} & -- & -- & -- \\\\"
         )
