@@ -32,11 +32,15 @@ def test_vision_study_on_the_tiny_config(tiny_run):
     assert (
         metrics["fraction"] == 0.5
         and metrics["budget"] == 4
-        and metrics["epochs"] == 4
         and metrics["data_status"] == "unverified copy"
         and 0 <= metrics["test_accuracy"] <= 1
     )
     assert metrics["test_examples"] == 50 and metrics["flops_per_image"] > 0 and metrics["images_per_second"] > 0
+    # the budget is images drawn (tiny: 250 x 4), the same steps at every fraction, the half subset cycled more
+    assert metrics["steps"] == round(1000 / 32) and metrics["train_images"] == 32 * metrics["steps"]
+    assert metrics["epochs"] == pytest.approx(metrics["steps"] / (metrics["train_examples"] // 32))
+    full = json.loads((work / "results/vision/vit/frac100/budget4/seed1/metrics.json").read_text())
+    assert full["steps"] == metrics["steps"] and full["epochs"] < metrics["epochs"]
     assert not (run / ".checkpoint.pt").exists(), "the checkpoint is removed once the outputs are written"
     arrays = np.load(run / "arrays.npz")
     assert arrays["confusion"].sum() == 50 and arrays["attention_maps"].shape[1:] == (4, 4)

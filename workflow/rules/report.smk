@@ -92,7 +92,11 @@ rule write_tuning_report:
     input:
         sweeps=TUNING,
     output:
-        figure="results/report/figures/tuning.pdf",
+        figure=report(
+            "results/report/figures/tuning.pdf",
+            caption="../report/captions/tuning.rst",
+            category="Learning-rate tuning",
+        ),
         table="results/report/generated/tuning.tex",
     log:
         "logs/write_tuning_report/tuning.log",

@@ -408,7 +408,9 @@ if SEQ["sentiment"]["tune"]:
 if SEQ["char_lm"]["tune"]:
     TUNING.extend(
         expand(
-            SEQ_TUNE_CHAR_LM, seq_model=SEQ_MODELS, seq_context=SEQ["char_lm"]["contexts"]
+            SEQ_TUNE_CHAR_LM,
+            seq_model=SEQ_MODELS,
+            seq_context=SEQ["char_lm"]["contexts"],
         )
     )
 CURVES.append(rules.summarize_sequence.output.curves)

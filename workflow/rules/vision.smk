@@ -88,9 +88,9 @@ rule tune_vision_lr:
 
 rule train_image_classifier:
     input:
+        **VIS_LR,
         cache=f"resources/{VIS_CACHE}/{VIS_CACHE}.npz",
         provenance=f"resources/{VIS_CACHE}/provenance.json",
-        **VIS_LR,
     output:
         metrics="results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/metrics.json",
         history="results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/history.csv",
