@@ -131,3 +131,11 @@ def test_a_diverging_rate_is_a_result_of_the_sweep_not_its_failure():
     assert record["chosen"] == 5e-3 and record["edge"] == "low"
     with pytest.raises(ValueError):
         score_or_nan(lambda r: (_ for _ in ()).throw(ValueError("a real bug")), 1.0)
+
+
+def test_a_tuning_share_too_short_for_the_longest_context_is_refused_by_its_key():
+    from dlrepro.sequence.data import check_tuning_share
+
+    check_tuning_share(10_000, test_fraction=0.1, val_fraction=0.1, longest_context=256)  # 900 held: fine
+    with pytest.raises(ValueError, match=r"sequence.char_lm.tune.val_fraction: 0.01 .* fewer than one window"):
+        check_tuning_share(10_000, test_fraction=0.1, val_fraction=0.01, longest_context=256)

@@ -56,11 +56,20 @@ SEQ_LM_DATA = SEQ["char_lm"]["data"]
 if SEQ_LM_DATA["source"] == "file":
     from dlrepro.sequence.data import read_text_corpus
 
-    read_text_corpus(
+    _text = read_text_corpus(
         SEQ_LM_DATA["path"],
         longest_context=SEQ_LONGEST,
         test_fraction=SEQ_LM_DATA["test_fraction"],
     )
+    if SEQ["char_lm"]["tune"]:
+        from dlrepro.sequence.data import check_tuning_share
+
+        check_tuning_share(
+            len(_text),
+            test_fraction=SEQ_LM_DATA["test_fraction"],
+            val_fraction=SEQ["char_lm"]["tune"]["val_fraction"],
+            longest_context=SEQ_LONGEST,
+        )
     SEQ_LM_INPUTS = {"text": SEQ_LM_DATA["path"]}
 else:
     SEQ_LM_INPUTS = {

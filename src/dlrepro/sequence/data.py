@@ -26,6 +26,7 @@ __all__ = [
     "stratified_split",
     "load_labelled_texts",
     "validation_corpus",
+    "check_tuning_share",
     "read_labelled_csv",
     "check_labelled_csv",
     "split_sizes",
@@ -246,6 +247,18 @@ def char_corpus(text: np.ndarray | str, *, test_fraction: float) -> CharCorpus:
     at = np.minimum(np.searchsorted(alphabet, codes), len(alphabet) - 1)
     ids = np.where(alphabet[at] == codes, at + 1, 0)  # sorted alphabet: id = rank + 1, unseen: 0
     return CharCorpus(ids[:cut], ids[cut:], "".join(map(chr, alphabet)), int((ids[cut:] == 0).sum()))
+
+
+def check_tuning_share(n_chars: int, *, test_fraction: float, val_fraction: float, longest_context: int) -> None:
+    """Refuse, naming the key, a tuning share of the training text too short for one window of the longest
+    context (checked when the workflow is parsed, before any job)."""
+    train = int(round(n_chars * (1.0 - test_fraction)))
+    held = train - int(round(train * (1.0 - val_fraction)))
+    if held < longest_context + 1:
+        raise ValueError(
+            f"sequence.char_lm.tune.val_fraction: {val_fraction:g} of the {train:,} training characters holds "
+            f"{held:,}, fewer than one window of the longest context ({longest_context} + 1); raise it, or set tune: false"
+        )
 
 
 def validation_corpus(corpus: CharCorpus, fraction: float) -> CharCorpus:
