@@ -15,7 +15,17 @@ from __future__ import annotations
 import copy
 import math
 
-__all__ = ["rates", "rate_words", "score_or_nan", "sweep_record", "apply_choice", "sweeps_table", "plot_sweeps"]
+__all__ = [
+    "rates",
+    "rate_words",
+    "score_or_nan",
+    "sweep_record",
+    "sweep",
+    "with_rate",
+    "apply_choice",
+    "sweeps_table",
+    "plot_sweeps",
+]
 
 
 def rates(configured: float, grid) -> list[float]:
@@ -85,19 +95,40 @@ def sweep_record(
     }
 
 
+def _setting(run: dict, key: list[str]) -> tuple[dict, str]:
+    """The dict that holds `key`'s last part in the run's settings, and that part; an absent key is an error."""
+    *parents, last = key
+    target = run
+    for k in [*parents, last]:
+        if not isinstance(target, dict) or k not in target:
+            raise KeyError(f"the tuned key {key} is not in the run's settings")
+        if k != last:
+            target = target[k]
+    return target, last
+
+
+def with_rate(run: dict, key: list[str], rate: float) -> dict:
+    """A copy of the run's settings with `rate` at `key` (e.g. ["optim", "learning_rate"])."""
+    out = copy.deepcopy(run)
+    target, last = _setting(out, key)
+    target[last] = rate
+    return out
+
+
 def apply_choice(run: dict, record: dict) -> dict:
     """A copy of the run's settings with the record's chosen rate at the record's key."""
-    out = copy.deepcopy(run)
-    *parents, last = record["key"]
-    target = out
-    for k in parents:
-        if k not in target:
-            raise KeyError(f"the tuned key {record['key']} is not in the run's settings")
-        target = target[k]
-    if last not in target:
-        raise KeyError(f"the tuned key {record['key']} is not in the run's settings")
-    target[last] = record["chosen"]
-    return out
+    return with_rate(run, record["key"], record["chosen"])
+
+
+def sweep(run: dict, key: list[str], score, **describe) -> dict:
+    """The tuning job's record: `score(settings)` (a validation score) for the run's settings with each
+    rate of `run["tune"]["grid"]` around the configured one at `key`; a diverged rate scores NaN.
+    `describe` gives `sweep_record` the study, label, metric, better and seed."""
+    target, last = _setting(run, key)
+    configured = target[last]
+    tried = rates(configured, run["tune"]["grid"])
+    scores = [score_or_nan(lambda r: score(with_rate(run, key, r)), rate) for rate in tried]
+    return sweep_record(key=key, configured=configured, tried=tried, scores=scores, **describe)
 
 
 def sweeps_table(records: list[dict]) -> str:

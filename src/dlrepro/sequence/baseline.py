@@ -38,7 +38,7 @@ import time
 import numpy as np
 
 from dlrepro.flops import sparse_linear_flops, training_flops
-from dlrepro.linear import fit_logistic
+from dlrepro.linear import choose_l2, fit_logistic
 from dlrepro.sequence.data import UNK, build_vocab, stratified_split, tokenize
 
 __all__ = ["ngrams_of", "bow_matrix", "nb_ratio", "scale_columns", "run_sentiment_baseline", "RECIPES"]
@@ -153,13 +153,17 @@ def run_sentiment_baseline(texts, labels, classes, settings: dict, *, seed: int)
     parts = stratified_split(labels, data["split"], seed)  # the models' split (study.split_sentences)
     sets, vocab = _features(texts, labels, parts, data, baseline)
     (x_train, y_train), (x_val, y_val) = sets["train"], sets["val"]
-    n_classes, fits, evaluations = len(classes), [], 0
-    for l2 in baseline["l2_grid"]:
-        predict, n_eval, (models, outputs) = FITS[kind](x_train, y_train, n_classes, l2=float(l2), baseline=baseline)
+    n_classes, evaluations, shape = len(classes), 0, None
+
+    def fit(l2: float):
+        nonlocal evaluations, shape
+        predict, n_eval, shape = FITS[kind](x_train, y_train, n_classes, l2=l2, baseline=baseline)
         evaluations += n_eval
-        fits.append((_accuracy(predict, x_val, y_val), float(l2), predict))
-    best = max(range(len(fits)), key=lambda i: (fits[i][0], -i))  # the first of equal validation accuracies
-    val_accuracy, l2, predict = fits[best]
+        return predict
+
+    best, fits = choose_l2(fit, lambda predict: _accuracy(predict, x_val, y_val), baseline["l2_grid"])
+    val_accuracy, l2, predict = fits[best]  # the first of equal validation accuracies
+    models, outputs = shape
     forward = sparse_linear_flops(int(x_train._nnz()), outputs) / len(y_train)  # per training example and model
     return {
         "model": kind,

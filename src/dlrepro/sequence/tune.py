@@ -12,13 +12,11 @@ at the base budget and the tuning seed, scored on validation data only.
 from __future__ import annotations
 
 from dlrepro.sequence.models import LABELS
-from dlrepro.tuning import rates, score_or_nan, sweep_record
+from dlrepro.tuning import sweep
 
 __all__ = ["tune_sentiment_job", "tune_char_lm_job"]
 
-
-def _with_rate(run: dict, rate: float) -> dict:
-    return {**run, "optim": {**run["optim"], "learning_rate": rate}}
+RATE = ["optim", "learning_rate"]  # where both tasks' runs hold the peak learning rate
 
 
 def tune_sentiment_job(job) -> dict:
@@ -27,28 +25,16 @@ def tune_sentiment_job(job) -> dict:
     from dlrepro.sequence.study import _labelled_texts, run_sentiment
 
     texts, labels, classes, _ = _labelled_texts(job)
-    run, kind, seed = job.run, job.wildcards.seq_model, int(job.wildcards.seed)
-    configured = run["optim"]["learning_rate"]
+    kind, seed = job.wildcards.seq_model, int(job.wildcards.seed)
 
-    def validation_accuracy(rate: float) -> float:
-        settings = _with_rate(run, rate)
+    def validation_accuracy(settings: dict) -> float:
         metrics, _ = run_sentiment(
             texts, labels, classes, kind, settings, seed=seed, device=job.device, validation_only=True
         )
         return metrics["val_accuracy"]
 
-    tried = rates(configured, run["tune"]["grid"])
-    record = sweep_record(
-        study="sentiment",
-        label=f"{LABELS[kind]}, seed {seed}",
-        key=["optim", "learning_rate"],
-        configured=configured,
-        tried=tried,
-        scores=[score_or_nan(validation_accuracy, rate) for rate in tried],
-        metric="accuracy",
-        better="higher",
-        seed=seed,
-    )
+    describe = {"study": "sentiment", "label": f"{LABELS[kind]}, seed {seed}", "seed": seed}
+    record = sweep(job.run, RATE, validation_accuracy, metric="accuracy", better="higher", **describe)
     return {"learning_rate": record}
 
 
@@ -58,14 +44,13 @@ def tune_char_lm_job(job) -> dict:
     from dlrepro.sequence.study import _corpus, run_char_lm
 
     text, _, _ = _corpus(job, job.run["context"])
-    run, kind, context = job.run, job.wildcards.seq_model, job.run["context"]
-    tune, configured = run["tune"], run["optim"]["learning_rate"]
+    kind, context, tune = job.wildcards.seq_model, job.run["context"], job.run["tune"]
 
-    def validation_bpc(rate: float) -> float:
+    def validation_bpc(settings: dict) -> float:
         metrics, _, _ = run_char_lm(
             text,
             kind,
-            _with_rate(run, rate),
+            settings,
             context=context,
             seed=tune["seed"],
             device=job.device,
@@ -73,17 +58,6 @@ def tune_char_lm_job(job) -> dict:
         )
         return metrics["test_bpc"]  # on the held-out share of the training part
 
-    tried = rates(configured, tune["grid"])
-    scores = [score_or_nan(validation_bpc, rate) for rate in tried]
-    record = sweep_record(
-        study="character LM",
-        label=f"{LABELS[kind]}, context {context}",
-        key=["optim", "learning_rate"],
-        configured=configured,
-        tried=tried,
-        scores=scores,
-        metric="bits per character",
-        better="lower",
-        seed=tune["seed"],
-    )
+    describe = {"study": "character LM", "label": f"{LABELS[kind]}, context {context}", "seed": tune["seed"]}
+    record = sweep(job.run, RATE, validation_bpc, metric="bits per character", better="lower", **describe)
     return {"learning_rate": record}

@@ -6,9 +6,7 @@ to a tuning run (they are replaced by the held-out ones before training starts).
 
 from __future__ import annotations
 
-import copy
-
-from dlrepro.tuning import rates, score_or_nan, sweep_record
+from dlrepro.tuning import sweep
 
 __all__ = ["validation_data", "tune_job"]
 
@@ -27,28 +25,15 @@ def tune_job(job) -> dict:
     from dlrepro.vision.study import MODEL_NAMES, load_vision_data, run_vision
 
     run, kind = job.run, job.wildcards.vis_model
-    tune, configured = run["tune"], run[kind]["learning_rate"]
+    tune = run["tune"]
     data = load_vision_data(job.input.cache, fraction=run["fraction"], seed=tune["seed"], **run["data"])
     data = validation_data(data, tune["val_fraction"], tune["seed"])
     status = job.data_status()
 
-    def held_out_accuracy(rate: float) -> float:
-        settings = copy.deepcopy(run)
-        settings[kind]["learning_rate"] = rate
+    def held_out_accuracy(settings: dict) -> float:
         metrics, _, _ = run_vision(data, kind, settings, seed=tune["seed"], data_status=status, device=job.device)
         return metrics["test_accuracy"]  # on the held-out training images
 
-    tried = rates(configured, tune["grid"])
-    scores = [score_or_nan(held_out_accuracy, rate) for rate in tried]
-    record = sweep_record(
-        study="vision",
-        label=MODEL_NAMES[kind],
-        key=[kind, "learning_rate"],
-        configured=configured,
-        tried=tried,
-        scores=scores,
-        metric="accuracy",
-        better="higher",
-        seed=tune["seed"],
-    )
+    describe = {"study": "vision", "label": MODEL_NAMES[kind], "seed": tune["seed"]}
+    record = sweep(run, [kind, "learning_rate"], held_out_accuracy, metric="accuracy", better="higher", **describe)
     return {"learning_rate": record}

@@ -18,6 +18,7 @@ histories = {
     for m, p in zip(sentiment, inp.sentiment_histories)
 }
 char_lm = [read_json(p) for p in inp.char_lm]
+baseline = [read_json(p) for p in inp.baseline]
 lm_histories = {
     (m["model"], m["context"], budget_name(m["budget"]), m["seed"]): pd.read_csv(p).to_dict("records")
     for m, p in zip(char_lm, inp.char_lm_histories)
@@ -30,11 +31,9 @@ summary = summarize_sequence(
     target_accuracy=snakemake.params.target_accuracy,
     lm_histories=lm_histories,
     model_settings=snakemake.params.model,
-    baseline=[read_json(p) for p in inp.baseline],
+    baseline=baseline,
     char_ngram=read_json(inp.char_ngram),
 )
 write_json(snakemake.output.summary, summary)
 write_json(snakemake.output.claims, claims_json(summary))
-write_curves(
-    snakemake.output.curves, sequence_curves(sentiment, char_lm, baseline=[read_json(p) for p in inp.baseline])
-)
+write_curves(snakemake.output.curves, sequence_curves(sentiment, char_lm, baseline=baseline))
