@@ -107,7 +107,7 @@ def with_setting(block: dict, path, value) -> dict:
 
 def snakemake_job(tmp_path, rule: str, run: dict, *, inputs=None, outputs=None, wildcards=None, out_dir="out"):
     """What a rule's script gets as `snakemake`: params.run, one thread, the rule's name, its wildcards, its
-    inputs, and its outputs (file names) under tmp_path/out_dir; the log is tmp_path/<rule>.log."""
+    inputs, and its outputs (file names, or lists of them) under tmp_path/out_dir; the log is tmp_path/<rule>.log."""
     from snakemake.iocontainers import Namedlist
 
     return SimpleNamespace(
@@ -117,8 +117,25 @@ def snakemake_job(tmp_path, rule: str, run: dict, *, inputs=None, outputs=None, 
         rule=rule,
         wildcards=Namedlist(fromdict=wildcards or {}),
         input=Namedlist(fromdict={k: str(v) for k, v in (inputs or {}).items()}),
-        output=Namedlist(fromdict={k: str(tmp_path / out_dir / v) for k, v in (outputs or {}).items()}),
+        output=_outputs({k: _under(tmp_path / out_dir, v) for k, v in (outputs or {}).items()}),
     )
+
+
+def _under(folder, names):
+    """A file name (or a list of them, as a rule's named list of outputs) under `folder`, as strings."""
+    return [str(folder / n) for n in names] if isinstance(names, list) else str(folder / names)
+
+
+def _outputs(named: dict):
+    """Snakemake's outputs: every file in order, each name pointing at its file or, for a list, its slice."""
+    from snakemake.iocontainers import Namedlist
+
+    out = Namedlist()
+    for name, value in named.items():
+        start = len(out)
+        out.extend(value if isinstance(value, list) else [value])
+        out._set_name(name, start, len(out) if isinstance(value, list) else None)
+    return out
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

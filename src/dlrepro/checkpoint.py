@@ -24,7 +24,7 @@ from pathlib import Path
 
 from dlrepro.io import atomic_path
 
-__all__ = ["Checkpointer", "fingerprint", "rng_state", "set_rng_state"]
+__all__ = ["Checkpointer", "fingerprint", "rng_state", "set_rng_state", "snapshot", "restore"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,24 @@ def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["cpu"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def snapshot(**stateful) -> dict:
+    """In-memory copies of each object's `state_dict()` (a model, its optimizer, a scheduler ...) and of
+    torch's random state: where a cool-down branch leaves a WSD trunk (`dlrepro.schedules`), for
+    `restore` once the branch is scored, so the trunk goes on as if the branch had not run."""
+    import copy
+
+    return {"states": {k: copy.deepcopy(v.state_dict()) for k, v in stateful.items()}, "rng": rng_state()}
+
+
+def restore(copy: dict, **stateful) -> None:
+    """Load a `snapshot` back into the same objects (by name) and torch's random state."""
+    import copy as _copy
+
+    for key, obj in stateful.items():
+        obj.load_state_dict(_copy.deepcopy(copy["states"][key]))
+    set_rng_state(copy["rng"])
 
 
 class Checkpointer:

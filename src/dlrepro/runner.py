@@ -12,7 +12,8 @@ setting of the run), gives torch the job's threads and resolves its device, hand
 function a `Job` (inputs, wildcards, the run's settings, device, one `Checkpointer`), then writes
 every declared output atomically from what that function returns, and removes the checkpoint only
 once all of them are written. The function returns ``{output name: value}`` for exactly the rule's
-named outputs; each value is written by its file's suffix (`write_output`).
+named outputs (a list of values for a name the rule declares as a list of files, e.g. one per budget
+of a ladder trained on one WSD trunk); each value is written by its file's suffix (`write_output`).
 
 The run's settings arrive as the rule's one settings param, ``params.run``: the dict the study's
 ``run_settings`` built for these wildcards (budget applied), so a job depends on exactly them.
@@ -106,13 +107,25 @@ def write_output(path: str | os.PathLike, value) -> None:
 
 
 def _write_outputs(declared, values: dict) -> None:
+    """Write each named output; a name that the rule declares as a list of files (one per budget of a
+    ladder job, say) takes a list of values of the same length, written in the rule's order."""
     names = set(declared.keys())
     if set(values) != names:
         raise ValueError(
             f"the job returned outputs {sorted(values)}, its rule declares {sorted(names)}: they must be the same"
         )
     for name in declared.keys():
-        write_output(getattr(declared, name), values[name])
+        paths, value = getattr(declared, name), values[name]
+        if isinstance(paths, (str, os.PathLike)):
+            write_output(paths, value)
+            continue
+        paths = list(paths)
+        if not isinstance(value, (list, tuple)) or len(value) != len(paths):
+            raise ValueError(
+                f"output {name!r} declares {len(paths)} files: the job must return a list of as many values"
+            )
+        for path, item in zip(paths, value):
+            write_output(path, item)
 
 
 def _resolve_device(run: dict, threads: int, torch_job: bool) -> str:

@@ -10,7 +10,7 @@ import pytest
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.io import write_json
 from dlrepro.runner import data_status, run_job, write_output
-from dlrepro.schedules import warmup_decay
+from dlrepro.schedules import ladder_branches, warmup_decay, warmup_stable_decay
 from tests.conftest import snakemake_job
 
 
@@ -57,6 +57,16 @@ def test_outputs_that_do_not_match_the_rule_are_refused_and_the_checkpoint_kept(
     with pytest.raises(ValueError, match="history"):
         run_job(smk, train)
     assert (tmp_path / "out" / ".checkpoint.pt").exists(), "a failed job keeps its checkpoint for the rerun"
+
+
+def test_a_list_of_outputs_takes_a_list_of_values_in_the_rules_order(tmp_path):
+    smk = _smk(tmp_path, {"metrics": ["b1/metrics.json", "b2/metrics.json"], "sample": "sample.txt"})
+    run_job(smk, lambda job: {"metrics": [{"budget": 1}, {"budget": 2}], "sample": "x"})
+    out = tmp_path / "out"
+    assert [json.loads((out / f"b{b}" / "metrics.json").read_text()) for b in (1, 2)] == [{"budget": 1}, {"budget": 2}]
+    smk = _smk(tmp_path, {"metrics": ["c1/metrics.json", "c2/metrics.json"]})
+    with pytest.raises(ValueError, match="2 files"):
+        run_job(smk, lambda job: {"metrics": {"budget": 1}})
 
 
 def test_a_resumed_job_finds_its_checkpoint_only_under_the_same_settings(tmp_path):
@@ -108,3 +118,51 @@ def test_the_schedule_warms_up_then_decays_to_its_floor():
     assert math.isclose(warmup_decay(3e-3, 0, 10), 3e-3)
     with pytest.raises(ValueError, match="shape"):
         warmup_decay(1.0, 50, 100, shape="step")
+
+
+def test_wsd_warms_up_holds_the_peak_then_cools_down_along_one_minus_sqrt():
+    rates = [warmup_stable_decay(2.0, s, 100, warmup=10, cooldown=20) for s in range(100)]
+    assert rates[0] == pytest.approx(0.2) and rates[9] == rates[10] == rates[80] == pytest.approx(2.0)
+    assert rates[85] == pytest.approx(2.0 * (1 - math.sqrt(5 / 20))) and 0 < rates[99] < rates[98]
+    # the stable phase does not depend on the run's length: a longer run shares the shorter one's trunk
+    longer = [warmup_stable_decay(2.0, s, 400, warmup=10, cooldown=80) for s in range(80)]
+    assert longer == rates[:80]
+    assert warmup_stable_decay(1.0, 0, 4, warmup=10, cooldown=4) == pytest.approx(0.1)  # both factors
+
+
+def test_ladder_branches_cool_down_a_share_of_each_budget_off_one_trunk():
+    b = ladder_branches({"4": 400, "1": 100, "2": 200}, 0.2)
+    assert [(x.budget, x.total, x.start, x.cooldown) for x in b] == [
+        (1, 100, 80, 20),
+        (2, 200, 160, 40),
+        (4, 400, 320, 80),
+    ]
+    trunk = b[-1].start
+    assert trunk + sum(x.cooldown for x in b) == 460  # 4.6 base runs instead of 7
+    assert [x.cooldown for x in ladder_branches({1: 3}, 0.2)] == [1]  # at least one step
+    assert [x.start for x in ladder_branches({1: 3}, 0.0)] == [3]
+    with pytest.raises(ValueError, match="cooldown_fraction"):
+        ladder_branches({1: 10}, 1.5)
+
+
+def test_a_snapshot_restores_the_model_the_optimizer_and_the_random_state():
+    import torch
+
+    from dlrepro.checkpoint import restore, snapshot
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.Adam(model.parameters())
+
+    def step():
+        model(torch.randn(4, 3)).sum().backward()
+        optimizer.step()
+
+    step()
+    copy = snapshot(model=model, optimizer=optimizer)
+    weight, draw = model.weight.detach().clone(), torch.rand(3)
+    step()
+    step()
+    restore(copy, model=model, optimizer=optimizer)
+    assert torch.equal(model.weight, weight) and torch.equal(torch.rand(3), draw)
+    assert int(optimizer.state_dict()["state"][0]["step"]) == 1
