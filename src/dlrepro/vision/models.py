@@ -3,13 +3,24 @@
 `ResNet` follows He et al. (2016) in the CIFAR form (3x3 stem, no max-pool): stages of BasicBlocks,
 the first block of every stage after the first halves the resolution and a 1x1 convolution matches
 the shortcut. `widths=(64, 128, 256, 512), blocks=(2, 2, 2, 2)` is ResNet-18 (11.2M parameters).
+`stem="whiten"` replaces the 3x3 stem convolution by a frozen patch-whitening layer and a 1x1
+convolution: 2x2 filters that whiten the training images' 2x2 patches (each eigenvector of their
+covariance, scaled by 1 / sqrt(eigenvalue), with both signs: 24 channels), set from training images
+by `fit_whitening` before training (the first layer of Keller Jordan's airbench, 2024, after Page's
+"How to train your ResNet", 2018), at about the 3x3 stem's FLOPs.
 
 `ViT` follows Dosovitskiy et al. (2021) and lucidrains/vit-pytorch: non-overlapping patches
 (a strided convolution), learned position embeddings, a class token, pre-norm Transformer blocks whose
 attention is `F.scaled_dot_product_attention` (under CPU bf16 autocast the same formula as explicit
 matrix products, faster there), and a linear head on the class token (`pool="cls"`) or
 on the mean of the patch tokens (`pool="mean"`). `drop_path` is the stochastic-depth rate of the last
-block (rising linearly from 0 in the first, as in DeiT, Touvron et al. 2021).
+block (rising linearly from 0 in the first, as in DeiT, Touvron et al. 2021). `stem="conv"` makes the
+tokens with two stride-2 3x3 convolutions (each with BatchNorm and ReLU) and a 1x1 convolution to the
+width instead of one strided patch convolution: the same tokens, one per patch, from an early
+convolutional stem (Xiao et al. 2021, "Early convolutions help transformers see better"); the rest of
+the model is the same ViT.
+
+benchmarks/vision_recipe.py measures both stems against the plain ones (docs/vision_recipe.md).
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["ResNet", "ViT", "build_model", "parameter_count"]
+__all__ = ["ResNet", "ViT", "build_model", "fit_whitening", "parameter_count"]
 
 
 # ---- CNN ----------------------------------------------------------------------------------------
@@ -43,15 +54,55 @@ class BasicBlock(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
-class ResNet(nn.Module):
-    """ResNet for 32x32 images: 3x3 stem, len(widths) stages of BasicBlocks, global average pool, linear head."""
+class PatchWhitening(nn.Module):
+    """A frozen `patch` x `patch` convolution (stride 1, output the input's size) whose 2 x C x patch^2
+    filters whiten the patches of the images given to `fit`; zeros until then."""
 
-    def __init__(self, *, widths=(16, 32, 64), blocks=(1, 1, 1), num_classes: int = 10, in_channels: int = 3):
+    def __init__(self, in_channels: int, patch: int = 2, eps: float = 5e-4):
+        super().__init__()
+        self.patch, self.eps = patch, eps
+        self.register_buffer("weight", torch.zeros(2 * in_channels * patch * patch, in_channels, patch, patch))
+
+    @property
+    def out_channels(self) -> int:
+        return self.weight.shape[0]
+
+    @torch.no_grad()
+    def fit(self, images: torch.Tensor) -> None:
+        """Set the filters from normalised images (N, C, H, W): the eigenvectors of their patches' covariance,
+        each divided by sqrt(its eigenvalue + eps), and their negatives."""
+        c, p = images.shape[1], self.patch
+        patches = images.unfold(2, p, 1).unfold(3, p, 1).permute(0, 2, 3, 1, 4, 5).reshape(-1, c * p * p)
+        values, vectors = torch.linalg.eigh(torch.cov(patches.double().T))
+        filters = (vectors.T / torch.sqrt(values + self.eps)[:, None]).view(-1, c, p, p)
+        self.weight.copy_(torch.cat([filters, -filters]).to(self.weight.dtype))
+
+    def forward(self, x):  # (B, C, H, W) -> (B, 2 C p^2, H, W): pad right and bottom by p - 1
+        return F.conv2d(F.pad(x, (0, self.patch - 1, 0, self.patch - 1)), self.weight.to(x.dtype))
+
+
+class ResNet(nn.Module):
+    """ResNet for 32x32 images: 3x3 stem (with `stem="whiten"`: patch whitening and a 1x1 convolution),
+    len(widths) stages of BasicBlocks, global average pool, linear head."""
+
+    def __init__(
+        self,
+        *,
+        widths=(16, 32, 64),
+        blocks=(1, 1, 1),
+        num_classes: int = 10,
+        in_channels: int = 3,
+        stem: str = "conv",
+    ):
         super().__init__()
         assert len(widths) == len(blocks), f"one block count per stage: widths={widths}, blocks={blocks}"
-        self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()
-        )
+        assert stem in ("conv", "whiten"), f"the CNN's stem must be 'conv' or 'whiten', got {stem!r}"
+        if stem == "whiten":  # whitened 2x2 patches, then a 1x1 convolution to the first width
+            whiten = PatchWhitening(in_channels)
+            first = [whiten, nn.Conv2d(whiten.out_channels, widths[0], 1, bias=False)]
+        else:
+            first = [nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False)]
+        self.stem = nn.Sequential(*first, nn.BatchNorm2d(widths[0]), nn.ReLU())
         layers, c_in = [], widths[0]
         for stage, (width, n) in enumerate(zip(widths, blocks)):
             for i in range(n):
@@ -149,6 +200,7 @@ class ViT(nn.Module):
         drop_path: float = 0.0,
         num_classes: int = 10,
         in_channels: int = 3,
+        stem: str = "patch",
     ):
         super().__init__()
         assert image_size % patch_size == 0, (
@@ -157,7 +209,7 @@ class ViT(nn.Module):
         assert pool in ("cls", "mean"), f"pool must be 'cls' or 'mean', got {pool!r}"
         assert 0 <= drop_path < 1, f"drop_path must be in [0, 1), got {drop_path}"
         self.pool = pool
-        self.patch = nn.Conv2d(in_channels, dim, patch_size, stride=patch_size)  # one linear map per patch
+        self.patch = _token_stem(stem, in_channels, dim, patch_size)  # (B, C, H, W) -> (B, dim, H/p, W/p)
         n_tokens = (image_size // patch_size) ** 2 + 1  # patches + class token
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos = nn.Parameter(torch.randn(1, n_tokens, dim) * 0.02)
@@ -191,7 +243,32 @@ class ViT(nn.Module):
         return out
 
 
+def _token_stem(stem: str, in_channels: int, dim: int, patch_size: int) -> nn.Module:
+    """The ViT's tokens: one linear map per patch (`patch`), or log2(patch_size) stride-2 3x3 convolutions
+    (32, 64, ... channels, each with BatchNorm and ReLU) and a 1x1 convolution to `dim` (`conv`)."""
+    if stem == "patch":
+        return nn.Conv2d(in_channels, dim, patch_size, stride=patch_size)
+    assert stem == "conv", f"the ViT's stem must be 'patch' or 'conv', got {stem!r}"
+    halvings = patch_size.bit_length() - 1
+    assert patch_size == 2**halvings and halvings >= 1, f"a conv stem needs a power-of-2 patch size, got {patch_size}"
+    layers, c_in = [], in_channels
+    for i in range(halvings):
+        c_out = 32 * 2**i
+        layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+        c_in = c_out
+    return nn.Sequential(*layers, nn.Conv2d(c_in, dim, 1))
+
+
 # ---- helpers ------------------------------------------------------------------------------------
+
+
+def fit_whitening(model: nn.Module, images: torch.Tensor) -> bool:
+    """Set every patch-whitening layer of `model` from normalised training images (N, C, H, W); True if
+    it has one. Call it once before training (its filters are buffers: checkpoints keep them)."""
+    layers = [m for m in model.modules() if isinstance(m, PatchWhitening)]
+    for layer in layers:
+        layer.fit(images.to(layer.weight.device, torch.float32))
+    return bool(layers)
 
 
 def build_model(kind: str, **kwargs) -> nn.Module:
