@@ -1,7 +1,8 @@
 """What counting training FLOPs adds to the default run (config/config.yaml; target: at most 1 minute).
 
 Every training job counts its FLOPs once (`dlrepro.flops.forward_flops`, through its study's own counting
-function). For each kind of training job in the default DAG this builds the model at the config's sizes,
+function; a vision job, which trains every budget of the ladder, once per budget: its later counts cost
+what "again" below measures). For each kind of training job in the default DAG this builds the model at the config's sizes,
 as the job does, in a fresh Python process (a Snakemake job is one process: the workflow's malloc
 environment, one torch thread), and times exactly that job's count: the import of the study's counting
 module and the call, which includes the first use of torch's `FlopCounterMode` in the process. Twice:
@@ -14,7 +15,7 @@ module and the call, which includes the first use of torch's `FlopCounterMode` i
   torch._dynamo the same way, so what remains is what the count adds to the job.
 
 "again" is a second count in the same process. The jobs of each kind are counted from the config (seeds x
-models x budgets x fractions, contexts or code sizes) and checked against `snakemake -n` in an empty
+models x budgets x fractions, contexts or code sizes; the vision study has no job per budget) and checked against `snakemake -n` in an empty
 folder. The estimate: job-seconds (jobs x the median count per job) / the default run's cores (2).
 
     python3 benchmarks/flops_cost.py                  # every kind, 5 pairs of fresh processes each
@@ -60,23 +61,18 @@ def _vision_and_sequence(seeds: int) -> list[dict]:
     from dlrepro.vision.settings import MODELS, run_settings
 
     vis, seq = study_defaults("vision"), study_defaults("sequence")
-    vis_jobs = seeds * len(vis["fractions"]) * len(vis["budgets"])
-    kinds = [  # the count does not depend on the fraction or the budget: the largest of each stands for all
+    vis_jobs = seeds * len(vis["fractions"])  # one job trains every budget (a WSD trunk, a cool-down branch each)
+    kinds = [  # the count does not depend on the fraction: the largest stands for all
         _kind(
             f"vision-{m}",
             {"train_image_classifier": vis_jobs},
-            {
-                "study": "vision",
-                "model": m,
-                "run": run_settings(vis, model=m, fraction=max(vis["fractions"]), budget=max(vis["budgets"])),
-            },
+            {"study": "vision", "model": m, "run": run_settings(vis, model=m, fraction=max(vis["fractions"]))},
         )
         for m in MODELS
     ]
-    top = max(seq["budgets"])  # the most epochs to draw the sentiment batches of (the count walks them)
-    seq_jobs = seeds * len(seq["budgets"])
+    seq_jobs = seeds  # one job per model and seed (and context) trains every budget on one WSD trunk
     for m in seq["models"]:
-        run = sentiment_run_settings(seq, budget=top)
+        run = sentiment_run_settings(seq)
         kinds.append(
             _kind(
                 f"sentiment-{m}",
@@ -86,7 +82,7 @@ def _vision_and_sequence(seeds: int) -> list[dict]:
         )
     for m in seq["models"]:
         for c in seq["char_lm"]["contexts"]:
-            run = char_lm_run_settings(seq, context=c, budget=top)
+            run = char_lm_run_settings(seq, context=c)
             spec = {"study": "char_lm", "model": m, "run": run}
             kinds.append(_kind(f"char_lm-{m}-ctx{c}", {"train_char_language_model": seq_jobs}, spec))
     return kinds
@@ -157,6 +153,7 @@ def _sequence_model(spec: dict, vocab: int, n_outputs: int, causal: bool):
 def _sentiment_count(spec: dict):
     import numpy as np
 
+    from dlrepro.ladder import scaled
     from dlrepro.sequence.data import SentenceSet
 
     data, optim = spec["run"]["data"], spec["run"]["optim"]
@@ -164,16 +161,29 @@ def _sentiment_count(spec: dict):
     n, width = round(RT_POLARITY * data["split"]["train"]), data["max_tokens"]
     lengths = np.random.default_rng(0).integers(1, width + 1, n)  # the bucketing walks lengths, not words
     train = SentenceSet(np.zeros((n, width), dtype=np.int64), lengths, np.zeros(n, dtype=np.int64))
-    kwargs = {"batch_size": optim["batch_size"], "seed": 0, "epochs": optim["epochs"]}
-    return model, "dlrepro.sequence.compute", lambda m: m.classifier_compute(model, train, **kwargs)
+    epochs = [scaled(optim["epochs"], b) for b in spec["run"]["budgets"]]
+
+    def count(m):  # as the ladder job: one forward count, then the positions of every budget's run
+        kwargs = {"batch_size": optim["batch_size"], "seed": 0, "per_example": m.sentence_flops(model, width)}
+        return [m.classifier_compute(model, train, epochs=e, **kwargs) for e in epochs][-1]
+
+    return model, "dlrepro.sequence.compute", count
 
 
 def _char_lm_count(spec: dict):
+    from dlrepro.ladder import scaled
+
     run = spec["run"]
     model = _sequence_model(spec, TINY_SHAKESPEARE_VOCAB, TINY_SHAKESPEARE_VOCAB, causal=True)
     context, optim = run["context"], run["optim"]
-    kwargs = {"context": context, "steps": optim["steps"], "batch_windows": max(1, optim["tokens_per_step"] // context)}
-    return model, "dlrepro.sequence.compute", lambda m: m.lm_compute(model, **kwargs)
+    steps = [scaled(optim["steps"], b) for b in run["budgets"]]
+
+    def count(m):  # as the ladder job: one forward count, then every budget's run
+        kwargs = {"context": context, "batch_windows": max(1, optim["tokens_per_step"] // context)}
+        kwargs["per_window"] = m.window_flops(model, context)
+        return [m.lm_compute(model, steps=n, **kwargs) for n in steps][-1]
+
+    return model, "dlrepro.sequence.compute", count
 
 
 def _gan_count(spec: dict):

@@ -90,13 +90,14 @@ def parse_args():
 
 
 def study_settings(steps: int, context: int) -> dict:
-    """The study's settings for one run at budget x1, its steps then set to `steps`."""
+    """The study's settings for one run at budget x1 alone (its warm-up-stable-decay schedule), its steps then
+    set to `steps`."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from defaults import study_defaults
 
     from dlrepro.sequence.settings import char_lm_run_settings
 
-    s = char_lm_run_settings(study_defaults("sequence"), context=context, budget=1)
+    s = char_lm_run_settings(study_defaults("sequence"), context=context, budgets=[1])
     s["optim"] = {**s["optim"], "steps": steps}
     return s
 
@@ -249,7 +250,7 @@ def run_one(corpus, variant_name: str, context: int, seed: int, args) -> dict:
     model_config = SeqModelConfig.from_dict(s["model"])
     _install_variant(variant, context)
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    metrics, history, model = train_char_lm(
+    ((metrics, history, _),), model = train_char_lm(
         "transformer",
         corpus,
         context=context,

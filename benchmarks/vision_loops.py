@@ -1,6 +1,6 @@
 """Images/s of our CNN and ViT training loops against a naive tutorial loop: same model, same steps.
 
-Ours (dlrepro.vision.training.train_classifier): the images stay one uint8 tensor (on the GPU with
+Ours (dlrepro.vision.wsd.train_classifier): the images stay one uint8 tensor (on the GPU with
 --data-on-device), a batch is a permutation slice augmented as a tensor, no host sync per step; the
 fast paths are switches (--bf16, --channels-last, --compile; each defaults to what the config of
 --size sets: config/config.yaml for `small`, config/full.yaml for `full`). Naive, as most tutorials write it: a
@@ -36,7 +36,8 @@ from dlrepro.device import pick_device, resolve_bf16
 from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD
 from dlrepro.vision.models import build_model, parameter_count
 from dlrepro.vision.settings import run_settings
-from dlrepro.vision.training import TrainConfig, make_optimizer, train_classifier
+from dlrepro.vision.training import TrainConfig, make_optimizer
+from dlrepro.vision.wsd import train_classifier
 
 # model sizes: `small` = config/config.yaml (CPU), `full` = config/full.yaml (ResNet-18, 6.3M-parameter ViT)
 # and the fast paths each config turns on (its `vision.fast` block)
@@ -127,7 +128,7 @@ def recipe() -> dict:
     """The rest of our loop's recipe (TrainConfig has no defaults): config/config.yaml's `vision.train` as a run
     gets it, the naive loop's (AdamW, label smoothing, 4-pixel crop and flip, no mixing) with the configs'
     schedule; no checkpoints."""
-    train = run_settings(study_defaults("vision"), model="cnn", fraction=1.0, budget=1)["train"]
+    train = run_settings(study_defaults("vision"), model="cnn", fraction=1.0)["train"]
     train.pop("images")  # the run's budget; the loop gets its passes (`epochs`) below
     return {**train, "checkpoint_every_s": 0.0}
 

@@ -6,11 +6,11 @@ has it, and the pipeline's warm-up-stable-decay schedule (`dlrepro.schedules`: w
 1 - sqrt cool-down over the last 20%). The loop is this script's own, a plain version of the study's
 (the same data order for every variant of a seed), so that a change is measured alone. Each run is
 scored on all 10,000 test images, plain and with flip test-time augmentation (the mean of the logits of
-an image and its mirror: `tta`).
+an image and its mirror: `tta`; the study sums them, the same argmax).
 
 Variants (sources named; ideas and numbers from them, the code here):
   CNN (the study's 78k-parameter ResNet, widths 16/32/64):
-    base        the study's model
+    base        the study's model with a plain 3x3 stem (`stem: conv`)
     zero_init   the last BatchNorm scale of every residual block starts at 0, so each block starts as the
                 identity (Goyal et al. 2017, "Accurate, large minibatch SGD", §5.1)
     whiten      the study's `stem: whiten`: a frozen first layer that whitens 2x2 patches (the
@@ -19,8 +19,8 @@ Variants (sources named; ideas and numbers from them, the code here):
                 about the base model's FLOPs (Keller Jordan's airbench, 2024; Page's "How to train
                 your ResNet", 2018)
     whiten3x3   the same whitening layer followed by the study's 3x3 stem convolution (27% more time)
-  ViT (the study's 142k-parameter ViT: 4x4 patches, width 64, 4 blocks):
-    base        the study's model
+  ViT (the study's ViT: 4x4 patches, width 64, 4 blocks):
+    base        the study's model with the plain patch embedding (`stem: patch`, 142k parameters)
     mean_pool   the head reads the mean patch token, not a class token (Beyer et al. 2022, "Better
                 plain ViT baselines for ImageNet-1k")
     conv_stem   the study's `stem: conv`: the patch embedding replaced by two stride-2 3x3 convolutions
@@ -100,8 +100,9 @@ class LocalityAttention(nn.Module):
 def build_variant(kind: str, variant: str, arch: dict, x_train: torch.Tensor, mean, std) -> nn.Module:
     """The study's model of `kind` with `variant`'s change (see the module's docstring)."""
     stems = {"whiten": "whiten", "whiten3x3": "whiten", "conv_stem": "conv"}
-    arch = dict(arch, pool="mean") if variant == "mean_pool" else arch
-    model = build_model(kind, **arch, **({"stem": stems[variant]} if variant in stems else {}))
+    plain = {"cnn": "conv", "vit": "patch"}[kind]  # the models before the study took the kept stems
+    arch = dict(arch, stem=stems.get(variant, plain), **({"pool": "mean"} if variant == "mean_pool" else {}))
+    model = build_model(kind, **arch)
     if variant == "whiten3x3":
         model.stem[1] = nn.Conv2d(model.stem[1].in_channels, model.stem[1].out_channels, 3, padding=1, bias=False)
     fit_whitening(model, normalize(x_train[:5000], mean, std))  # the study's: its first 5,000 training images

@@ -97,7 +97,8 @@ def parse_args() -> tuple[argparse.Namespace, dict]:
 
 
 def vision_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict:
-    """The config's `vision` block with `--set`, `--images` and `--no-compile` applied (a bad `--set` is a usage error)."""
+    """The config's `vision` block with `--set`, `--images` and `--no-compile` applied (a bad `--set` is a usage
+    error), for one run at the base budget."""
     settings = copy.deepcopy(yaml.safe_load(args.config.read_text())["vision"])
     for item in args.set:
         key, _, value = item.partition("=")
@@ -109,6 +110,7 @@ def vision_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         settings[block][field] = yaml.safe_load(value)
     if args.images:
         settings["train"]["images"] = args.images
+    settings["budgets"] = [1]  # one run of train.images (its own WSD warm-up and cool-down), not the config's ladder
     if args.no_compile or args.device == "cpu":
         settings["fast"]["compile"] = False
     return settings
@@ -142,7 +144,7 @@ def run_one(data: dict, kind: str, settings: dict, args: argparse.Namespace, jpe
     """Trains and scores model `kind`, prints its accuracy, throughput and where the wall time went, and
     returns the run's record for the JSON."""
     start = time.perf_counter()
-    metrics, history, _ = run_vision(
+    ((metrics, history, _),) = run_vision(
         data,
         kind,
         settings,

@@ -1,8 +1,9 @@
 """The compute ladder: budgets as multiples of a base schedule, and how a paired gap moves along them.
 
-A study trains each comparison at several budgets (`budgets: [1, 2, 4]` in its config block, each a
-Snakemake wildcard `budget{name}`), scaling the base schedule's steps or epochs (`scaled`); the
-learning-rate schedule is then defined over each run's own length.
+A study trains each comparison at several budgets (`budgets: [1, 2, 4]` in its config block, each
+budget's files under `budget{name}/`), scaling the base schedule's steps or epochs (`scaled`); one job
+trains every budget on one warm-up-stable-decay run with a cool-down branch per budget
+(`dlrepro.schedules.ladder_branches`).
 
 A comparison trained at several budgets (multiples of a base schedule: x1, x2, x4 ...) gives, for
 every seed, one difference ("gap") per budget, oriented so that above 0 favours the claim. For each

@@ -16,7 +16,7 @@ named outputs (a list of values for a name the rule declares as a list of files,
 of a ladder trained on one WSD trunk); each value is written by its file's suffix (`write_output`).
 
 The run's settings arrive as the rule's one settings param, ``params.run``: the dict the study's
-``run_settings`` built for these wildcards (budget applied), so a job depends on exactly them.
+``run_settings`` built for these wildcards (with a ladder job's budgets), so a job depends on exactly them.
 NumPy-only jobs (``torch=False``) set the BLAS threads instead; their scripts call
 ``configure_blas`` before anything imports NumPy.
 """

@@ -1,5 +1,4 @@
-"""The learning-rate schedules: warm-up-stable-decay with cool-down branches (the compute ladders), and
-a linear warm-up then a cosine (or linear) decay over a run's own steps.
+"""The learning-rate schedule of the compute ladders: warm-up-stable-decay with cool-down branches.
 
 **Warm-up-stable-decay (WSD)** (Hägele et al. 2024, "Scaling Laws and Compute-Optimal Training Beyond
 Fixed Training Durations", arXiv:2405.18392): the step size rises linearly over a fixed number of
@@ -11,8 +10,6 @@ runs to the largest budget's cool-down start; with a cool-down of 20% a ladder o
 0.8 x 4 + 0.2 x (1 + 2 + 4) = 4.6 base runs instead of 7, and each budget's result is the one a
 separate WSD run of that length gives (the data each step draws depend on the step only).
 `ladder_branches` plans the branches, `warmup_stable_decay` gives a step's size.
-
-`warmup_decay` keeps the cosine shape for the jobs that train one length only.
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Branch", "ladder_branches", "warmup_stable_decay", "warmup_decay"]
+__all__ = ["Branch", "ladder_branches", "warmup_stable_decay"]
 
 
 @dataclass(frozen=True)
@@ -58,35 +55,12 @@ def ladder_branches(totals: dict, cooldown_fraction: float) -> list[Branch]:
 def warmup_stable_decay(peak: float, step: int, total: int, *, warmup: int = 0, cooldown: int = 0) -> float:
     """The step size of optimizer step `step` (0-based) of a WSD run of `total` steps.
 
-    Step k < `warmup` is scaled by (k + 1) / warmup; the last `cooldown` steps by 1 - sqrt(j / cooldown)
-    for their j = 0, 1, ... (the first at the peak, the last just above 0); the rest take `peak`. The
+    Step k < `warmup` is scaled by (k + 1) / warmup; the last `cooldown` steps by
+    1 - sqrt((j + 1) / (cooldown + 1)) for their j = 0, 1, ... (even a one-step cool-down lowers the rate;
+    the last step stays just above 0, so none is spent at rate 0); the rest take `peak`. The
     warm-up does not depend on `total`, so every budget's run shares the trunk's first steps; a
     cool-down that starts inside the warm-up multiplies both factors."""
     warm = min(1.0, (step + 1) / warmup) if warmup > 0 else 1.0
     start = total - cooldown
-    decay = 1.0 if step < start else max(0.0, 1.0 - math.sqrt((step - start) / cooldown))
+    decay = 1.0 if step < start else max(0.0, 1.0 - math.sqrt((step - start + 1) / (cooldown + 1)))
     return peak * warm * decay
-
-
-def warmup_decay(
-    peak: float, step: int, total: int, *, warmup: int = 0, floor: float = 0.0, shape: str = "cosine"
-) -> float:
-    """The step size of optimizer step `step` (0-based) of `total`.
-
-    The first `warmup` steps rise linearly to `peak` (step k gives peak * (k + 1) / warmup); the rest
-    decay from `peak` to `floor * peak`, along half a cosine (`shape="cosine"`) or a straight line
-    (`"linear"`). `peak=1` gives a multiplier of the optimizer's own rate.
-    """
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    if shape == "cosine":
-        # the operations in the order of each study's former formula: the same floats, no result moved
-        angle = math.pi * progress if warmup else math.pi * step / max(1, total)
-        cosine = math.cos(angle)
-        if not floor:
-            return peak * 0.5 * (1 + cosine)
-        return peak * ((1 + floor) / 2 + (1 - floor) / 2 * cosine)
-    if shape == "linear":
-        return peak * (1 - (1 - floor) * progress)
-    raise ValueError(f"schedule shape must be cosine or linear, got {shape!r}")

@@ -10,7 +10,7 @@ import pytest
 from dlrepro.checkpoint import Checkpointer
 from dlrepro.io import write_json
 from dlrepro.runner import data_status, run_job, write_output
-from dlrepro.schedules import ladder_branches, warmup_decay, warmup_stable_decay
+from dlrepro.schedules import ladder_branches, warmup_stable_decay
 from tests.conftest import snakemake_job
 
 
@@ -108,26 +108,15 @@ def test_an_unknown_output_kind_is_refused(tmp_path):
         write_output(tmp_path / "x.bin", b"")
 
 
-def test_the_schedule_warms_up_then_decays_to_its_floor():
-    rates = [warmup_decay(1.0, s, 100, warmup=10, floor=0.1) for s in range(100)]
-    assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(rates[9:], rates[10:]))
-    assert warmup_decay(1.0, 100, 100, warmup=10, floor=0.1) == pytest.approx(0.1)
-    assert warmup_decay(2.0, 50, 100) == pytest.approx(1.0)
-    assert warmup_decay(1.0, 60, 100, warmup=10, shape="linear") == pytest.approx(1 - 50 / 90)
-    assert math.isclose(warmup_decay(3e-3, 0, 10), 3e-3)
-    with pytest.raises(ValueError, match="shape"):
-        warmup_decay(1.0, 50, 100, shape="step")
-
-
 def test_wsd_warms_up_holds_the_peak_then_cools_down_along_one_minus_sqrt():
     rates = [warmup_stable_decay(2.0, s, 100, warmup=10, cooldown=20) for s in range(100)]
-    assert rates[0] == pytest.approx(0.2) and rates[9] == rates[10] == rates[80] == pytest.approx(2.0)
-    assert rates[85] == pytest.approx(2.0 * (1 - math.sqrt(5 / 20))) and 0 < rates[99] < rates[98]
+    assert rates[0] == pytest.approx(0.2) and rates[9] == rates[10] == rates[79] == pytest.approx(2.0)
+    assert rates[85] == pytest.approx(2.0 * (1 - math.sqrt(6 / 21))) and 0 < rates[99] < rates[98] < rates[80] < 2
+    assert warmup_stable_decay(1.0, 9, 10, cooldown=1) == pytest.approx(1 - math.sqrt(0.5))  # one step still cools
     # the stable phase does not depend on the run's length: a longer run shares the shorter one's trunk
     longer = [warmup_stable_decay(2.0, s, 400, warmup=10, cooldown=80) for s in range(80)]
     assert longer == rates[:80]
-    assert warmup_stable_decay(1.0, 0, 4, warmup=10, cooldown=4) == pytest.approx(0.1)  # both factors
+    assert warmup_stable_decay(1.0, 0, 4, warmup=10, cooldown=4) == pytest.approx(0.1 * (1 - math.sqrt(0.2)))  # both
 
 
 def test_ladder_branches_cool_down_a_share_of_each_budget_off_one_trunk():

@@ -78,17 +78,18 @@ def count_calls(monkeypatch):
 @pytest.mark.parametrize("context", [8, 12])  # 64 tokens per step: 8 windows of 8, or 5 windows of 12 (60)
 def test_a_language_model_run_trains_3_x_forward_per_char_x_chars_predicted(kind, context, count_calls):
     text = np.frombuffer(b"to be or not to be, that is the question. " * 12, dtype=np.uint8)
-    settings = {**CHAR_LM, "model": SMALL.__dict__}
-    metrics, _, _ = run_char_lm(text, kind, settings, context=context, seed=0)
-    steps, windows = CHAR_LM["optim"]["steps"], CHAR_LM["optim"]["tokens_per_step"] // context
-    assert count_calls == [1], "one count per run"
-    assert metrics["batch_windows"] == windows
-    assert metrics["forward_flops_per_example"] == hand_window(kind, SMALL, metrics["vocab_size"], context)
-    assert metrics["forward_flops_per_char"] == metrics["forward_flops_per_example"] / context
-    assert metrics["train_chars_predicted"] == steps * windows * context
-    assert metrics["train_flops"] == pytest.approx(
-        3 * metrics["forward_flops_per_example"] / context * steps * windows * context, rel=1e-12
-    )
+    settings = {**CHAR_LM, "model": SMALL.__dict__, "budgets": [1.0, 2.0]}
+    runs = run_char_lm(text, kind, settings, context=context, seed=0)
+    assert count_calls == [1], "one count per job, for every budget of its ladder"
+    for budget, (metrics, _, _) in zip(settings["budgets"], runs):
+        steps, windows = CHAR_LM["optim"]["steps"] * budget, CHAR_LM["optim"]["tokens_per_step"] // context
+        assert metrics["batch_windows"] == windows
+        assert metrics["forward_flops_per_example"] == hand_window(kind, SMALL, metrics["vocab_size"], context)
+        assert metrics["forward_flops_per_char"] == metrics["forward_flops_per_example"] / context
+        assert metrics["train_chars_predicted"] == steps * windows * context
+        assert metrics["train_flops"] == pytest.approx(
+            3 * metrics["forward_flops_per_example"] / context * steps * windows * context, rel=1e-12
+        )
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ def test_a_sentiment_run_trains_3_x_forward_per_token_x_positions_processed(kind
     texts, labels, classes = _texts()
     texts = [" ".join(t.split()[: 1 + i % 5]) for i, t in enumerate(texts)]  # lengths 1..5: batches of mixed length
     settings = {**SENTIMENT, "model": SMALL.__dict__}
-    metrics, _ = run_sentiment(texts, labels, classes, kind, settings, seed=3)
+    ((metrics, _),) = run_sentiment(texts, labels, classes, kind, settings, seed=3)
     max_tokens = SENTIMENT["data"]["max_tokens"]
     assert count_calls == [1], "one count per run"
     assert metrics["forward_flops_per_example"] == hand_sentence(kind, SMALL, len(classes), max_tokens)

@@ -1,5 +1,6 @@
 """The sequence study's rules as jobs of the one runner (dlrepro.runner.run_job): each writes its rule's
-outputs, records where its data came from and its budget, and leaves no checkpoint behind."""
+outputs (a ladder job one file per budget), records where its data came from and its budget, and leaves no
+checkpoint behind."""
 
 import csv
 import json
@@ -23,6 +24,11 @@ def _seq(**blocks) -> dict:
     return seq
 
 
+def _per_budget(**files) -> dict:
+    """A ladder job's outputs (x1 and x2), as its rule declares them: a list of files per name."""
+    return {name: [f"budget{b}/{file}" for b in (1, 2)] for name, file in files.items()}
+
+
 def test_a_sentiment_job_on_a_csv_file_records_its_source_status_and_budget(tmp_path):
     path = tmp_path / "reviews.csv"
     with open(path, "w", newline="", encoding="utf-8") as f:
@@ -35,18 +41,21 @@ def test_a_sentiment_job_on_a_csv_file_records_its_source_status_and_budget(tmp_
     csv_spec = {"path": str(path), "text_column": "review", "label_column": "verdict"}
     data = {"source": "csv", "csv": csv_spec, "split": {"train": 0.6, "val": 0.2, "test": 0.2}, "min_count": 1}
     seq = _seq(sentiment={"data": data, "optim": {"epochs": 1, "batch_size": 8}})
-    run = sentiment_run_settings(seq, budget=2)
-    outputs = {"metrics": "metrics.json", "history": "history.csv"}
-    wildcards = {"seq_model": "lstm", "seq_budget": "2", "seed": "0"}
+    run = sentiment_run_settings(seq, budgets=[2, 1])
+    assert run["budgets"] == [1.0, 2.0], "sorted, as the rule's lists of outputs"
+    outputs = _per_budget(metrics="metrics.json", history="history.csv")
+    wildcards = {"seq_model": "lstm", "seed": "0"}
     smk = snakemake_job(
         tmp_path, "train_sequence_classifier", run, inputs={"csv": path}, outputs=outputs, wildcards=wildcards
     )
     run_job(smk, train_sentiment_job)
-    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert metrics["data_status"] == "user CSV (reviews.csv)" and metrics["source"] == "csv"
-    assert metrics["budget"] == 2.0 and metrics["epochs_run"] == 2 and metrics["classes"] == ["down", "up"]
-    assert (tmp_path / "out" / "history.csv").read_text().startswith("epoch,step,tokens,train_loss,val_accuracy,")
-    assert not (tmp_path / "out" / ".checkpoint.pt").exists()
+    for budget in (1, 2):
+        out = tmp_path / "out" / f"budget{budget}"
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["data_status"] == "user CSV (reviews.csv)" and metrics["source"] == "csv"
+        assert metrics["budget"] == budget and metrics["epochs_run"] == budget and metrics["classes"] == ["down", "up"]
+        assert (out / "history.csv").read_text().startswith("epoch,step,tokens,train_loss,val_accuracy,")
+    assert not list((tmp_path / "out").rglob(".checkpoint.pt"))
 
 
 def test_a_language_model_job_on_a_text_file_writes_its_metrics_history_and_sample(tmp_path):
@@ -54,26 +63,29 @@ def test_a_language_model_job_on_a_text_file_writes_its_metrics_history_and_samp
     path.write_text("to be or not to be, that is the question. " * 20, encoding="utf-8")
     optim = {"steps": 2, "tokens_per_step": 64, "eval_every": 1, "eval_tokens": 64}
     seq = _seq(char_lm={"data": {"source": "file", "path": str(path)}, "optim": optim, "samples": {"chars": 10}})
-    run = char_lm_run_settings(seq, context=8, budget=2)
-    outputs = {"metrics": "metrics.json", "history": "history.csv", "sample": "sample.txt"}
-    wildcards = {"seq_model": "transformer", "seq_context": "8", "seq_budget": "2", "seed": "1"}
+    run = char_lm_run_settings(seq, context=8, budgets=[1, 2])
+    outputs = _per_budget(metrics="metrics.json", history="history.csv", sample="sample.txt")
+    wildcards = {"seq_model": "transformer", "seq_context": "8", "seed": "1"}
     smk = snakemake_job(
         tmp_path, "train_char_language_model", run, inputs={"text": path}, outputs=outputs, wildcards=wildcards
     )
     run_job(smk, train_char_lm_job)
-    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert metrics["data_status"] == "user file (poems.txt)" and metrics["source"] == "poems.txt"
-    assert metrics["budget"] == 2.0 and metrics["steps"] == 4 and metrics["context"] == 8
-    assert len((tmp_path / "out" / "sample.txt").read_text(encoding="utf-8")) == 10
-    assert [r["step"] for r in csv.DictReader(open(tmp_path / "out" / "history.csv"))] == ["1", "2", "3", "4"]
+    for budget in (1, 2):
+        out = tmp_path / "out" / f"budget{budget}"
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["data_status"] == "user file (poems.txt)" and metrics["source"] == "poems.txt"
+        assert metrics["budget"] == budget and metrics["steps"] == 2 * budget and metrics["context"] == 8
+        assert len((out / "sample.txt").read_text(encoding="utf-8")) == 10
+        steps = [int(r["step"]) for r in csv.DictReader(open(out / "history.csv"))]
+        assert steps == list(range(1, 2 * budget + 1))
 
 
 def test_a_language_model_job_refuses_a_provenance_record_without_a_status(tmp_path):
     provenance = tmp_path / "provenance.json"
     provenance.write_text("{}")
-    run = char_lm_run_settings(_seq(), context=8, budget=1)
-    outputs = {"metrics": "metrics.json", "history": "history.csv", "sample": "sample.txt"}
-    wildcards = {"seq_model": "lstm", "seq_context": "8", "seq_budget": "1", "seed": "0"}
+    run = char_lm_run_settings(_seq(), context=8, budgets=[1])
+    outputs = {"metrics": ["metrics.json"], "history": ["history.csv"], "sample": ["sample.txt"]}
+    wildcards = {"seq_model": "lstm", "seq_context": "8", "seed": "0"}
     inputs = {"cache": str(tmp_path / "tiny_shakespeare.npz"), "provenance": str(provenance)}
     smk = snakemake_job(tmp_path, "train_char_language_model", run, inputs=inputs, outputs=outputs, wildcards=wildcards)
     with pytest.raises(ValueError, match="no 'status'"):

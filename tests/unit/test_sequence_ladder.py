@@ -8,7 +8,7 @@ import pytest
 import torch
 import yaml
 
-from dlrepro.ladder import budget_name
+from dlrepro.ladder import budget_name, scaled
 from dlrepro.sequence.claims import sequence_claims
 from dlrepro.sequence.curves import sequence_curves
 from dlrepro.sequence.settings import char_lm_run_settings, sentiment_run_settings
@@ -41,23 +41,23 @@ def _texts():
 
 
 def _study() -> dict:
-    """Every model, budget and seed of both tasks, as the workflow's jobs run them, then the summary."""
+    """Every model, budget and seed of both tasks, as the workflow's jobs run them (one ladder per model and
+    seed, and context), then the summary."""
     texts, labels, classes = _texts()
     corpus = np.frombuffer(b"to be or not to be, that is the question: whether 'tis nobler. " * 40, dtype=np.uint8)
     sentiment, histories, char_lm, lm_histories = [], {}, [], {}
     status = {"data_status": "unverified copy"}  # what the jobs add to the runs' metrics
-    for budget in SEQ["budgets"]:
-        settings = sentiment_run_settings(SEQ, budget=budget)
-        for m in MODELS:
-            for seed in SEEDS:
-                metrics, history = run_sentiment(texts, labels, classes, m, settings, seed=seed)
-                sentiment.append(metrics | status | {"budget": budget})
-                histories[(m, budget_name(budget), seed)] = history
-                for context in SEQ["char_lm"]["contexts"]:
-                    lm_settings = char_lm_run_settings(SEQ, context=context, budget=budget)
-                    metrics, history, _ = run_char_lm(corpus, m, lm_settings, context=context, seed=seed)
-                    char_lm.append(metrics | status | {"budget": budget})
-                    lm_histories[(m, context, budget_name(budget), seed)] = history
+    settings = sentiment_run_settings(SEQ)
+    for m in MODELS:
+        for seed in SEEDS:
+            for metrics, history in run_sentiment(texts, labels, classes, m, settings, seed=seed):
+                sentiment.append(metrics | status)
+                histories[(m, budget_name(metrics["budget"]), seed)] = history
+            for context in SEQ["char_lm"]["contexts"]:
+                lm_settings = char_lm_run_settings(SEQ, context=context)
+                for metrics, history, _ in run_char_lm(corpus, m, lm_settings, context=context, seed=seed):
+                    char_lm.append(metrics | status)
+                    lm_histories[(m, context, budget_name(metrics["budget"]), seed)] = history
     throughput = {"device": "cpu", "rows": run_throughput(SEQ["throughput"], SEQ["model"], kinds=MODELS)}
     return dict(
         sentiment=sentiment, histories=histories, char_lm=char_lm, lm_histories=lm_histories, throughput=throughput
@@ -132,7 +132,7 @@ def test_claims_read_the_largest_budget_and_trend_over_all(two_runs):
     )
     top = budget_name(max(SEQ["budgets"]))
     assert summary["sentiment_budget"] == top and summary["char_lm"]["budget"] == top
-    assert summary["lm_steps"] == char_lm_run_settings(SEQ, context=8, budget=max(SEQ["budgets"]))["optim"]["steps"]
+    assert summary["lm_steps"] == scaled(SEQ["char_lm"]["optim"]["steps"], max(SEQ["budgets"]))
     assert sorted(summary["sentiment_ladder"], key=float) == [budget_name(b) for b in sorted(SEQ["budgets"])]
     rows = {c["id"]: c for c in sequence_claims(summary)}
     trend = rows["seq-outperform-sentiment"]["trend"]

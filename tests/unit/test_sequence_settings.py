@@ -1,4 +1,4 @@
-"""Each sequence job's settings (dlrepro.sequence.settings): the budget applied, and nothing the job does
+"""Each sequence job's settings (dlrepro.sequence.settings): a ladder job's budgets, and nothing the job does
 not read, so that a config change reruns only the jobs whose numbers it can move."""
 
 import subprocess
@@ -6,27 +6,25 @@ import sys
 
 import pytest
 
-from dlrepro.ladder import scaled
 from dlrepro.sequence.settings import char_lm_run_settings, sentiment_run_settings, throughput_run_settings
 from tests.conftest import REPO, default_config, with_setting
 
 SEQ = default_config()["sequence"]  # the schema's defaults filled in, as the workflow reads it
 
 
-def test_the_budget_scales_each_task_s_schedule_and_is_recorded_as_a_number():
-    for budget in (0.5, 1, 2, 4):
-        sentiment = sentiment_run_settings(SEQ, budget=budget)
-        assert sentiment["optim"]["epochs"] == scaled(SEQ["sentiment"]["optim"]["epochs"], budget)
-        lm = char_lm_run_settings(SEQ, context=64, budget=budget)
-        assert lm["optim"]["steps"] == scaled(SEQ["char_lm"]["optim"]["steps"], budget)
-        assert sentiment["budget"] == lm["budget"] == float(budget) and isinstance(lm["budget"], float)
-    assert SEQ["char_lm"]["optim"]["steps"] == 125, "the config's block itself is left as it was"
+def test_a_ladder_job_carries_every_budget_sorted_and_the_base_schedule():
+    seq = with_setting(SEQ, "budgets", [4, 0.5, 2])
+    sentiment, lm = sentiment_run_settings(seq), char_lm_run_settings(seq, context=64)
+    assert sentiment["budgets"] == lm["budgets"] == [0.5, 2.0, 4.0] and isinstance(lm["budgets"][1], float)
+    assert sentiment["optim"] == SEQ["sentiment"]["optim"] and lm["optim"] == SEQ["char_lm"]["optim"]
+    assert sentiment["optim"]["cooldown_fraction"] == lm["optim"]["cooldown_fraction"] == 0.2
+    assert sentiment_run_settings(SEQ, budgets=[1])["budgets"] == [1.0], "a ladder of one budget (tuning)"
 
 
 def test_each_job_gets_exactly_its_own_task_s_blocks():
-    assert sorted(sentiment_run_settings(SEQ, budget=1)) == ["budget", "data", "device", "model", "optim"]
-    lm = char_lm_run_settings(SEQ, context=256, budget=1)
-    assert sorted(lm) == ["budget", "context", "data", "device", "model", "optim", "samples"]
+    assert sorted(sentiment_run_settings(SEQ)) == ["budgets", "data", "device", "model", "optim"]
+    lm = char_lm_run_settings(SEQ, context=256)
+    assert sorted(lm) == ["budgets", "context", "data", "device", "model", "optim", "samples"]
     assert lm["context"] == 256 and lm["samples"] == SEQ["char_lm"]["samples"]
     assert sorted(throughput_run_settings(SEQ)) == ["device", "model", "models", "throughput"]
 
@@ -36,7 +34,7 @@ def test_each_job_gets_exactly_its_own_task_s_blocks():
     [
         ("sentiment.target_accuracy", 0.55),  # read by the summary only
         ("char_lm.contexts", [64, 256, 512]),  # a new context adds runs, it changes none
-        ("budgets", [1, 2, 4, 8]),
+        ("budgets", [4, 2, 1]),  # the same ladder in another order
         ("models", ["lstm", "transformer"]),
         ("char_lm.optim.learning_rate", 1.0e-3),  # the other task's block
         ("sentiment.data.csv.path", "reviews.csv"),  # a CSV that is not the source
@@ -44,7 +42,7 @@ def test_each_job_gets_exactly_its_own_task_s_blocks():
     ],
 )
 def test_a_change_a_sentiment_run_does_not_read_leaves_its_settings_alone(path, value):
-    assert sentiment_run_settings(with_setting(SEQ, path, value), budget=2) == sentiment_run_settings(SEQ, budget=2)
+    assert sentiment_run_settings(with_setting(SEQ, path, value)) == sentiment_run_settings(SEQ)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +50,7 @@ def test_a_change_a_sentiment_run_does_not_read_leaves_its_settings_alone(path, 
     [
         ("sentiment.target_accuracy", 0.55),
         ("char_lm.contexts", [64, 256, 512]),
-        ("budgets", [1, 2, 4, 8]),
+        ("budgets", [4, 2, 1]),
         ("models", ["lstm", "transformer"]),
         ("sentiment.optim.epochs", 7),
         ("char_lm.data.path", "poems.txt"),  # a text file that is not the source
@@ -60,8 +58,8 @@ def test_a_change_a_sentiment_run_does_not_read_leaves_its_settings_alone(path, 
     ],
 )
 def test_a_change_a_language_model_run_does_not_read_leaves_its_settings_alone(path, value):
-    before = char_lm_run_settings(SEQ, context=64, budget=2)
-    assert char_lm_run_settings(with_setting(SEQ, path, value), context=64, budget=2) == before
+    before = char_lm_run_settings(SEQ, context=64)
+    assert char_lm_run_settings(with_setting(SEQ, path, value), context=64) == before
 
 
 @pytest.mark.parametrize(
@@ -70,23 +68,33 @@ def test_a_change_a_language_model_run_does_not_read_leaves_its_settings_alone(p
         ("sentiment.optim.dropout", 0.5),
         ("sentiment.data.max_tokens", 32),
         ("sentiment.optim.epochs", 7),
+        ("sentiment.optim.cooldown_fraction", 0.3),
         ("model.width", 32),
         ("device", "cpu"),
+        ("budgets", [1, 2, 4, 8]),  # one job trains the whole ladder: a new budget reruns it
     ],
 )
 def test_a_change_a_sentiment_run_reads_changes_its_settings(path, value):
-    assert sentiment_run_settings(with_setting(SEQ, path, value), budget=2) != sentiment_run_settings(SEQ, budget=2)
+    assert sentiment_run_settings(with_setting(SEQ, path, value)) != sentiment_run_settings(SEQ)
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [("char_lm.optim.cooldown_fraction", 0.3), ("char_lm.optim.warmup_fraction", 0.2), ("budgets", [1, 2])],
+)
+def test_a_change_a_language_model_run_reads_changes_its_settings(path, value):
+    assert char_lm_run_settings(with_setting(SEQ, path, value), context=64) != char_lm_run_settings(SEQ, context=64)
 
 
 def test_a_user_file_s_settings_count_only_while_it_is_the_source():
     csv = with_setting(SEQ, "sentiment.data.source", "csv")
     csv["sentiment"]["data"]["csv"]["path"] = "reviews.csv"
-    assert sentiment_run_settings(csv, budget=1)["data"]["csv"]["path"] == "reviews.csv"
-    assert "csv" not in sentiment_run_settings(SEQ, budget=1)["data"]
+    assert sentiment_run_settings(csv)["data"]["csv"]["path"] == "reviews.csv"
+    assert "csv" not in sentiment_run_settings(SEQ)["data"]
     text = with_setting(SEQ, "char_lm.data.source", "file")
     text["char_lm"]["data"]["path"] = "poems.txt"
-    assert char_lm_run_settings(text, context=64, budget=1)["data"]["path"] == "poems.txt"
-    assert "path" not in char_lm_run_settings(SEQ, context=64, budget=1)["data"]
+    assert char_lm_run_settings(text, context=64)["data"]["path"] == "poems.txt"
+    assert "path" not in char_lm_run_settings(SEQ, context=64)["data"]
 
 
 def test_the_throughput_job_reads_every_model_and_the_measurement():

@@ -1,4 +1,5 @@
-"""Sequence study: resumable training ends where an uninterrupted run ends, and the claims' verdicts."""
+"""Sequence study: a ladder job killed at any of its checkpoints and resumed ends where an uninterrupted one
+ends, and the claims' verdicts."""
 
 import math
 
@@ -25,8 +26,16 @@ SENTIMENT = {
         "max_vocab": 100,
         "max_tokens": 8,
     },
-    "optim": {"epochs": 6, "batch_size": 8, "learning_rate": 1e-2, "dropout": 0.1, "clip_norm": 1.0},
+    "optim": {
+        "epochs": 6,
+        "batch_size": 8,
+        "learning_rate": 1e-2,
+        "dropout": 0.1,
+        "clip_norm": 1.0,
+        "cooldown_fraction": 0.2,
+    },
     "model": TINY_SEQUENCE_MODEL,
+    "budgets": [1.0],
 }
 CHAR_LM = {
     "data": {"test_fraction": 0.2},
@@ -39,9 +48,11 @@ CHAR_LM = {
         "warmup_fraction": 0.1,
         "dropout": 0.1,
         "clip_norm": 1.0,
+        "cooldown_fraction": 0.2,
     },
     "samples": {"prompt_chars": 4, "chars": 12, "temperature": 1.0},
     "model": TINY_SEQUENCE_MODEL,
+    "budgets": [1.0],
 }
 UNTIMED = ("seconds", "seconds_to_best")
 
@@ -53,28 +64,52 @@ def _texts():
     return texts, np.array([i % 2 for i in range(60)]), ["negative", "positive"]
 
 
+def _untimed(runs):
+    """A ladder's results without what the clock measured."""
+    drop = lambda d: {k: v for k, v in d.items() if k not in UNTIMED}  # noqa: E731
+    return [(drop(run[0]), [drop(row) for row in run[1]], *run[2:]) for run in runs]
+
+
+def _killed_and_resumed(tmp_path, run, settings):
+    """`run(settings, checkpoint=..., stop_after=k)` killed after its k-th checkpoint, for every k until
+    one run finishes, each then resumed from its checkpoint: the resumed ladders' results."""
+    resumed = []
+    for k in range(1, 50):
+        ckpt = Checkpointer(tmp_path / f"kill{k}" / ".checkpoint.pt", settings)
+        if run(settings, checkpoint=ckpt, stop_after=k) is not None:
+            return resumed  # no k-th checkpoint: every kill point has been tried
+        assert ckpt.path.exists()
+        resumed.append(run(settings, checkpoint=ckpt))
+    raise AssertionError("the run never finished")
+
+
 @pytest.mark.parametrize("kind", ["lstm", "transformer"])
-def test_sentiment_run_resumes_to_the_same_metrics(tmp_path, kind):
+def test_a_sentiment_ladder_resumes_to_the_same_metrics_from_every_checkpoint(tmp_path, kind):
     texts, labels, classes = _texts()
-    full, full_history = run_sentiment(texts, labels, classes, kind, SENTIMENT, seed=1)
-    ckpt = Checkpointer(tmp_path / ".checkpoint.pt", {"kind": kind, **SENTIMENT})
-    killed, _ = run_sentiment(texts, labels, classes, kind, SENTIMENT, seed=1, checkpoint=ckpt, stop_after=1)
-    assert killed is None and ckpt.path.exists()
-    resumed, history = run_sentiment(texts, labels, classes, kind, SENTIMENT, seed=1, checkpoint=ckpt)
-    assert {k: v for k, v in resumed.items() if k not in UNTIMED} == {k: v for k, v in full.items() if k not in UNTIMED}
-    assert [r["val_accuracy"] for r in history] == [r["val_accuracy"] for r in full_history]
-    assert full["test_accuracy"] > 0.8, "the synthetic words separate the classes"
+    settings = {**SENTIMENT, "optim": {**SENTIMENT["optim"], "epochs": 3}, "budgets": [1.0, 2.0]}
+    run = lambda s, **kw: run_sentiment(texts, labels, classes, kind, s, seed=1, **kw)  # noqa: E731
+    full = run(settings)
+    resumed = _killed_and_resumed(tmp_path, run, settings)
+    # 5 batches per epoch: x1 (15 steps) branches at step 12, x2 (30) at 24, inside epochs 3 and 5; checkpoints
+    # at steps 5, 10, 12 (x1's start), after x1's branch, at 15, 20 and 24 (x2's start)
+    assert len(resumed) == 7
+    assert all(_untimed(r) == _untimed(full) for r in resumed)
+    assert [[row["epoch"] for row in history] for _, history in full] == [[1, 2, 3], [1, 2, 3, 4, 5, 6]]
+    assert full[-1][0]["test_accuracy"] > 0.8, "the synthetic words separate the classes"
 
 
-def test_char_lm_resumes_to_the_same_metrics_and_sample(tmp_path):
+def test_a_language_model_ladder_resumes_to_the_same_metrics_and_samples_from_every_checkpoint(tmp_path):
     text = np.frombuffer(b"to be or not to be, that is the question. " * 30, dtype=np.uint8)
-    full, _, sample = run_char_lm(text, "lstm", CHAR_LM, context=8, seed=2)
-    ckpt = Checkpointer(tmp_path / ".checkpoint.pt", CHAR_LM)
-    assert run_char_lm(text, "lstm", CHAR_LM, context=8, seed=2, checkpoint=ckpt, stop_after=1)[0] is None
-    resumed, history, resumed_sample = run_char_lm(text, "lstm", CHAR_LM, context=8, seed=2, checkpoint=ckpt)
-    assert {k: v for k, v in resumed.items() if k != "seconds"} == {k: v for k, v in full.items() if k != "seconds"}
-    assert resumed_sample == sample and len(sample) == 12 and [r["step"] for r in history] == [2, 4, 6]
-    assert full["test_bpc"] < math.log2(full["vocab_size"]), "better than a uniform guess"
+    settings = {**CHAR_LM, "budgets": [1.0, 2.0]}
+    run = lambda s, **kw: run_char_lm(text, "lstm", s, context=8, seed=2, **kw)  # noqa: E731
+    full = run(settings)
+    resumed = _killed_and_resumed(tmp_path, run, settings)
+    # x1 (6 steps) branches at step 5, x2 (12) at 10; checkpoints at steps 2, 4, 5, after x1's branch, at 6, 8, 10
+    assert len(resumed) == 7
+    assert all(_untimed(r) == _untimed(full) for r in resumed)
+    assert [[row["step"] for row in history] for _, history, _ in full] == [[2, 4, 6], [2, 4, 6, 8, 10, 12]]
+    assert all(len(sample) == 12 for _, _, sample in full) and full[0][2] != full[1][2]
+    assert full[1][0]["test_bpc"] < math.log2(full[1][0]["vocab_size"]), "better than a uniform guess"
 
 
 def test_ci_verdicts():

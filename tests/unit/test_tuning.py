@@ -59,7 +59,7 @@ def test_a_sentiment_tuning_run_is_never_given_the_test_part(monkeypatch):
         return original(kind, train, val, test, **kw)
 
     monkeypatch.setattr(training, "train_classifier", spy)
-    metrics, _ = seq_study.run_sentiment(texts, labels, classes, "lstm", SENTIMENT, seed=0, validation_only=True)
+    ((metrics, _),) = seq_study.run_sentiment(texts, labels, classes, "lstm", SENTIMENT, seed=0, validation_only=True)
     assert given["test"] is given["val"], "the validation part stands in for the test part"
     assert metrics["test_accuracy"] == metrics["val_accuracy"]
     seq_study.run_sentiment(texts, labels, classes, "lstm", SENTIMENT, seed=0)
@@ -70,17 +70,17 @@ def test_a_language_model_tuning_run_never_reads_the_held_out_tail():
     text = "the quick brown fox jumps over the lazy dog. " * 30
     cut = int(round(len(text) * 0.8))
     other_tail = text[:cut] + "".join(reversed(text[cut:]))  # same alphabet, different held-out tail
-    a, _, _ = run_char_lm(text, "lstm", CHAR_LM, context=8, seed=0, validation_fraction=0.25)
-    b, _, _ = run_char_lm(other_tail, "lstm", CHAR_LM, context=8, seed=0, validation_fraction=0.25)
-    c, _, _ = run_char_lm(other_tail, "lstm", CHAR_LM, context=8, seed=0)
-    d, _, _ = run_char_lm(text, "lstm", CHAR_LM, context=8, seed=0)
+    ((a, _, _),) = run_char_lm(text, "lstm", CHAR_LM, context=8, seed=0, validation_fraction=0.25)
+    ((b, _, _),) = run_char_lm(other_tail, "lstm", CHAR_LM, context=8, seed=0, validation_fraction=0.25)
+    ((c, _, _),) = run_char_lm(other_tail, "lstm", CHAR_LM, context=8, seed=0)
+    ((d, _, _),) = run_char_lm(text, "lstm", CHAR_LM, context=8, seed=0)
     assert a["test_bpc"] == b["test_bpc"] and c["test_bpc"] != d["test_bpc"]
 
 
 def test_a_vision_tuning_job_never_reads_the_test_images(tmp_path):
     vision = {**VIS, "tune": {"grid": [0.5, 2], "seed": 0, "val_fraction": 0.25}}
     run = tune_settings(vision, model="cnn")
-    assert run["fraction"] == 1.0 and run["budget"] == 1.0 and run["tune"] == vision["tune"]
+    assert run["fraction"] == 1.0 and run["budgets"] == [1.0] and run["tune"] == vision["tune"]
     records = []
     for poisoned in (False, True):
         folder = tmp_path / str(poisoned)
@@ -106,13 +106,17 @@ def test_a_vision_tuning_job_never_reads_the_test_images(tmp_path):
 
 def test_the_tuning_jobs_settings_are_the_base_budgets_run_and_the_tune_block():
     from dlrepro.sequence.settings import char_lm_tune_settings, sentiment_tune_settings
+    from tests.conftest import with_setting
 
     seq = default_config()["sequence"]
     sent = sentiment_tune_settings(seq)
-    assert sent["budget"] == 1.0 and sent["tune"] == seq["sentiment"]["tune"]
+    assert sent["budgets"] == [1.0] and sent["tune"] == seq["sentiment"]["tune"], "a ladder of the base budget alone"
     assert sent["optim"]["epochs"] == seq["sentiment"]["optim"]["epochs"]
     lm = char_lm_tune_settings(seq, context=256)
     assert lm["context"] == 256 and lm["tune"]["val_fraction"] == seq["char_lm"]["tune"]["val_fraction"]
+    assert lm["budgets"] == [1.0]
+    longer = with_setting(seq, "budgets", [1, 2, 4, 8])  # a longer ladder tunes nothing again
+    assert sentiment_tune_settings(longer) == sent and char_lm_tune_settings(longer, context=256) == lm
 
 
 def test_a_diverging_rate_is_a_result_of_the_sweep_not_its_failure():

@@ -8,7 +8,8 @@ from dlrepro.curves import plot_curves, read_curves, write_curves
 from dlrepro.vision.plots import tidy_ladder
 from dlrepro.vision.settings import run_settings
 from dlrepro.vision.study import vision_curves
-from dlrepro.vision.training import TrainConfig, train_classifier
+from dlrepro.vision.training import TrainConfig
+from dlrepro.vision.wsd import train_classifier
 from tests.conftest import default_config
 
 torch.set_num_threads(1)
@@ -54,7 +55,7 @@ ARCH = {
 
 
 def _cfg() -> TrainConfig:
-    train = run_settings(default_config()["vision"], model="cnn", fraction=1.0, budget=1)["train"]
+    train = run_settings(default_config()["vision"], model="cnn", fraction=1.0)["train"]
     train.pop("images")  # the run's budget in images; the loop takes passes
     fast = {"data_on_device": False, "bf16": False, "channels_last": False, "compile": False, "checkpoint_every_s": 0.0}
     return TrainConfig(**{**train, **fast, "epochs": EPOCHS, "batch_size": BATCH, "eval_examples": 8})

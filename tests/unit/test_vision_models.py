@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from dlrepro.schedules import warmup_decay
 from dlrepro.vision.data import balanced_subset, mix_batch, random_crop_flip
 from dlrepro.vision.measure import attention_rollout, confusion_matrix, flops_per_image
 from dlrepro.vision.models import ResNet, ViT, build_model, drop_path, parameter_count
@@ -179,11 +178,3 @@ def test_attention_rollout_is_a_normalised_patch_map():
     maps = attention_rollout(vit, torch.randn(3, 3, 32, 32))
     assert maps.shape == (3, 4, 4)
     assert torch.allclose(maps.amax(dim=(1, 2)), torch.ones(3)) and (maps > 0).all()
-
-
-def test_learning_rate_warms_up_linearly_then_decays_to_zero():
-    # the vision runs' factor of the peak rate (LambdaLR): warmup_decay with peak 1
-    f = [warmup_decay(1.0, s, 100, warmup=10, shape="cosine") for s in range(100)]
-    assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0) and f[10] == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(f[10:], f[11:])) and f[-1] < 0.01
-    assert warmup_decay(1.0, 55, 100, warmup=10, shape="linear") == pytest.approx(0.5)

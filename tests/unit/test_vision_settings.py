@@ -1,4 +1,4 @@
-"""The vision study's per-run settings (dlrepro.vision.settings) and its training job run through dlrepro.runner."""
+"""The vision study's per-job settings (dlrepro.vision.settings) and its ladder job run through dlrepro.runner."""
 
 import copy
 import json
@@ -28,24 +28,23 @@ VIS = {
     "cnn": {**_VISION["cnn"], "widths": [4, 8], "blocks": [1, 1]},
     "vit": {**_VISION["vit"], "patch_size": 8, "dim": 16, "depth": 1, "heads": 2},
 }
-RUNS = [(m, f, b) for m in ("cnn", "vit") for f in VIS["fractions"] for b in VIS["budgets"]]
+# one ladder job per model and fraction (and seed): it trains every budget
+RUNS = [(m, f) for m in ("cnn", "vit") for f in VIS["fractions"]]
 
 
 def _runs(block: dict, model: str | None = None) -> dict:
-    return {
-        (m, f, b): run_settings(block, model=m, fraction=f, budget=b) for m, f, b in RUNS if model is None or m == model
-    }
+    return {(m, f): run_settings(block, model=m, fraction=f) for m, f in RUNS if model is None or m == model}
 
 
-def test_a_run_gets_its_model_block_the_recipe_at_its_budget_and_what_it_reads_of_the_data():
-    run = run_settings(VIS, model="vit", fraction=0.5, budget=4)
-    assert set(run) == {"train", "fast", "vit", "data", "fraction", "budget", "device"}, "no other model's block"
-    assert run["train"] == {**VIS["train"], "images": 256} and run["train"]["images"] == VIS["train"]["images"] * 4
+def test_a_ladder_job_gets_its_model_block_the_recipe_the_sorted_budgets_and_what_it_reads_of_the_data():
+    run = run_settings(with_setting(VIS, "budgets", [4, 1, 2]), model="vit", fraction=0.5)
+    assert set(run) == {"train", "fast", "vit", "data", "fraction", "budgets", "device"}, "no other model's block"
+    assert run["train"] == VIS["train"] and run["train"]["cooldown_fraction"] == 0.2, "the base images, the WSD shares"
     assert run["vit"] == VIS["vit"] and run["fast"] == VIS["fast"]
     assert run["data"] == {"dataset": "cifar10", "train_examples": 64, "test_examples": 20}
-    assert (run["fraction"], run["budget"], run["device"]) == (0.5, 4.0, "cpu")
-    assert isinstance(run["budget"], float), "as the former params.budget: a float"
-    assert run_settings(VIS, model="vit", fraction=1.0, budget=4) == {**run, "fraction": 1.0}, "the same images"
+    assert (run["fraction"], run["budgets"], run["device"]) == (0.5, [1.0, 2.0, 4.0], "cpu")
+    assert all(isinstance(b, float) for b in run["budgets"]), "as the former params.budget: floats"
+    assert run_settings(VIS, model="vit", fraction=1.0) == {**run, "fraction": 1.0}, "the same images"
 
 
 def test_a_change_to_the_vit_leaves_every_cnn_run_unchanged_and_reaches_every_vit_run():
@@ -57,10 +56,18 @@ def test_a_change_to_the_vit_leaves_every_cnn_run_unchanged_and_reaches_every_vi
     assert _runs(changed, "vit") == _runs(VIS, "vit")
 
 
+def test_changing_the_budgets_reruns_every_ladder_job_but_not_the_tuning():
+    from dlrepro.vision.settings import tune_settings
+
+    changed = with_setting(VIS, "budgets", [1, 2, 4, 8])  # one trunk trains them all: each job trains on to x8
+    assert all(a != b for a, b in zip(_runs(changed).values(), _runs(VIS).values()))
+    tune = {**VIS, "tune": {"grid": [0.5, 2], "seed": 0, "val_fraction": 0.25}}
+    assert tune_settings(with_setting(tune, "budgets", [1, 2, 4, 8]), model="vit") == tune_settings(tune, model="vit")
+
+
 @pytest.mark.parametrize(
     "path, value",
     [
-        ("budgets", [1, 2, 4, 8]),  # another run of the ladder: the existing runs stay
         ("fractions", [0.25, 0.5, 1.0]),
         ("data.folder.train", "somewhere"),  # reaches a run through the prepared cache (an input) only
     ],
@@ -83,28 +90,27 @@ def test_the_default_config_builds_every_run_and_a_vit_overlay_leaves_the_cnn_ru
     vision = default_config()["vision"]  # the schema's defaults filled in, as the workflow reads it
     overlay = with_setting(vision, "vit.learning_rate", vision["vit"]["learning_rate"] / 2)
     for f in vision["fractions"]:
-        for b in vision["budgets"]:
-            cnn = run_settings(vision, model="cnn", fraction=f, budget=b)
-            assert run_settings(overlay, model="cnn", fraction=f, budget=b) == cnn
-            assert "vit" not in cnn and cnn["train"]["images"] == vision["train"]["images"] * b
-            json.dumps(cnn)  # plain data, as Snakemake stores params
+        cnn = run_settings(vision, model="cnn", fraction=f)
+        assert run_settings(overlay, model="cnn", fraction=f) == cnn
+        assert "vit" not in cnn and cnn["train"]["images"] == vision["train"]["images"]
+        assert cnn["budgets"] == sorted(float(b) for b in vision["budgets"])
+        json.dumps(cnn)  # plain data, as Snakemake stores params
 
 
 def test_settings_share_nothing_with_the_config():
     block = copy.deepcopy(VIS)
-    run = run_settings(block, model="cnn", fraction=1.0, budget=1)
+    run = run_settings(block, model="cnn", fraction=1.0)
     run["cnn"]["widths"][0] = 99
     run["train"]["images"] = 100
+    run["budgets"].append(8.0)
     assert block == VIS
 
 
-def test_an_unknown_model_fraction_or_budget_is_refused():
+def test_an_unknown_model_or_fraction_is_refused():
     with pytest.raises(ValueError, match="vision model must be one of cnn, vit, got 'mlp'"):
-        run_settings(VIS, model="mlp", fraction=1.0, budget=1)
+        run_settings(VIS, model="mlp", fraction=1.0)
     with pytest.raises(ValueError, match=r"fraction 0\.1 is not among the configured vision.fractions"):
-        run_settings(VIS, model="cnn", fraction=0.1, budget=1)
-    with pytest.raises(ValueError, match="budget 3.0 is not among the configured vision.budgets"):
-        run_settings(VIS, model="cnn", fraction=1.0, budget=3.0)
+        run_settings(VIS, model="cnn", fraction=0.1)
 
 
 def _cache(tmp_path: Path) -> tuple[Path, Path]:
@@ -120,8 +126,11 @@ def _cache(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _smk(tmp_path: Path, run: dict, wildcards: dict):
+    """The ladder job's `snakemake`: each output a list of files, one per budget (budget1/..., budget2/...)."""
     cache, provenance = _cache(tmp_path)
-    outputs = {"metrics": "metrics.json", "history": "history.csv", "arrays": "arrays.npz"}
+    names = [f"budget{b:g}" for b in run["budgets"]]
+    outputs = {key: [f"{b}/{key}.{ext}" for b in names] for key, ext in (("metrics", "json"), ("history", "csv"))}
+    outputs["arrays"] = [f"{b}/arrays.npz" for b in names]
     inputs = {"cache": cache, "provenance": provenance}
     return snakemake_job(
         tmp_path,
@@ -134,32 +143,34 @@ def _smk(tmp_path: Path, run: dict, wildcards: dict):
     )
 
 
-def test_the_training_job_writes_the_runs_outputs_as_the_library_computes_them(tmp_path):
-    run = run_settings(VIS, model="vit", fraction=0.5, budget=2)
-    smk = _smk(tmp_path, run, {"vis_model": "vit", "vis_frac": "50", "vis_budget": "2", "seed": "1"})
+def test_the_ladder_job_writes_each_budgets_outputs_as_the_library_computes_them(tmp_path):
+    run = run_settings(VIS, model="vit", fraction=0.5)
+    smk = _smk(tmp_path, run, {"vis_model": "vit", "vis_frac": "50", "seed": "1"})
     run_job(smk, train_job)
     out = tmp_path / "results" / "run"
-    metrics = json.loads((out / "metrics.json").read_text())
+    ladder = [json.loads((out / f"budget{b}" / "metrics.json").read_text()) for b in (1, 2, 4)]
+    metrics = ladder[1]
     # 128 images drawn from the (class-balanced, about 32) images of the half subset: about four passes
     assert metrics["budget"] == 2.0 and metrics["fraction"] == 0.5
     assert metrics["steps"] == 8 and metrics["epochs"] == pytest.approx(8 / (metrics["train_examples"] // 16))
     assert metrics["train_images"] == 128 and metrics["images_budget"] == 128
     assert metrics["data_status"] == "unverified copy" and metrics["model"] == "vit" and metrics["seed"] == 1
-    assert not (out / ".checkpoint.pt").exists(), "the runner removes the checkpoint once the outputs are written"
-    assert "attention_maps" in np.load(out / "arrays.npz").files
-    assert len((out / "history.csv").read_text().splitlines()) == 1 + 4, "a header and four passes"
+    assert [m["budget"] for m in ladder] == [1.0, 2.0, 4.0] and [m["steps"] for m in ladder] == [4, 8, 16]
+    assert not (out / "budget1" / ".checkpoint.pt").exists(), "the runner removes the checkpoint once all are written"
+    assert "attention_maps" in np.load(out / "budget2" / "arrays.npz").files
+    assert len((out / "budget2" / "history.csv").read_text().splitlines()) == 1 + 4, "a header and four passes"
 
     data = load_vision_data(smk.input.cache, fraction=0.5, seed=1, train_examples=64, test_examples=20)
-    direct, _, _ = run_vision(data, "vit", run, seed=1, fraction=0.5, data_status="unverified copy")
-    timing = {k for k in direct if k.endswith("seconds") or k.endswith("per_second")}
-    assert {k: v for k, v in metrics.items() if k not in timing} == {
-        **{k: v for k, v in direct.items() if k not in timing},
-        "budget": 2.0,
-    }
+    direct = run_vision(data, "vit", run, seed=1, fraction=0.5, data_status="unverified copy")
+    timing = {k for k in direct[0][0] if k.endswith("seconds") or k.endswith("per_second")}
+    for written, (computed, _, _) in zip(ladder, direct, strict=True):
+        assert {k: v for k, v in written.items() if k not in timing} == {
+            k: v for k, v in computed.items() if k not in timing
+        }
 
 
 def test_the_training_job_refuses_data_without_a_provenance_status(tmp_path):
-    smk = _smk(tmp_path, run_settings(VIS, model="cnn", fraction=1.0, budget=1), {"vis_model": "cnn", "seed": "0"})
+    smk = _smk(tmp_path, run_settings(VIS, model="cnn", fraction=1.0), {"vis_model": "cnn", "seed": "0"})
     write_json(smk.input.provenance, {"sha256": "..."})
     with pytest.raises(ValueError, match="has no 'status'"):
         run_job(smk, train_job)
@@ -169,11 +180,11 @@ def test_every_fraction_draws_the_same_training_images(tmp_path):
     """The budget is images seen: the half subset is cycled twice as often, in as many optimizer steps."""
     steps = {}
     for frac in (0.5, 1.0):
-        run = run_settings(VIS, model="cnn", fraction=frac, budget=1)
+        run = run_settings(with_setting(VIS, "budgets", [1]), model="cnn", fraction=frac)
         (tmp_path / str(frac)).mkdir()
         smk = _smk(tmp_path / str(frac), run, {"vis_model": "cnn", "seed": "0"})
         run_job(smk, train_job)
-        m = json.loads((tmp_path / str(frac) / "results" / "run" / "metrics.json").read_text())
+        m = json.loads((tmp_path / str(frac) / "results" / "run" / "budget1" / "metrics.json").read_text())
         steps[frac] = (m["steps"], m["train_images"], m["epochs"], m["train_examples"])
     assert steps[0.5][:2] == steps[1.0][:2] == (4, 64)
     assert steps[1.0][2:] == (1.0, 64) and steps[0.5][2] == pytest.approx(4 / (steps[0.5][3] // 16))

@@ -11,7 +11,8 @@ from dlrepro.metrics import ci_verdict
 from dlrepro.vision.report import setting_rows, vision_claims, vision_tex
 from dlrepro.vision.settings import run_settings
 from dlrepro.vision.study import slope, summarize_vision
-from dlrepro.vision.training import TrainConfig, train_classifier
+from dlrepro.vision.training import TrainConfig
+from dlrepro.vision.wsd import train_classifier, train_ladder
 from tests.conftest import default_config, vision_runs
 
 torch.set_num_threads(1)
@@ -19,7 +20,7 @@ torch.set_num_threads(1)
 # the tests' recipe: the default config's `train` block as a run gets it (TrainConfig has no defaults: the
 # schema holds them), with passes in place of the run's images, more of them on larger batches and a
 # larger per-epoch test sample; each test changes what it needs
-_RUN_TRAIN = run_settings(default_config()["vision"], model="cnn", fraction=1.0, budget=1)["train"]
+_RUN_TRAIN = run_settings(default_config()["vision"], model="cnn", fraction=1.0)["train"]
 TRAIN = {  # the loop's: passes (`epochs`) over the data it is given, where a run's settings give `images`
     **{k: v for k, v in _RUN_TRAIN.items() if k != "images"},
     "epochs": 10,
@@ -66,12 +67,13 @@ def _untimed(metrics):
 
 
 def test_training_lowers_the_loss_and_beats_chance():
-    metrics, history, arrays = _train("cnn", _cfg(epochs=4, batch_size=16, eval_examples=0))
+    # 6 passes: the WSD schedule's accuracy comes with its short cool-down (4 passes scored 0.425 here)
+    metrics, history, arrays = _train("cnn", _cfg(epochs=6, batch_size=16, eval_examples=0))
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert metrics["test_accuracy"] > 0.5, "4 classes with distinct colours: chance is 0.25"
     assert arrays["confusion"].sum() == 40 and metrics["flops_per_image"] > 0
     overhead = [metrics[k] for k in ("setup_seconds", "eval_seconds", "checkpoint_seconds", "finish_seconds")]
-    assert all(t >= 0 for t in overhead) and metrics["eval_seconds"] > 0, "4 epochs were scored"
+    assert all(t >= 0 for t in overhead) and metrics["eval_seconds"] > 0, "6 epochs were scored"
 
 
 @pytest.mark.parametrize("kind,mix", [("cnn", 0.0), ("vit", 0.0), ("vit", 1.0)])
@@ -101,7 +103,8 @@ def test_checkpoints_every_n_seconds_skip_epochs_but_a_stop_still_saves(tmp_path
     every = Checkpointer(tmp_path / ".every.pt", {"kind": "cnn"})
     monkeypatch.setattr(every, "save", lambda state, where="": saves.append(where))
     _train("cnn", _cfg(epochs=3, batch_size=16, eval_examples=0), checkpoint=every)
-    assert saves[1:] == ["epoch 1", "epoch 2", "epoch 3"]
+    # 21 steps, the last 4 the cool-down: the trunk's epochs, then where the one cool-down starts
+    assert saves[1:] == ["epoch 1", "epoch 2", "step 17, before cool-down 1/1"]
 
 
 def test_checkpointer_is_due_after_the_interval(tmp_path, monkeypatch):
@@ -253,12 +256,13 @@ def test_a_run_records_the_bf16_that_auto_resolved_to(monkeypatch):
         "train": TRAIN | {"images": 120, "batch_size": 16, "optimizer": "adamw", "eval_examples": 0},
         "fast": FAST | {"bf16": "auto"},
         "cnn": {**ARCH["cnn"], "num_classes": 4, "learning_rate": 0.05, "weight_decay": 5e-4},
+        "budgets": [1],
     }
     monkeypatch.setattr("dlrepro.device.cpu_has_bf16", lambda: False)
-    runs = [run_vision(_data(), "cnn", settings, seed=0, data_status="verified")[0]]
+    runs = [run_vision(_data(), "cnn", settings, seed=0, data_status="verified")[0][0]]
     assert runs[0]["bf16"] is False and summarize_vision(runs)["bf16"] is False
     monkeypatch.setattr("dlrepro.device.cpu_has_bf16", lambda: True)
-    runs.append(run_vision(_data(), "cnn", settings, seed=1, data_status="verified")[0])
+    runs.append(run_vision(_data(), "cnn", settings, seed=1, data_status="verified")[0][0])
     assert runs[1]["bf16"] is True and summarize_vision(runs)["bf16"] == "mixed"
 
 
@@ -270,9 +274,10 @@ def test_a_model_can_override_the_shared_optimizer_family():
         "fast": FAST,
         "cnn": {**ARCH["cnn"], "num_classes": 4, "optimizer": "sgd", "learning_rate": 0.05, "weight_decay": 5e-4},
         "vit": {**ARCH["vit"], "num_classes": 4, "optimizer": "shared", "learning_rate": 3e-3, "weight_decay": 0.01},
+        "budgets": [1],
     }
-    assert run_vision(_data(), "cnn", settings, seed=0, data_status="verified")[0]["optimizer"] == "sgd"
-    assert run_vision(_data(), "vit", settings, seed=0, data_status="verified")[0]["optimizer"] == "adamw"
+    assert run_vision(_data(), "cnn", settings, seed=0, data_status="verified")[0][0]["optimizer"] == "sgd"
+    assert run_vision(_data(), "vit", settings, seed=0, data_status="verified")[0][0]["optimizer"] == "adamw"
 
 
 def test_a_nan_loss_stops_training_naming_the_epoch_and_step():
@@ -304,10 +309,61 @@ def test_the_ladder_gives_each_claim_a_trend_and_the_verdict_reads_the_largest_b
     assert "trend" not in {k for c in vision_claims(single) for k in c}, "one budget: no trend"
 
 
-def test_a_fractional_budget_ends_the_last_pass_early_and_the_schedule_spans_the_run():
-    from dlrepro.vision.training import _schedule
+def test_a_fractional_budget_ends_the_last_pass_early_and_the_warm_up_is_the_base_budgets():
+    from dlrepro.vision.training import ladder_plan
 
-    assert _schedule(1000, _cfg(epochs=0.5, batch_size=100, warmup_fraction=0.2)) == (1000, 100, 10, 5, 1, 1)
-    assert _schedule(1000, _cfg(epochs=2.5, batch_size=100, warmup_fraction=0.2)) == (1000, 100, 10, 25, 5, 3)
-    assert _schedule(1050, _cfg(epochs=1, batch_size=100))[2:4] == (10, 10), "the incomplete batch is dropped"
-    assert _schedule(100, _cfg(epochs=0.001, batch_size=100))[3] == 1, "at least one step"
+    plan = ladder_plan(1000, _cfg(epochs=0.5, batch_size=100, warmup_fraction=0.2))
+    assert (plan.images, plan.batch, plan.steps_per_pass, plan.warmup) == (1000, 100, 10, 1)
+    assert [(b.total, b.start) for b in plan.branches] == [(5, 4)], "5 steps, the last of them the cool-down"
+    plan = ladder_plan(1000, _cfg(epochs=(2.5, 5, 10), batch_size=100, warmup_fraction=0.2))
+    assert plan.warmup == 5, "20% of the base (first) run's 25 steps, for every budget"
+    assert [(b.total, b.start) for b in plan.branches] == [(25, 20), (50, 40), (100, 80)]
+    assert ladder_plan(1050, _cfg(epochs=1, batch_size=100)).steps_per_pass == 10, "the incomplete batch is dropped"
+    assert ladder_plan(100, _cfg(epochs=0.001, batch_size=100)).branches[0].total == 1, "at least one step"
+    with pytest.raises(ValueError, match="ascending"):
+        TrainConfig.from_dict({**TRAIN, **FAST, "epochs": [2, 1]})
+
+
+# a ladder of x1, x2, x4 on the tests' data in batches of 8: 15 steps per pass; with a 20% cool-down the x1
+# run (15 steps) cools down from step 12, inside its pass, x2 (30) from 24, x4 (60) from 48; with 50%, x2
+# from 15, a pass's end; the warm-up is 20% of x1's steps: 3
+LADDER = {"epochs": (1.0, 2.0, 4.0), "batch_size": 8, "eval_examples": 0, "warmup_fraction": 0.2}
+
+
+def _results(kind, cfg, **kw):
+    return train_ladder(
+        kind, {**ARCH[kind], "num_classes": 4}, cfg, _data(), learning_rate=3e-3, weight_decay=0.01, seed=0, **kw
+    )
+
+
+def _same_results(a, b):
+    (ma, ha, aa), (mb, hb, ab) = a, b
+    assert _untimed(ma) == _untimed(mb)
+    assert [{k: v for k, v in r.items() if k != "train_seconds"} for r in ha] == [
+        {k: v for k, v in r.items() if k != "train_seconds"} for r in hb
+    ]
+    assert aa.keys() == ab.keys() and all(np.array_equal(aa[k], ab[k]) for k in aa)
+
+
+@pytest.mark.parametrize("kind,mix,cooldown", [("cnn", 0.0, 0.2), ("vit", 1.0, 0.2), ("cnn", 0.0, 0.5)])
+def test_each_budgets_branch_gives_what_a_separate_wsd_run_of_that_budget_gives(kind, mix, cooldown):
+    recipe = {**LADDER, "mixup_alpha": mix, "cutmix_alpha": mix, "cooldown_fraction": cooldown}
+    ladder = _results(kind, _cfg(**recipe))
+    assert [m["steps"] for m, _, _ in ladder] == [15, 30, 60] and [m["epochs"] for m, _, _ in ladder] == [1, 2, 4]
+    assert [len(h) for _, h, _ in ladder] == [1, 2, 4], "one row per pass, the one a branch starts inside included"
+    assert all(0 < h[-1]["lr"] < 3e-3 / 2 for _, h, _ in ladder), "each run ends cooled down"
+    assert ladder[2][1][1]["lr"] == 3e-3, "the x4 run's second pass ends at the peak: the x2 cool-down is a branch"
+    for i, budget in enumerate((1, 2, 4)):  # alone: its own warm-up fraction gives the ladder's 3 warm-up steps
+        alone = _cfg(**{**recipe, "epochs": budget, "warmup_fraction": 0.2 / budget})
+        _same_results(ladder[i], _results(kind, alone)[0])
+
+
+def test_a_ladder_resumed_after_a_kill_ends_like_an_uninterrupted_one(tmp_path):
+    cfg = _cfg(**LADDER, checkpoint_every_s=0.0)
+    whole = _results("vit", cfg)
+    for stop in (1, 3):  # epoch 1: the x1 branch is done; epoch 3: x1 and x2 are, the trunk goes on to x4's
+        ckpt = Checkpointer(tmp_path / f".checkpoint{stop}.pt", {"kind": "vit"})
+        assert _results("vit", cfg, checkpoint=ckpt, stop_after_epoch=stop) is None
+        resumed = _results("vit", cfg, checkpoint=ckpt)
+        for a, b in zip(resumed, whole, strict=True):
+            _same_results(a, b)

@@ -60,7 +60,7 @@ def test_retuning_the_vit_retrains_every_vit_run_and_no_cnn_run(tiny_run, tmp_pa
     jobs = _training(planned_jobs(work, args, {"vision": {"vit": {"learning_rate": 1.0e-3}}}, tmp_path))
     assert {rule for rule, _ in jobs} == {"tune_vision_lr", "train_image_classifier"}, jobs
     assert {w["vis_model"] for _, w in jobs} == {"vit"}, "a CNN run was planned for a ViT-only change"
-    expected = len(vision["fractions"]) * len(vision["budgets"]) * len(_tiny(work)["seeds"])
+    expected = len(vision["fractions"]) * len(_tiny(work)["seeds"])  # one job trains every budget (one WSD trunk)
     assert sum(rule == "train_image_classifier" for rule, _ in jobs) == expected
     assert sum(rule == "tune_vision_lr" for rule, _ in jobs) == 1, "the ViT's rate is tuned again, once"
 
@@ -76,8 +76,24 @@ def test_a_new_context_length_trains_only_the_new_language_model_runs(tiny_run, 
     assert {rule for rule, _ in jobs} == {"tune_char_lm_lr", "train_char_language_model", "fit_char_ngram"}, jobs
     lm = [(rule, w) for rule, w in jobs if rule != "fit_char_ngram"]
     assert {w["seq_context"] for _, w in lm} == {str(contexts[-1])}
-    runs = len(sequence["models"]) * len(sequence["budgets"]) * len(config["seeds"])
-    assert len(lm) == runs + len(sequence["models"])
+    ladders = len(sequence["models"]) * len(config["seeds"])  # one job per model and seed trains every budget
+    assert len(lm) == ladders + len(sequence["models"])
+
+
+@pytest.mark.e2e
+def test_a_longer_sequence_ladder_reruns_each_ladder_job_once_and_no_tuning(tiny_run, tmp_path):
+    work, args = tiny_run
+    config = _tiny(work)
+    sequence = config["sequence"]
+    budgets = [*sequence["budgets"], 2 * max(sequence["budgets"])]
+    jobs = _training(planned_jobs(work, args, {"sequence": {"budgets": budgets}}, tmp_path))
+    # one job per model and seed (and context) trains every budget on one WSD trunk; the base budget's tuning stays
+    assert {rule for rule, _ in jobs} == {"train_sequence_classifier", "train_char_language_model"}, jobs
+    ladders = len(sequence["models"]) * len(config["seeds"])
+    assert sum(rule == "train_sequence_classifier" for rule, _ in jobs) == ladders
+    assert sum(rule == "train_char_language_model" for rule, _ in jobs) == ladders * len(
+        sequence["char_lm"]["contexts"]
+    )
 
 
 @pytest.mark.e2e

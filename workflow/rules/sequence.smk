@@ -43,9 +43,11 @@ SEQ_SENTIMENT_RUN = (
     "results/sequence/sentiment/{seq_model}/budget{seq_budget}/seed{seed}/{name}"
 )
 SEQ_CHAR_LM_RUN = "results/sequence/char_lm/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}/{name}"
-# the compute ladder: multiples of each task's base schedule, one wildcard value each ("1", "2", "4");
+# the compute ladder: multiples of each task's base schedule, sorted ("1", "2", "4" in the paths); one
+# job per model and seed (and context) trains every budget on one warm-up-stable-decay trunk with a
+# cool-down branch per budget (dlrepro.sequence.wsd), its outputs one file per budget in this order;
 # every run records its counted training FLOPs, the ladder figure's axis (dlrepro.sequence.compute)
-SEQ_BUDGETS = {budget_name(b): float(b) for b in SEQ["budgets"]}
+SEQ_BUDGETS = {budget_name(b): float(b) for b in sorted(SEQ["budgets"])}
 SEQ_TOP = budget_name(max(SEQ["budgets"]))
 SEQ_LONGEST = max(SEQ["char_lm"]["contexts"])
 # the character corpus: the Tiny Shakespeare cache and its provenance, or the configured text file,
@@ -85,24 +87,36 @@ rule train_sequence_classifier:
         **SEQ_SENTIMENT_INPUTS,
         **SEQ_SENTIMENT_LR,
     output:
-        metrics="results/sequence/sentiment/{seq_model}/budget{seq_budget}/seed{seed}/metrics.json",
-        history="results/sequence/sentiment/{seq_model}/budget{seq_budget}/seed{seed}/history.csv",
+        metrics=expand(
+            SEQ_SENTIMENT_RUN,
+            seq_model="{seq_model}",
+            seq_budget=SEQ_BUDGETS,
+            seed="{seed}",
+            name="metrics.json",
+        ),
+        history=expand(
+            SEQ_SENTIMENT_RUN,
+            seq_model="{seq_model}",
+            seq_budget=SEQ_BUDGETS,
+            seed="{seed}",
+            name="history.csv",
+        ),
     log:
-        "logs/train_sequence_classifier/{seq_model}/budget{seq_budget}/seed{seed}.log",
+        "logs/train_sequence_classifier/{seq_model}/seed{seed}.log",
     benchmark:
-        "benchmarks-out/train_sequence_classifier/{seq_model}/budget{seq_budget}/seed{seed}.tsv"
+        "benchmarks-out/train_sequence_classifier/{seq_model}/seed{seed}.tsv"
     wildcard_constraints:
         seq_model="|".join(SEQ_MODELS),
-        seq_budget="|".join(k.replace(".", r"\.") for k in SEQ_BUDGETS),
+        seed=r"\d+",
     conda:
         "../../envs/torch.yaml"
     threads: 1
     resources:
         **SEQ_GPU,
         mem_mb=2000,
-        runtime=per_attempt(30),
+        runtime=per_attempt(40),
     params:
-        run=lambda w: seq_sentiment_run_settings(SEQ, budget=SEQ_BUDGETS[w.seq_budget]),
+        run=lambda w: seq_sentiment_run_settings(SEQ),
     script:
         "../scripts/sequence/train_sequence_classifier.py"
 
@@ -136,28 +150,47 @@ rule train_char_language_model:
         **SEQ_LM_INPUTS,
         **SEQ_CHAR_LM_LR,
     output:
-        metrics="results/sequence/char_lm/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}/metrics.json",
-        history="results/sequence/char_lm/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}/history.csv",
-        sample="results/sequence/char_lm/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}/sample.txt",
+        metrics=expand(
+            SEQ_CHAR_LM_RUN,
+            seq_model="{seq_model}",
+            seq_context="{seq_context}",
+            seq_budget=SEQ_BUDGETS,
+            seed="{seed}",
+            name="metrics.json",
+        ),
+        history=expand(
+            SEQ_CHAR_LM_RUN,
+            seq_model="{seq_model}",
+            seq_context="{seq_context}",
+            seq_budget=SEQ_BUDGETS,
+            seed="{seed}",
+            name="history.csv",
+        ),
+        sample=expand(
+            SEQ_CHAR_LM_RUN,
+            seq_model="{seq_model}",
+            seq_context="{seq_context}",
+            seq_budget=SEQ_BUDGETS,
+            seed="{seed}",
+            name="sample.txt",
+        ),
     log:
-        "logs/train_char_language_model/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}.log",
+        "logs/train_char_language_model/{seq_model}/ctx{seq_context}/seed{seed}.log",
     benchmark:
-        "benchmarks-out/train_char_language_model/{seq_model}/ctx{seq_context}/budget{seq_budget}/seed{seed}.tsv"
+        "benchmarks-out/train_char_language_model/{seq_model}/ctx{seq_context}/seed{seed}.tsv"
     wildcard_constraints:
         seq_model="|".join(SEQ_MODELS),
         seq_context=r"\d+",
-        seq_budget="|".join(k.replace(".", r"\.") for k in SEQ_BUDGETS),
+        seed=r"\d+",
     conda:
         "../../envs/torch.yaml"
     threads: 1
     resources:
         **SEQ_GPU,
         mem_mb=2000,
-        runtime=per_attempt(30),
+        runtime=per_attempt(40),
     params:
-        run=lambda w: seq_char_lm_run_settings(
-            SEQ, context=int(w.seq_context), budget=SEQ_BUDGETS[w.seq_budget]
-        ),
+        run=lambda w: seq_char_lm_run_settings(SEQ, context=int(w.seq_context)),
     script:
         "../scripts/sequence/train_char_language_model.py"
 

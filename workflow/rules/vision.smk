@@ -15,8 +15,9 @@ VIS_MODELS = ["cnn", "vit"]
 # a fraction's name in paths: percent of the training set (0.1 -> "10", 0.125 -> "12.5")
 VIS_FRACS = {f"{100 * f:g}": f for f in VIS["fractions"]}
 VIS_FULL = f"{100 * max(VIS['fractions']):g}"
-# the compute ladder: multiples of train.images, the same at every fraction ("1", "2", "4")
-VIS_BUDGETS = {budget_name(b): float(b) for b in VIS["budgets"]}
+# the compute ladder: multiples of train.images, the same at every fraction ("1", "2", "4"), ascending
+# (the order of the training job's outputs, and of the runs it returns)
+VIS_BUDGETS = {budget_name(b): float(b) for b in sorted(VIS["budgets"])}
 VIS_TOP = budget_name(max(VIS["budgets"]))
 VIS_GPU = 1 if VIS["device"] == "cuda" else 0
 
@@ -24,13 +25,14 @@ VIS_GPU = 1 if VIS["device"] == "cuda" else 0
 wildcard_constraints:
     vis_model="|".join(VIS_MODELS),
     vis_frac="|".join(k.replace(".", r"\.") for k in VIS_FRACS),
-    vis_budget="|".join(k.replace(".", r"\.") for k in VIS_BUDGETS),
 
 
-# one file per model, training fraction and seed
+# one file per model, training fraction, budget and seed
 VIS_RUN = (
     "results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/{name}"
 )
+# the same, the budget filled in and the job's wildcards kept: one ladder job's files
+VIS_LADDER = "results/vision/{{vis_model}}/frac{{vis_frac}}/budget{vis_budget}/seed{{seed}}/{name}"
 # the images: CIFAR-10 (the paper's reading), CIFAR-100 (fine labels) or a folder in ImageFolder layout
 VIS_DATASET = VIS["data"]["dataset"]
 if VIS_DATASET == "folder" and not (
@@ -86,33 +88,32 @@ rule tune_vision_lr:
         "../scripts/vision/tune_vision_lr.py"
 
 
+# one job per model, fraction and seed trains every budget of the ladder: a warm-up-stable-decay trunk
+# with a cool-down branch per budget (dlrepro.vision.wsd), each budget's outputs in its own folder
 rule train_image_classifier:
     input:
         **VIS_LR,
         cache=f"resources/{VIS_CACHE}/{VIS_CACHE}.npz",
         provenance=f"resources/{VIS_CACHE}/provenance.json",
     output:
-        metrics="results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/metrics.json",
-        history="results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/history.csv",
-        arrays="results/vision/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}/arrays.npz",
+        metrics=expand(VIS_LADDER, vis_budget=VIS_BUDGETS, name="metrics.json"),
+        history=expand(VIS_LADDER, vis_budget=VIS_BUDGETS, name="history.csv"),
+        arrays=expand(VIS_LADDER, vis_budget=VIS_BUDGETS, name="arrays.npz"),
     log:
-        "logs/train_image_classifier/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}.log",
+        "logs/train_image_classifier/{vis_model}/frac{vis_frac}/seed{seed}.log",
     benchmark:
-        "benchmarks-out/train_image_classifier/{vis_model}/frac{vis_frac}/budget{vis_budget}/seed{seed}.tsv"
+        "benchmarks-out/train_image_classifier/{vis_model}/frac{vis_frac}/seed{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2500,
-        runtime=per_attempt(60),
+        runtime=per_attempt(90),  # one job trains every budget (4.6 base runs)
         gpu=VIS_GPU,
     params:
-        # this run's settings only (its model's block, budget applied): a change elsewhere reruns nothing here
+        # this job's settings only (its model's block, the ladder's budgets): a change elsewhere reruns nothing here
         run=lambda w: vision_run_settings(
-            VIS,
-            model=w.vis_model,
-            fraction=VIS_FRACS[w.vis_frac],
-            budget=VIS_BUDGETS[w.vis_budget],
+            VIS, model=w.vis_model, fraction=VIS_FRACS[w.vis_frac]
         ),
     script:
         "../scripts/vision/train_image_classifier.py"

@@ -5,7 +5,9 @@
 - `data`: tokenising, vocabularies, the seeded stratified split, bucketed batches, LM windows, and the
   checks of a user's CSV or text file;
 - `settings`: each training job's settings, built when the workflow is parsed;
-- `training`: the sentiment classifier's training loop (resumable) and what every loop shares;
+- `wsd`: the compute ladder on one warm-up-stable-decay trunk with a cool-down branch per budget (one
+  job per model and seed trains every budget; resumable);
+- `training`: the sentiment classifier's training loop on that ladder and what every loop shares;
   `lm`: the character LM's; `throughput`: step time against sequence length;
 - `compute`: each run's counted training FLOPs (the counting rule for both tasks);
 - `study`: one run of each task, and the rules' jobs (`dlrepro.runner`);

@@ -1,8 +1,8 @@
 """Counted training FLOPs of the sequence study's runs: `dlrepro.flops`'s rule applied to both tasks.
 
-Each run counts one example's forward pass once, before it trains (a fraction of a second; never per
-step): `dlrepro.flops.forward_flops` records the matrix products and attention products of a CPU copy
-of the model in eval mode, 2 FLOPs per multiply-add. It multiplies that by what it processes in
+Each job counts one example's forward pass once, before it trains (a fraction of a second; never per
+step; a ladder job once for all of its budgets): `dlrepro.flops.forward_flops` records the matrix
+products and attention products of a CPU copy of the model in eval mode, 2 FLOPs per multiply-add. It multiplies that by what it processes in
 training; the backward pass counts twice the forward (`dlrepro.flops.training_flops`: 3 x forward).
 Evaluation passes are not counted.
 
@@ -59,11 +59,14 @@ def trained_positions(lengths, batch_size: int, *, seed: int, epochs: int) -> in
     )
 
 
-def classifier_compute(model, train: SentenceSet, *, batch_size: int, seed: int, epochs: int) -> dict:
+def classifier_compute(
+    model, train: SentenceSet, *, batch_size: int, seed: int, epochs: int, per_example: int | None = None
+) -> dict:
     """A sentiment run's counted FLOPs (the module's rule): per full-length example, per position, the
-    positions trained and the training FLOPs."""
+    positions trained and the training FLOPs. `per_example`: the forward FLOPs of one full-length example
+    where already counted (a ladder job counts them once for all of its budgets)."""
     max_tokens = train.ids.shape[1]
-    per_example = sentence_flops(model, max_tokens)
+    per_example = sentence_flops(model, max_tokens) if per_example is None else per_example
     positions = trained_positions(train.lengths, batch_size, seed=seed, epochs=epochs)
     return {
         "forward_flops_per_example": per_example,
@@ -73,10 +76,11 @@ def classifier_compute(model, train: SentenceSet, *, batch_size: int, seed: int,
     }
 
 
-def lm_compute(model, *, context: int, steps: int, batch_windows: int) -> dict:
+def lm_compute(model, *, context: int, steps: int, batch_windows: int, per_window: int | None = None) -> dict:
     """A character-LM run's counted FLOPs (the module's rule): per window, per predicted character, the
-    characters predicted in training and the training FLOPs."""
-    per_window = window_flops(model, context)
+    characters predicted in training and the training FLOPs. `per_window`: the forward FLOPs of one window
+    where already counted (a ladder job counts them once for all of its budgets)."""
+    per_window = window_flops(model, context) if per_window is None else per_window
     predicted = steps * batch_windows * context
     return {
         "forward_flops_per_example": per_window,

@@ -30,6 +30,12 @@ def _lm_source_macros(summary: dict) -> str:
     )
 
 
+def _cooldown(optim: dict) -> str:
+    """A task's cool-down in words, e.g. "cool-down over the last 20% of each budget's steps to 0"."""
+    share = optim.get("cooldown_fraction", 0.2)
+    return f"1-sqrt cool-down over the last {share:.0%} of each budget's steps to 0" if share else "no cool-down"
+
+
 def setting_rows(setting: dict, seeds) -> dict[str, str]:
     """The study's configuration as it ran, in words."""
     m, s, lm, tp = setting["model"], setting["sentiment"], setting["char_lm"], setting["throughput"]
@@ -44,12 +50,13 @@ def setting_rows(setting: dict, seeds) -> dict[str, str]:
         "sentiment data": f"{source}; stratified split train/val/test {d['split']['train']:g}/{d['split']['val']:g}/{d['split']['test']:g} per seed",
         "sentiment vocabulary": f"words with at least {d['min_count']} occurrence{'s' if d['min_count'] != 1 else ''} in the training part, at most {d['max_vocab']}; {d['max_tokens']} tokens per sentence",
         "compute ladder": "budgets "
-        + ", ".join(f"x{b:g}" for b in setting.get("budgets", [1]))
-        + " of each task's base schedule (a cosine over each run's own length)",
-        "sentiment training": f"Adam peak {rate_words(so['learning_rate'], setting['sentiment'].get('tune'), 'model and seed')} (cosine to 0), batch {so['batch_size']}, dropout {so['dropout']:g}, {so['epochs']} epochs x budget; "
+        + ", ".join(f"x{b:g}" for b in sorted(setting.get("budgets", [1])))
+        + " of each task's base schedule, trained as one warm-up-stable-decay trunk with a cool-down branch per budget"
+        " (Hägele et al. 2024): each budget's result is that of a run of its own length",
+        "sentiment training": f"Adam peak {rate_words(so['learning_rate'], setting['sentiment'].get('tune'), 'model and seed')} (WSD: no warm-up, {_cooldown(so)}), batch {so['batch_size']}, dropout {so['dropout']:g}, {so['epochs']} epochs x budget; "
         "test accuracy at the epoch of the best validation accuracy",
         "LM data": f"{corpus_name(lm['data']['path'] if lm['data'].get('source') == 'file' else 'tinyshakespeare')}, last {lm['data']['test_fraction']:g} held out; contexts {', '.join(map(str, lm['contexts']))}",
-        "LM training": f"{lo['steps']} Adam steps x budget, each of {lo['tokens_per_step']} characters, peak {rate_words(lo['learning_rate'], lm.get('tune'), 'model and context')} (warm-up, cosine), dropout {lo['dropout']:g}",
+        "LM training": f"{lo['steps']} Adam steps x budget, each of {lo['tokens_per_step']} characters, peak {rate_words(lo['learning_rate'], lm.get('tune'), 'model and context')} (WSD: warm-up over {lo['warmup_fraction']:.0%} of the x{min(setting.get('budgets', [1])):g} steps, {_cooldown(lo)}), dropout {lo['dropout']:g}",
         "throughput": f"lengths {', '.join(map(str, tp['lengths']))}; {tp['tokens_per_step']} tokens per step; median of {tp['repeats']} steps",
         "seeds": ", ".join(map(str, seeds)),
         "device": setting["device"],

@@ -1,20 +1,22 @@
-"""One job's settings in the sequence study: exactly what its result depends on, the budget applied.
+"""One job's settings in the sequence study: exactly what its result depends on.
 
 workflow/rules/sequence.smk passes each training rule one settings param built here from the
 config's `sequence` block and the job's wildcard values::
 
     params:
-        run=lambda w: sentiment_run_settings(SEQ, budget=SEQ_BUDGETS[w.seq_budget]),
+        run=lambda w: sentiment_run_settings(SEQ),
 
-Snakemake reruns a job whose params changed, so a setting belongs here only if the job reads it:
-not another task's block, not the lists of all models, contexts or budgets, not the criteria that
-only the summary reads (`sentiment.target_accuracy`), and not a user file's settings while the
-built-in data set is the source. Imported when the workflow is parsed: pure Python, no torch.
+A training job trains every budget of the compute ladder on one warm-up-stable-decay trunk
+(`dlrepro.sequence.wsd`), so its settings carry the ladder's budgets, sorted, with the base schedule
+(sentiment epochs, LM steps at budget x1) and the cool-down share; a tuning job's ladder is the smallest
+budget alone. Snakemake reruns a job whose params changed, so a setting belongs here only if the job
+reads it: not another task's block, not the lists of all models or contexts, not the criteria that only
+the summary reads (`sentiment.target_accuracy`), and not a user file's settings while the built-in data
+set is the source. Imported when the workflow is parsed: pure Python, no torch.
 """
 
 from __future__ import annotations
 
-from dlrepro.ladder import scaled
 from dlrepro.runner import canonical
 
 __all__ = [
@@ -33,22 +35,23 @@ def _data(data: dict, user_source: str, user_key: str) -> dict:
     return {k: v for k, v in data.items() if k != user_key or data["source"] == user_source}
 
 
-def _optim(optim: dict, key: str, budget: float) -> dict:
-    """The task's optim block with its schedule length `key` scaled by the budget (`ladder.scaled`)."""
-    return {**optim, key: scaled(optim[key], budget)}
+def _budgets(seq: dict, budgets) -> list[float]:
+    """The job's ladder: `budgets` (the config's where None), as sorted numbers."""
+    return sorted(float(b) for b in (seq["budgets"] if budgets is None else budgets))
 
 
-def sentiment_run_settings(seq: dict, *, budget: float) -> dict:
+def sentiment_run_settings(seq: dict, *, budgets=None) -> dict:
     """A sentiment classifier job's settings (Task A; any model and seed): the data and its split, the
-    optimizer with its epochs scaled by `budget`, the shared architecture, the device and the budget."""
+    optimizer (base epochs, cool-down share), the shared architecture, the device and the ladder's
+    `budgets` (the config's where None), sorted: the job trains every one of them."""
     block = seq["sentiment"]
     return canonical(
         {
             "data": _data(block["data"], "csv", "csv"),
-            "optim": _optim(block["optim"], "epochs", budget),
+            "optim": block["optim"],
             "model": seq["model"],
             "device": seq["device"],
-            "budget": float(budget),
+            "budgets": _budgets(seq, budgets),
         }
     )
 
@@ -64,10 +67,10 @@ def sentiment_baseline_settings(seq: dict, *, kind: str) -> dict:
     return canonical({"data": data, "baseline": {**baseline, "kind": kind}})
 
 
-def char_lm_run_settings(seq: dict, *, context: int, budget: float) -> dict:
+def char_lm_run_settings(seq: dict, *, context: int, budgets=None) -> dict:
     """A character-LM job's settings (Task B; any model and seed): the corpus's held-out fraction, the
-    optimizer with its steps scaled by `budget`, the samples, the shared architecture, the device, the
-    budget and this job's context length.
+    optimizer (base steps, warm-up and cool-down shares), the samples, the shared architecture, the
+    device, the ladder's `budgets` (the config's where None), sorted, and this job's context length.
 
     The longest of the configured contexts is not among them: the text file's check against it runs
     when the workflow is parsed (`data.read_text_corpus`) and changes no job's numbers."""
@@ -75,11 +78,11 @@ def char_lm_run_settings(seq: dict, *, context: int, budget: float) -> dict:
     return canonical(
         {
             "data": _data(block["data"], "file", "path"),
-            "optim": _optim(block["optim"], "steps", budget),
+            "optim": block["optim"],
             "samples": block["samples"],
             "model": seq["model"],
             "device": seq["device"],
-            "budget": float(budget),
+            "budgets": _budgets(seq, budgets),
             "context": int(context),
         }
     )
@@ -101,17 +104,17 @@ def char_ngram_settings(seq: dict) -> dict:
 
 
 def sentiment_tune_settings(seq: dict) -> dict:
-    """A sentiment tuning job's settings (one per model and seed): a run's at the base budget (the
-    smallest of the ladder) and the task's `tune` block (the grid of factors of the configured rate)."""
+    """A sentiment tuning job's settings (one per model and seed): a ladder job's with the base budget (the
+    smallest of the ladder) alone, and the task's `tune` block (the grid of factors of the configured rate)."""
     block = seq["sentiment"]
-    return canonical({**sentiment_run_settings(seq, budget=min(seq["budgets"])), "tune": block["tune"]})
+    return canonical({**sentiment_run_settings(seq, budgets=[min(seq["budgets"])]), "tune": block["tune"]})
 
 
 def char_lm_tune_settings(seq: dict, *, context: int) -> dict:
-    """A character-LM tuning job's settings (one per model and context): a run's at the base budget and
-    the task's `tune` block (grid, seed, the training part's share held out for validation)."""
+    """A character-LM tuning job's settings (one per model and context): a ladder job's with the base
+    budget alone, and the task's `tune` block (grid, seed, the training part's share held out for validation)."""
     block = seq["char_lm"]
-    run = char_lm_run_settings(seq, context=context, budget=min(seq["budgets"]))
+    run = char_lm_run_settings(seq, context=context, budgets=[min(seq["budgets"])])
     return canonical({**run, "tune": block["tune"]})
 
 

@@ -1,11 +1,12 @@
 """The sequence study's jobs: one run of each task, as plain functions and as the rules' training jobs.
 
 The rules' scripts hand the `*_job` functions to `dlrepro.runner.run_job`, which gives them the run's
-settings (`dlrepro.sequence.settings`), device and checkpointer and writes what they return. The
-`run_*` functions are the same runs on data already in memory::
+settings (`dlrepro.sequence.settings`), device and checkpointer and writes what they return. A training
+job trains every budget of the compute ladder on one warm-up-stable-decay trunk (`dlrepro.sequence.wsd`)
+and returns one result per budget. The `run_*` functions are the same runs on data already in memory::
 
     texts, labels, classes = load_labelled_texts(source="rt_polarity", cache="resources/rt_polarity/rt_polarity.npz")
-    metrics, history = run_sentiment(texts, labels, classes, "lstm", settings, seed=0)
+    for metrics, history in run_sentiment(texts, labels, classes, "lstm", settings, seed=0): ...
 
 Summaries over seeds are in `dlrepro.sequence.summary`, the claims in `dlrepro.sequence.claims`.
 """
@@ -65,11 +66,12 @@ def run_sentiment(
     stop_after=None,
     validation_only: bool = False,
 ):
-    """Task A for one model and seed: (metrics, history). `settings` holds the run's `data`, `optim` (its
-    epochs already scaled by the budget) and `model` blocks (`settings.sentiment_run_settings`).
-    `checkpoint` saves every epoch and resumes a killed run; whoever made it removes it. With
-    `validation_only` (a tuning run) the test part is never given to the training: the validation part
-    stands in for it, so every "test" number is a validation number."""
+    """Task A for one model and seed at every budget of the ladder: one (metrics, history) per budget,
+    sorted (None where `stop_after` ended the call). `settings` holds the job's `data`, `optim` (the base
+    epochs and the cool-down share), `model` blocks and its `budgets` (`settings.sentiment_run_settings`).
+    `checkpoint` saves the trunk at every epoch and each budget's result, and resumes a killed run; whoever
+    made it removes it. With `validation_only` (a tuning run) the test part is never given to the
+    training: the validation part stands in for it, so every "test" number is a validation number."""
     import torch
 
     from dlrepro.sequence.models import SeqModelConfig
@@ -85,7 +87,7 @@ def run_sentiment(
         max_tokens=data["max_tokens"],
         seed=seed,
     )
-    metrics, history = train_classifier(
+    runs = train_classifier(
         kind,
         sets["train"],
         sets["val"],
@@ -96,12 +98,13 @@ def run_sentiment(
         config=ClassifierConfig.from_dict(settings["optim"]),
         seed=seed,
         device=torch.device(device),
+        budgets=settings["budgets"],
         checkpointer=checkpoint,
         stop_after=stop_after,
     )
-    if metrics is not None:
+    for metrics, _ in runs or []:
         metrics["classes"] = list(classes)
-    return metrics, history
+    return runs
 
 
 def run_char_lm(
@@ -116,9 +119,10 @@ def run_char_lm(
     stop_after=None,
     validation_fraction: float | None = None,
 ):
-    """Task B for one model, context length and seed: (metrics, history, generated sample). `settings`
-    holds the run's `data`, `optim` (its steps already scaled by the budget), `samples` and `model`
-    blocks (`settings.char_lm_run_settings`). `checkpoint` as in `run_sentiment`. With
+    """Task B for one model, context length and seed at every budget of the ladder: one (metrics, history,
+    generated sample) per budget, sorted (None where `stop_after` ended the call). `settings` holds the
+    job's `data`, `optim` (the base steps, warm-up and cool-down shares), `samples` and `model` blocks and
+    its `budgets` (`settings.char_lm_run_settings`). `checkpoint` as in `run_sentiment`. With
     `validation_fraction` (a tuning run) the held-out tail is never used: the last share of the training
     part is held out in its place (`data.validation_corpus`), and "test" numbers are validation numbers."""
     import torch
@@ -129,7 +133,15 @@ def run_char_lm(
     corpus = char_corpus(text, test_fraction=settings["data"]["test_fraction"])
     if validation_fraction is not None:
         corpus = validation_corpus(corpus, validation_fraction)
-    metrics, history, model = train_char_lm(
+    s = settings["samples"]
+    prompt = "".join(corpus.alphabet[i - 1] for i in corpus.test[: s["prompt_chars"]] if i > 0)
+
+    def sample(model) -> str:  # each budget's text, generated from its final model
+        return generate(
+            model, corpus, prompt=prompt, length=s["chars"], context=context, temperature=s["temperature"], seed=seed
+        )
+
+    runs, _ = train_char_lm(
         kind,
         corpus,
         context=context,
@@ -137,20 +149,16 @@ def run_char_lm(
         config=LMConfig.from_dict(settings["optim"]),
         seed=seed,
         device=torch.device(device),
+        budgets=settings["budgets"],
         checkpointer=checkpoint,
         stop_after=stop_after,
+        sample=sample,
     )
-    if metrics is None:
-        return None, history, None
-    s = settings["samples"]
-    prompt = "".join(corpus.alphabet[i - 1] for i in corpus.test[: s["prompt_chars"]] if i > 0)
-    sample = generate(
-        model, corpus, prompt=prompt, length=s["chars"], context=context, temperature=s["temperature"], seed=seed
-    )
-    metrics.update(
-        sample_prompt=prompt, alphabet_size=len(corpus.alphabet), unknown_test_chars=corpus.unknown_test_chars
-    )
-    return metrics, history, sample
+    for metrics, _, _ in runs or []:
+        metrics.update(
+            sample_prompt=prompt, alphabet_size=len(corpus.alphabet), unknown_test_chars=corpus.unknown_test_chars
+        )
+    return runs
 
 
 def run_throughput(settings: dict, model_settings: dict, *, kinds, device: str = "cpu") -> list[dict]:
@@ -188,9 +196,10 @@ def _labelled_texts(job) -> tuple[list[str], np.ndarray, list[str], str]:
 
 
 def train_sentiment_job(job) -> dict:
-    """The `train_sequence_classifier` rule: Task A for the job's model, budget and seed."""
+    """The `train_sequence_classifier` rule: Task A for the job's model and seed at every budget of the
+    ladder, one WSD trunk with a cool-down branch per budget; each output a list in the budgets' order."""
     texts, labels, classes, status = _labelled_texts(job)
-    metrics, history = run_sentiment(
+    runs = run_sentiment(
         texts,
         labels,
         classes,
@@ -200,10 +209,11 @@ def train_sentiment_job(job) -> dict:
         device=job.device,
         checkpoint=job.checkpoint,
     )
-    # the rate the run trained with: the configured one, or the tuning choice the runner put in its settings
-    metrics.update(data_status=status, source=job.run["data"]["source"], budget=job.run["budget"])
-    metrics.update(learning_rate=job.run["optim"]["learning_rate"])
-    return {"metrics": metrics, "history": history}
+    for metrics, _ in runs:
+        # the rate the run trained with: the configured one, or the tuning choice the runner put in its settings
+        metrics.update(data_status=status, source=job.run["data"]["source"])
+        metrics.update(learning_rate=job.run["optim"]["learning_rate"])
+    return {"metrics": [m for m, _ in runs], "history": [h for _, h in runs]}
 
 
 def fit_baseline_job(job) -> dict:
@@ -232,9 +242,10 @@ def _corpus(job, longest_context: int) -> tuple[np.ndarray | str, str, str]:
 
 
 def train_char_lm_job(job) -> dict:
-    """The `train_char_language_model` rule: Task B for the job's model, context, budget and seed."""
+    """The `train_char_language_model` rule: Task B for the job's model, context and seed at every budget
+    of the ladder, one WSD trunk with a cool-down branch per budget; each output a list in the budgets' order."""
     text, status, source = _corpus(job, job.run["context"])
-    metrics, history, sample = run_char_lm(
+    runs = run_char_lm(
         text,
         job.wildcards.seq_model,
         job.run,
@@ -243,9 +254,10 @@ def train_char_lm_job(job) -> dict:
         device=job.device,
         checkpoint=job.checkpoint,
     )
-    metrics.update(data_status=status, source=source, budget=job.run["budget"])
-    metrics.update(learning_rate=job.run["optim"]["learning_rate"])  # configured or tuned
-    return {"metrics": metrics, "history": history, "sample": sample}
+    for metrics, _, _ in runs:
+        metrics.update(data_status=status, source=source)
+        metrics.update(learning_rate=job.run["optim"]["learning_rate"])  # configured or tuned
+    return {"metrics": [r[0] for r in runs], "history": [r[1] for r in runs], "sample": [r[2] for r in runs]}
 
 
 def fit_char_ngram_job(job) -> dict:

@@ -1,10 +1,12 @@
 """Training of the sequence study's sentence classifier (Task A), and what every training loop shares.
 
 Data stay in tensors on the device; a batch is an index (bucketed sentences), and no step calls
-`.item()`. The loop saves a checkpoint every epoch through `dlrepro.checkpoint.Checkpointer` and
-resumes from it; the randomness of epoch `e` is drawn from (seed, e), so a resumed run ends with
-the same numbers. The character LM (Task B) is in `dlrepro.sequence.lm`, the throughput
-measurement (Task C) in `dlrepro.sequence.throughput`.
+`.item()`. One job trains every budget of the compute ladder on one warm-up-stable-decay trunk with a
+cool-down branch per budget (`dlrepro.sequence.wsd`). The batches of epoch `e` are drawn from (seed, e),
+so a branch, which may leave the trunk inside an epoch (at its place in that epoch's batch order), gives
+the numbers of a standalone run of its budget, and a job resumed from its checkpoint ends with the same
+numbers. The character LM (Task B) is in `dlrepro.sequence.lm`, the throughput measurement (Task C) in
+`dlrepro.sequence.throughput`.
 """
 
 from __future__ import annotations
@@ -17,25 +19,26 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from dlrepro.checkpoint import Checkpointer, rng_state, set_rng_state
+from dlrepro.checkpoint import Checkpointer
 from dlrepro.config_errors import check_known_keys
 from dlrepro.guards import FiniteGuard
-from dlrepro.schedules import warmup_decay
-from dlrepro.sequence.compute import classifier_compute
+from dlrepro.ladder import scaled
+from dlrepro.schedules import ladder_branches
+from dlrepro.sequence.compute import classifier_compute, sentence_flops
 from dlrepro.sequence.data import PAD, SentenceSet, bucketed_batches, epoch_rng
 from dlrepro.sequence.models import SeqModelConfig
 from dlrepro.sequence.networks import SequenceModel, parameter_counts
+from dlrepro.sequence.wsd import LadderLoop, train_ladder
 
 __all__ = [
     "ClassifierConfig",
     "train_classifier",
     "classifier_epoch",
+    "classifier_steps",
     "accuracy",
     "clock",
     "sync",
     "from_dict",
-    "resume",
-    "save_state",
 ]
 
 log = logging.getLogger(__name__)
@@ -62,32 +65,6 @@ def clock(device: torch.device):
     return time.perf_counter
 
 
-def resume(checkpointer: Checkpointer, model, optimizer, counter: str) -> tuple[list[dict], int]:
-    """(history, `counter` done) from the run's checkpoint, restoring the model, the optimizer and
-    torch's random state; ([], 0) without one."""
-    state = checkpointer.load(map_location="cpu")  # CPU tensors: the RNG state must stay on the CPU
-    if state is None:
-        return [], 0
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    set_rng_state(state["rng"])
-    return state["history"], state[counter]
-
-
-def save_state(checkpointer: Checkpointer, model, optimizer, history: list[dict], counter: str, done: int) -> None:
-    """Checkpoint the run after `done` of its `counter` ("epoch", "step"), for `resume`."""
-    checkpointer.save(
-        {
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            counter: done,
-            "history": history,
-            "rng": rng_state(),
-        },
-        where=f"{counter} {done}",
-    )
-
-
 # ---- Task A: sentence classification ---------------------------------------------------------
 
 
@@ -95,11 +72,12 @@ def save_state(checkpointer: Checkpointer, model, optimizer, history: list[dict]
 class ClassifierConfig:
     """The config's `sequence.sentiment.optim` block; no defaults here: the schema is their one home."""
 
-    epochs: int  # passes over the training part (the base schedule, times the run's budget)
+    epochs: int  # passes over the training part at budget x1 (times each budget of the ladder)
     batch_size: int  # sentences per Adam step
-    learning_rate: float  # peak Adam step size, cosine-decayed to 0 over the run's own steps
+    learning_rate: float  # peak Adam step size: held, then a 1 - sqrt cool-down to 0 (WSD, no warm-up)
     dropout: float  # dropout of the models on this task
     clip_norm: float  # gradient-norm clipping
+    cooldown_fraction: float  # share of each budget's steps in its cool-down
 
     @classmethod
     def from_dict(cls, d: dict) -> ClassifierConfig:
@@ -124,15 +102,12 @@ def accuracy(model, s: SentenceSet, ids, labels, batch_size: int = 512) -> float
     return float(correct) / len(s.labels)
 
 
-def classifier_epoch(
-    model, s: SentenceSet, ids, labels, *, optimizer, batch_size, clip_norm, rng, guard=None, rate=None
-) -> float:
-    """One pass over `s` in bucketed batches; returns the mean training loss. `guard` (a FiniteGuard)
-    records the first step whose loss is not finite, without a host sync; `rate(k)` gives the step
-    size of this epoch's k-th step (None: the optimizer's own)."""
+def classifier_steps(model, ids, labels, batches, *, optimizer, clip_norm, total, guard=None, rate=None) -> None:
+    """One Adam step per batch of `batches` ((indices, padded length) pairs, in order), each loss added to
+    `total` (a 0-dim tensor on the device, in place). `guard` (a FiniteGuard) records the first step whose
+    loss is not finite, without a host sync; `rate(k)` gives the step size of the k-th step (None: the
+    optimizer's own)."""
     model.train()
-    total = torch.zeros((), device=ids.device)
-    batches = bucketed_batches(s.lengths, batch_size, rng)
     for k, (idx, length) in enumerate(batches):
         if rate is not None:
             for group in optimizer.param_groups:
@@ -147,6 +122,17 @@ def classifier_epoch(
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
         optimizer.step()
         total += loss.detach()
+
+
+def classifier_epoch(
+    model, s: SentenceSet, ids, labels, *, optimizer, batch_size, clip_norm, rng, guard=None, rate=None
+) -> float:
+    """One pass over `s` in bucketed batches (`classifier_steps`); returns the mean training loss."""
+    total = torch.zeros((), device=ids.device)
+    batches = bucketed_batches(s.lengths, batch_size, rng)
+    classifier_steps(
+        model, ids, labels, batches, optimizer=optimizer, clip_norm=clip_norm, total=total, guard=guard, rate=rate
+    )
     return float(total) / len(batches)
 
 
@@ -158,29 +144,12 @@ def _classifier(kind: str, *, vocab_size: int, n_classes: int, model_config: Seq
     return model, torch.optim.Adam(model.parameters(), lr=config.learning_rate)
 
 
-def _scheduled_epoch(model, train_data, optimizer, config, guard, *, seed: int, epoch: int, steps: tuple[int, int]):
-    """Epoch `epoch` (1-based) of the run: its batches drawn from (seed, epoch), its step sizes from the
-    cosine over all of the run's steps; `steps` is (steps per epoch, steps in all). Returns the mean loss."""
-    per_epoch, total = steps
-    done = (epoch - 1) * per_epoch
-    return classifier_epoch(
-        model,
-        *train_data,
-        optimizer=optimizer,
-        batch_size=config.batch_size,
-        clip_norm=config.clip_norm,
-        rng=epoch_rng(seed, epoch),
-        guard=guard,
-        rate=lambda k: warmup_decay(config.learning_rate, done + k, total),
-    )
-
-
 def _classifier_metrics(
     kind: str, seed: int, history: list[dict], parts: dict, *, steps, sizes, parameters, compute, device
 ):
-    """The run's result: the test accuracy at the epoch of the best validation accuracy (the first
-    epoch reaching the maximum), what the summary and report read about the run, and its counted
-    training FLOPs (`compute`, from `dlrepro.sequence.compute.classifier_compute`)."""
+    """A budget's result: the test accuracy at the epoch of the best validation accuracy (the first
+    epoch reaching the maximum) in its own history, what the summary and report read about the run, and
+    its counted training FLOPs (`compute`, from `dlrepro.sequence.compute.classifier_compute`)."""
     best = max(history, key=lambda r: r["val_accuracy"])
     return {
         "model": kind,
@@ -200,6 +169,77 @@ def _classifier_metrics(
     }
 
 
+class _ClassifierLoop(LadderLoop):
+    """The classifier on a ladder (`wsd.train_ladder`): epoch `e`'s batches drawn from (seed, e), a span
+    of steps starting or stopping anywhere in an epoch; at every epoch's end the validation accuracy
+    (timed with the training) and the test accuracy (untimed)."""
+
+    def __init__(self, model, optimizer, data: dict, config: ClassifierConfig, *, seed: int, device, run: dict):
+        super().__init__(model, optimizer, device)
+        self.data, self.config, self.seed, self.run = data, config, seed, run
+        train = data["train"][0]
+        self.per_epoch = len(bucketed_batches(train.lengths, config.batch_size, None))
+        self.tokens = int(np.minimum(train.lengths, train.ids.shape[1]).sum())  # non-pad tokens per pass
+        self.guard = FiniteGuard(what=f"{run['kind']} classifier")
+        self.now = clock(device)
+
+    def next_eval(self) -> int:
+        return (self.done // self.per_epoch + 1) * self.per_epoch
+
+    def train(self, stop: int, rate, *, end: bool) -> None:
+        """The steps up to `stop`, step k at `rate(k)`; every budget's run ends at an epoch's end, where
+        it is evaluated anyway (`end` asks nothing more)."""
+        sentences, ids, labels = self.data["train"]
+        while self.done < stop:
+            epoch, first = self.done // self.per_epoch + 1, self.done % self.per_epoch
+            last = min(self.per_epoch, first + stop - self.done)
+            if first == 0:
+                self.partial = torch.zeros((), device=self.device)  # the epoch's summed loss
+            tic, start = self.now(), self.done
+            batches = bucketed_batches(sentences.lengths, self.config.batch_size, epoch_rng(self.seed, epoch))
+            classifier_steps(
+                self.model,
+                ids,
+                labels,
+                batches[first:last],
+                optimizer=self.optimizer,
+                clip_norm=self.config.clip_norm,
+                total=self.partial,
+                guard=self.guard,
+                rate=lambda k, start=start: rate(start + k),
+            )
+            self.guard.check(epoch, step_offset=first)  # names the epoch and step of a NaN/inf loss
+            self.done += last - first
+            val_acc = accuracy(self.model, *self.data["val"]) if last == self.per_epoch else None
+            sync(self.device)
+            self.elapsed += self.now() - tic  # training + validation time, evaluation on the test part excluded
+            if val_acc is not None:
+                self._row(epoch, val_acc)
+
+    def _row(self, epoch: int, val_acc: float) -> None:
+        loss = float(self.partial) / self.per_epoch
+        row = {"epoch": epoch, "step": epoch * self.per_epoch, "tokens": epoch * self.tokens, "train_loss": loss}
+        row.update(val_accuracy=val_acc, test_accuracy=accuracy(self.model, *self.data["test"]), seconds=self.elapsed)
+        self.history.append(row)
+        log.info(_EPOCH_LOG, epoch, loss, val_acc, row["test_accuracy"], self.elapsed)
+
+    def result(self, branch) -> tuple[dict, list[dict]]:
+        """The budget's metrics and history: the trunk's rows up to its branch's start, then its own."""
+        r = self.run
+        metrics = _classifier_metrics(
+            r["kind"],
+            self.seed,
+            self.history,
+            r["parts"],
+            steps=branch.total,
+            sizes=r["sizes"],
+            parameters=r["parameters"],
+            compute=r["compute"][branch.budget],
+            device=self.device,
+        )
+        return {**metrics, "budget": branch.budget}, [dict(row) for row in self.history]
+
+
 def train_classifier(
     kind: str,
     train: SentenceSet,
@@ -212,45 +252,34 @@ def train_classifier(
     config: ClassifierConfig,
     seed: int,
     device: torch.device,
+    budgets=(1.0,),
     checkpointer: Checkpointer | None = None,
     stop_after: int | None = None,
 ):
-    """Train for `config.epochs` under a cosine schedule over all of the run's steps; the test accuracy
-    is the one at the epoch of the best validation accuracy (model selection, not early stopping).
+    """Train for `config.epochs` x each of `budgets` epochs on one WSD trunk with a cool-down branch per
+    budget (`dlrepro.sequence.wsd`: no warm-up, the peak rate, then 1 - sqrt to 0 over the last
+    `config.cooldown_fraction` of the budget's steps). A budget's test accuracy is the one at the epoch of
+    the best validation accuracy of its own run (model selection, not early stopping).
 
-    Returns (metrics, history rows). `stop_after` ends the run after that many epochs of this call
-    (as a kill would; for tests of resuming), returning (None, history).
+    Returns one (metrics, history rows) per budget, sorted by budget; `stop_after` ends the call after
+    that many checkpoints (as a kill would; for tests of resuming), returning None.
     """
-    checkpointer = checkpointer or Checkpointer(None)
     sizes = {"vocab_size": vocab_size, "n_classes": n_classes}
     model, optimizer = _classifier(kind, **sizes, model_config=model_config, config=config, seed=seed, device=device)
     parts = {"train": train, "val": val, "test": test}
     data = {name: (s, *_tensors(s, device)) for name, s in parts.items()}
-    history, epochs_done = resume(checkpointer, model, optimizer, "epoch")
-    counts = parameter_counts(model)
-    compute = classifier_compute(model, train, batch_size=config.batch_size, seed=seed, epochs=config.epochs)
-    log.info("%s classifier: %s parameters, %d classes, vocabulary %d", kind, counts, n_classes, vocab_size)
-    log.info("%s classifier: %.3g training FLOPs (counted)", kind, compute["train_flops"])
-    elapsed, now = (history[-1]["seconds"] if history else 0.0), clock(device)
-    guard = FiniteGuard(what=f"{kind} classifier")
     per_epoch = len(bucketed_batches(train.lengths, config.batch_size, None))
-    steps = (per_epoch, per_epoch * config.epochs)  # per epoch, in all
-    real_tokens = int(np.minimum(train.lengths, train.ids.shape[1]).sum())  # non-pad tokens per pass
-    for epoch in range(epochs_done + 1, config.epochs + 1):
-        tic = now()
-        loss = _scheduled_epoch(model, data["train"], optimizer, config, guard, seed=seed, epoch=epoch, steps=steps)
-        guard.check(epoch)  # names the epoch and step of a NaN/inf loss
-        val_acc = accuracy(model, *data["val"])
-        sync(device)
-        elapsed += now() - tic  # training + validation time, evaluation on the test part excluded
-        row = {"epoch": epoch, "step": epoch * per_epoch, "tokens": epoch * real_tokens, "train_loss": loss}
-        row.update(val_accuracy=val_acc, test_accuracy=accuracy(model, *data["test"]), seconds=elapsed)
-        history.append(row)
-        log.info(_EPOCH_LOG, epoch, loss, val_acc, row["test_accuracy"], elapsed)
-        save_state(checkpointer, model, optimizer, history, "epoch", epoch)
-        if stop_after is not None and epoch - epochs_done >= stop_after:
-            return None, history
-    metrics = _classifier_metrics(
-        kind, seed, history, parts, steps=steps[1], sizes=sizes, parameters=counts, compute=compute, device=device
+    epochs = {float(b): scaled(config.epochs, b) for b in budgets}
+    branches = ladder_branches({b: per_epoch * e for b, e in epochs.items()}, config.cooldown_fraction)
+    counts = parameter_counts(model)
+    per_example = sentence_flops(model, train.ids.shape[1])  # counted once for every budget
+    kwargs = {"batch_size": config.batch_size, "seed": seed, "per_example": per_example}
+    compute = {b: classifier_compute(model, train, epochs=e, **kwargs) for b, e in epochs.items()}
+    log.info("%s classifier: %s parameters, %d classes, vocabulary %d", kind, counts, n_classes, vocab_size)
+    for b in sorted(compute):
+        log.info("%s classifier x%g: %.3g training FLOPs (counted)", kind, b, compute[b]["train_flops"])
+    run = {"kind": kind, "parts": parts, "sizes": sizes, "parameters": counts, "compute": compute}
+    loop = _ClassifierLoop(model, optimizer, data, config, seed=seed, device=device, run=run)
+    return train_ladder(
+        loop, branches, peak=config.learning_rate, warmup=0, checkpointer=checkpointer, stop_after=stop_after
     )
-    return metrics, history

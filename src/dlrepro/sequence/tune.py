@@ -1,5 +1,6 @@
 """Learning-rate tuning of the sequence study's models (`dlrepro.tuning`): one run per rate of the grid
-at the base budget and the tuning seed, scored on validation data only.
+at the base budget alone (the smallest of the ladder, under the ladder's warm-up-stable-decay schedule: a
+ladder of one budget, `settings.*_tune_settings`), scored on validation data only.
 
 - sentiment (rule `tune_sentiment_lr`, per model and seed): the seed's split's validation part, its best
   accuracy over the epochs (the test part is not given to the run: `study.run_sentiment(
@@ -28,7 +29,7 @@ def tune_sentiment_job(job) -> dict:
     kind, seed = job.wildcards.seq_model, int(job.wildcards.seed)
 
     def validation_accuracy(settings: dict) -> float:
-        metrics, _ = run_sentiment(
+        ((metrics, _),) = run_sentiment(
             texts, labels, classes, kind, settings, seed=seed, device=job.device, validation_only=True
         )
         return metrics["val_accuracy"]
@@ -47,7 +48,7 @@ def tune_char_lm_job(job) -> dict:
     kind, context, tune = job.wildcards.seq_model, job.run["context"], job.run["tune"]
 
     def validation_bpc(settings: dict) -> float:
-        metrics, _, _ = run_char_lm(
+        ((metrics, _, _),) = run_char_lm(
             text,
             kind,
             settings,

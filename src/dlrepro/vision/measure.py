@@ -2,7 +2,7 @@
 memory format), the final score on the test set, FLOPs per image and the run's training FLOPs (counted by
 `dlrepro.flops`: its counting rule), confusion matrix, attention rollout.
 
-`cfg` is the run's `dlrepro.vision.training.TrainConfig` (read: `eval_batch_size`, `channels_last`, `bf16`).
+`cfg` is the run's `dlrepro.vision.training.TrainConfig` (read: `eval_batch_size`, `tta_flip`, `channels_last`, `bf16`).
 """
 
 from __future__ import annotations
@@ -67,13 +67,18 @@ def attention_rollout(model, x: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def predict(model, x_uint8: torch.Tensor, *, cfg, device, mean, std) -> torch.Tensor:
-    """Predicted classes of uint8 images (N, 3, 32, 32), in batches of cfg.eval_batch_size."""
+    """Predicted classes of uint8 images (N, 3, 32, 32), in batches of cfg.eval_batch_size; with
+    `cfg.tta_flip` from the summed logits of each image and its horizontal mirror (flip test-time
+    augmentation, as airbench scores)."""
     model.eval()
     preds = []
     for i in range(0, len(x_uint8), cfg.eval_batch_size):
-        xb = model_input(x_uint8[i : i + cfg.eval_batch_size].to(device, non_blocking=True), mean, std, cfg)
+        batch = x_uint8[i : i + cfg.eval_batch_size].to(device, non_blocking=True)
         with autocast(device, cfg):
-            preds.append(model(xb).argmax(dim=1))
+            logits = model(model_input(batch, mean, std, cfg)).float()
+            if cfg.tta_flip:
+                logits = logits + model(model_input(batch.flip(3), mean, std, cfg)).float()
+        preds.append(logits.argmax(dim=1))
     return torch.cat(preds)
 
 
@@ -103,7 +108,7 @@ def score_model(model, x_test, y_test, run: dict, *, cfg, device, mean, std) -> 
     tic = time.perf_counter()
     pred = predict(model, x_test, cfg=cfg, device=device, mean=mean, std=std).cpu()
     test_seconds = time.perf_counter() - tic
-    cm = confusion_matrix(y_test.numpy(), pred.numpy(), n_classes=int(y_test.max()) + 1)
+    cm = confusion_matrix(y_test.numpy(), pred.numpy(), n_classes=model.head.out_features)  # the model's classes
     per_image = flops_per_image(model, tuple(x_test.shape[1:]))  # counted once per run, on one image
     metrics = {
         "model": run["model"],

@@ -72,8 +72,13 @@ class PatchWhitening(nn.Module):
         """Set the filters from normalised images (N, C, H, W): the eigenvectors of their patches' covariance,
         each divided by sqrt(its eigenvalue + eps), and their negatives."""
         c, p = images.shape[1], self.patch
-        patches = images.unfold(2, p, 1).unfold(3, p, 1).permute(0, 2, 3, 1, 4, 5).reshape(-1, c * p * p)
-        values, vectors = torch.linalg.eigh(torch.cov(patches.double().T))
+        total, outer, count = torch.zeros(c * p * p, dtype=torch.float64), 0.0, 0
+        for chunk in images.split(250):  # sums over 250 images at a time: the patches of all would take ~1 GB
+            x = chunk.unfold(2, p, 1).unfold(3, p, 1).permute(0, 2, 3, 1, 4, 5).reshape(-1, c * p * p).double().cpu()
+            total, outer, count = total + x.sum(0), outer + x.T @ x, count + len(x)
+        mean = total / count
+        cov = (outer - count * torch.outer(mean, mean)) / (count - 1)
+        values, vectors = torch.linalg.eigh(cov)
         filters = (vectors.T / torch.sqrt(values + self.eps)[:, None]).view(-1, c, p, p)
         self.weight.copy_(torch.cat([filters, -filters]).to(self.weight.dtype))
 

@@ -12,6 +12,8 @@ from dlrepro.vision.study import MODEL_NAMES
 
 __all__ = ["vision_claims", "vision_tex", "setting_rows"]
 
+WSD_SOURCE = 'H\\"agele et al. 2024'  # the warm-up-stable-decay schedule's source (arXiv:2405.18392), in LaTeX
+
 
 def _pct(stat: dict) -> str:
     """An accuracy (or difference) as percent, mean +- 95% CI."""
@@ -34,6 +36,31 @@ def _fast_paths(fast: dict, bf16_used) -> str:
     return ", ".join(on) or "none (CPU)"
 
 
+def _schedule_words(train: dict) -> str:
+    """The learning-rate schedule in words: warm-up-stable-decay (WSD, Hägele et al. 2024, arXiv:2405.18392)."""
+    cool = train["cooldown_fraction"]
+    decay = (
+        f"a 1$-$sqrt cool-down towards 0 over each budget's last {100 * cool:g}\\% of steps" if cool else "no cool-down"
+    )
+    return (
+        f"WSD schedule ({WSD_SOURCE}): warm-up over {100 * train['warmup_fraction']:g}\\% of the base budget's steps, "
+        f"the peak rate, then {decay}"
+    )
+
+
+# the stems in words, with their sources (docs/vision_recipe.md measures them)
+STEM_WORDS = {
+    "cnn": {
+        "whiten": "stem: frozen 2x2 patch whitening + 1x1 convolution (airbench, Jordan 2024)",
+        "conv": "stem: 3x3 convolution",
+    },
+    "vit": {
+        "conv": "tokens from a convolutional stem (two stride-2 3x3 convolutions + 1x1; Xiao et al. 2021)",
+        "patch": "tokens from a strided patch convolution",
+    },
+}
+
+
 def setting_rows(settings: dict, seeds: list[int], *, bf16_used=None) -> dict[str, str]:
     """The study's configuration in words, for the settings table; `bf16_used`: what the runs recorded
     (the summary's `bf16`), which `fast.bf16: auto` leaves to the hardware."""
@@ -46,14 +73,17 @@ def setting_rows(settings: dict, seeds: list[int], *, bf16_used=None) -> dict[st
     }
     opt = family["CNN"] if family["CNN"] == family["ViT"] else f"CNN {family['CNN']}, ViT {family['ViT']}"
     return {
-        "CNN": f"ResNet, {depth} weight layers, widths {'/'.join(map(str, cnn['widths']))}, blocks per stage {'/'.join(map(str, cnn['blocks']))}",
-        "ViT": f"patch {vit['patch_size']}, dim {vit['dim']}, depth {vit['depth']}, {vit['heads']} heads, MLP ratio {vit['mlp_ratio']:g}, "
+        "CNN": f"ResNet, {depth} weight layers, widths {'/'.join(map(str, cnn['widths']))}, blocks per stage {'/'.join(map(str, cnn['blocks']))}, "
+        + STEM_WORDS["cnn"][cnn.get("stem", "conv")],
+        "ViT": STEM_WORDS["vit"][vit.get("stem", "patch")]
+        + f", patch {vit['patch_size']}, dim {vit['dim']}, depth {vit['depth']}, {vit['heads']} heads, MLP ratio {vit['mlp_ratio']:g}, "
         f"pooling: {'class token' if vit['pool'] == 'cls' else 'mean of patch tokens'}, dropout {vit['dropout']:g}"
         + (f", stochastic depth {vit['drop_path']:g}" if vit.get("drop_path", 0) > 0 else ""),
         "compute ladder": ", ".join(f"x{b:g}" for b in settings.get("budgets", [1]))
-        + " of the base images, the same at every fraction (each budget's own warm-up and decay)",
+        + " of the base images, the same at every fraction; one warm-up-stable-decay run per model, fraction and seed "
+        f"with a cool-down branch per budget ({WSD_SOURCE}), each budget's result that of a separate run with the same warm-up",
         "shared recipe": f"{t['images']:,} training images x budget, batch {t['batch_size']}, {opt} (momentum/beta1 {t['momentum']:g}), "
-        f"label smoothing {t['label_smoothing']:g}, warm-up {100 * t['warmup_fraction']:g}\\% of steps then {t['schedule']} decay to 0",
+        f"label smoothing {t['label_smoothing']:g}, {_schedule_words(t)}",
         "augmentation": f"random crop with {t['crop_padding']}-pixel zero padding"
         + (", horizontal flip" if t["flip"] else "")
         + "".join(
@@ -66,6 +96,9 @@ def setting_rows(settings: dict, seeds: list[int], *, bf16_used=None) -> dict[st
         f"ViT {rate_words(vit['learning_rate'], settings.get('tune'), 'model')} / {vit['weight_decay']:g}",
         "training fractions": ", ".join(f"{100 * x:g}\\%" for x in settings["fractions"])
         + " (class-balanced, seeded, nested)",
+        "scoring": "each test image by the summed logits of it and its mirror (flip test-time augmentation)"
+        if t.get("tta_flip")
+        else "each test image alone",
         "fast paths": _fast_paths(f, bf16_used),
         "seeds": ", ".join(map(str, seeds)),
     }

@@ -1,9 +1,10 @@
-"""The vision study's glue: one run (data subset -> trained model -> metrics), the training job of the
-workflow (`train_job`), the summary over seeds and fractions, the performance trend, and the curves
+"""The vision study's glue: one model's compute ladder (data subset -> a trained model per budget ->
+metrics), the training job of the workflow (`train_job`), the summary over seeds and fractions, the performance trend, and the curves
 against training FLOPs (`vision_curves`; the verdicts on the paper's claims are in `report`).
 
     data = load_vision_data("resources/cifar10/cifar10.npz", fraction=0.25, seed=0)
-    metrics, history, arrays = run_vision(data, "vit", settings, seed=0, data_status="verified")
+    for metrics, history, arrays in run_vision(data, "vit", settings, seed=0, data_status="verified"):
+        ...  # one run per budget of settings["budgets"], ascending
 """
 
 from __future__ import annotations
@@ -102,13 +103,16 @@ def run_vision(
     checkpoint=None,
     stop_after_epoch=None,
 ):
-    """Train one model for one seed on `data`; `settings` holds `train`, `fast` and the model's block
-    (other keys, such as a run's `data` and `budget`, are not read here). The budget is
-    `train.images`, the training images drawn, the same for every size of `data` (`passes`). `data_status` (the data set's
-    provenance status) and `fraction` are recorded in the metrics; `checkpoint` is a
-    `dlrepro.checkpoint.Checkpointer` (None: none), left in place for the caller to remove."""
+    """Train one model for one seed on `data` at every budget of `settings["budgets"]` (one WSD trunk with a
+    cool-down branch per budget: `dlrepro.vision.wsd`); `settings` holds `train`, `fast`, the model's block
+    and `budgets` (other keys, such as a run's `data`, are not read here). A budget's run draws
+    `train.images` x budget training images, the same for every size of `data` (`passes`). `data_status`
+    (the data set's provenance status), `fraction` and the budget are recorded in each run's metrics;
+    `checkpoint` is a `dlrepro.checkpoint.Checkpointer` (None: none), left in place for the caller to
+    remove. Returns one (metrics, history, arrays) per budget, ascending, or None where stopped early."""
     from dlrepro.device import resolve_bf16
-    from dlrepro.vision.training import TrainConfig, train_classifier
+    from dlrepro.vision.training import TrainConfig
+    from dlrepro.vision.wsd import train_ladder
 
     arch, optim = model_settings(settings, kind)
     if "n_classes" in data:  # the data set's classes size the heads (CIFAR-10: 10, CIFAR-100: 100, a folder: its own)
@@ -117,47 +121,41 @@ def run_vision(
         **settings["fast"],
         "bf16": resolve_bf16(settings["fast"]["bf16"], device),
     }  # `auto`: where it pays
+    budgets = sorted(float(b) for b in settings["budgets"])
+    images = [round(settings["train"]["images"] * b) for b in budgets]  # as the former per-budget runs rounded
     train = {k: v for k, v in settings["train"].items() if k != "images"}
-    train["epochs"] = passes(settings["train"]["images"], len(data["y_train"]), train["batch_size"])
+    train["epochs"] = [passes(i, len(data["y_train"]), train["batch_size"]) for i in images]
     cfg = TrainConfig.from_dict({**train, **fast, "optimizer": optim.pop("optimizer")})
-    out = train_classifier(
-        kind,
-        arch,
-        cfg,
-        data,
-        seed=seed,
-        device=device,
-        checkpoint=checkpoint,
-        stop_after_epoch=stop_after_epoch,
-        **optim,
-    )
-    if out is None:
-        return None
-    metrics, history, arrays = out
-    if "class_names" in data:
-        arrays["class_names"] = np.asarray(data["class_names"])
-    metrics.update(
-        fraction=fraction,
-        images_budget=settings["train"]["images"],
-        data_status=data_status,
-        optimizer=cfg.optimizer,
-        bf16=cfg.bf16,
-        **optim,
-        dataset=data.get("dataset", "cifar10"),
-        n_classes=data.get("n_classes", 10),
-    )
-    return metrics, history, arrays
+    run = {"seed": seed, "device": device, "checkpoint": checkpoint, "stop_after_epoch": stop_after_epoch}
+    out = train_ladder(kind, arch, cfg, data, **run, **optim)
+    for (metrics, _, arrays), budget, drawn in zip(out or [], budgets, images):
+        if "class_names" in data:
+            arrays["class_names"] = np.asarray(data["class_names"])
+        metrics.update(
+            fraction=fraction,
+            budget=budget,
+            images_budget=drawn,
+            data_status=data_status,
+            optimizer=cfg.optimizer,
+            bf16=cfg.bf16,
+            **optim,
+            dataset=data.get("dataset", "cifar10"),
+            n_classes=data.get("n_classes", 10),
+        )
+    return out  # None where stopped early
 
 
 def train_job(job) -> dict:
     """The rule `train_image_classifier` (run by `dlrepro.runner.run_job`): the model of the `vis_model`
-    wildcard, trained for the `seed` wildcard on the run's class-balanced fraction of the prepared images,
-    with the run's settings `job.run` (`dlrepro.vision.settings.run_settings`: budget applied), on
-    `job.device`, checkpointed by `job.checkpoint`. Returns the rule's outputs: the metrics (with the
-    run's `budget` and the data set's provenance status), the per-epoch history, the figures' arrays."""
+    wildcard, trained for the `seed` wildcard on the run's class-balanced fraction of the prepared images
+    at every budget of the ladder (one WSD trunk, a cool-down branch per budget), with the job's settings
+    `job.run` (`dlrepro.vision.settings.run_settings`), on `job.device`, checkpointed by `job.checkpoint`.
+    Returns the rule's outputs, each a list in the order of the sorted budgets (the rule's): the metrics
+    (with the run's `budget` and the data set's provenance status), the per-epoch histories, the
+    figures' arrays."""
     run, seed = job.run, int(job.wildcards.seed)
     data = load_vision_data(job.input.cache, fraction=run["fraction"], seed=seed, **run["data"])
-    metrics, history, arrays = run_vision(
+    results = run_vision(
         data,
         job.wildcards.vis_model,
         run,
@@ -167,8 +165,7 @@ def train_job(job) -> dict:
         checkpoint=job.checkpoint,
         data_status=job.data_status(),
     )
-    metrics["budget"] = run["budget"]
-    return {"metrics": metrics, "history": history, "arrays": arrays}
+    return {name: [r[i] for r in results] for i, name in enumerate(("metrics", "history", "arrays"))}
 
 
 def fit_baseline_job(job) -> dict:

@@ -1,6 +1,7 @@
 """Learning-rate tuning of the vision study's models (`dlrepro.tuning`, rule `tune_vision_lr`, per model):
-one run per rate of the grid at the base budget, on the largest fraction less a seeded `val_fraction` of
-its images, scored by its accuracy on those held-out training images. The test images are not given
+one run per rate of the grid at the base budget alone (a ladder of one budget, under the ladder's
+warm-up-stable-decay schedule), on the largest fraction less a seeded `val_fraction` of its images,
+scored by its accuracy on those held-out training images. The test images are not given
 to a tuning run (they are replaced by the held-out ones before training starts).
 """
 
@@ -31,7 +32,7 @@ def tune_job(job) -> dict:
     status = job.data_status()
 
     def held_out_accuracy(settings: dict) -> float:
-        metrics, _, _ = run_vision(data, kind, settings, seed=tune["seed"], data_status=status, device=job.device)
+        ((metrics, _, _),) = run_vision(data, kind, settings, seed=tune["seed"], data_status=status, device=job.device)
         return metrics["test_accuracy"]  # on the held-out training images
 
     describe = {"study": "vision", "label": MODEL_NAMES[kind], "seed": tune["seed"]}
