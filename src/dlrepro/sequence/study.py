@@ -34,6 +34,8 @@ __all__ = [
     "run_sentiment",
     "run_char_lm",
     "run_throughput",
+    "job_texts",
+    "job_corpus",
     "train_sentiment_job",
     "fit_baseline_job",
     "fit_char_ngram_job",
@@ -183,7 +185,7 @@ def run_throughput(settings: dict, model_settings: dict, *, kinds, device: str =
 # ---- the rules' jobs (dlrepro.runner.run_job) -------------------------------------------------
 
 
-def _labelled_texts(job) -> tuple[list[str], np.ndarray, list[str], str]:
+def job_texts(job) -> tuple[list[str], np.ndarray, list[str], str]:
     """The sentiment job's texts, labels and classes, and their data status: the rt_polarity cache's
     provenance status, or "user CSV (<file>)" for the configured CSV file."""
     data = job.run["data"]
@@ -198,7 +200,7 @@ def _labelled_texts(job) -> tuple[list[str], np.ndarray, list[str], str]:
 def train_sentiment_job(job) -> dict:
     """The `train_sequence_classifier` rule: Task A for the job's model and seed at every budget of the
     ladder, one WSD trunk with a cool-down branch per budget; each output a list in the budgets' order."""
-    texts, labels, classes, status = _labelled_texts(job)
+    texts, labels, classes, status = job_texts(job)
     runs = run_sentiment(
         texts,
         labels,
@@ -221,13 +223,13 @@ def fit_baseline_job(job) -> dict:
     (`dlrepro.sequence.baseline`), on the models' split."""
     from dlrepro.sequence.baseline import run_sentiment_baseline
 
-    texts, labels, classes, status = _labelled_texts(job)
+    texts, labels, classes, status = job_texts(job)
     metrics = run_sentiment_baseline(texts, labels, classes, job.run, seed=int(job.wildcards.seed))
     metrics.update(data_status=status, source=job.run["data"]["source"])
     return {"metrics": metrics}
 
 
-def _corpus(job, longest_context: int) -> tuple[np.ndarray | str, str, str]:
+def job_corpus(job, longest_context: int) -> tuple[np.ndarray | str, str, str]:
     """The language-model job's corpus, its data status and its source: the Tiny Shakespeare cache (its
     provenance status), or the configured text file ("user file (<file>)", checked again for the context)."""
     from dlrepro.data.prepare import load_cache
@@ -244,7 +246,7 @@ def _corpus(job, longest_context: int) -> tuple[np.ndarray | str, str, str]:
 def train_char_lm_job(job) -> dict:
     """The `train_char_language_model` rule: Task B for the job's model, context and seed at every budget
     of the ladder, one WSD trunk with a cool-down branch per budget; each output a list in the budgets' order."""
-    text, status, source = _corpus(job, job.run["context"])
+    text, status, source = job_corpus(job, job.run["context"])
     runs = run_char_lm(
         text,
         job.wildcards.seq_model,
@@ -265,7 +267,7 @@ def fit_char_ngram_job(job) -> dict:
     on the models' training part, scored on their held-out windows at every context."""
     from dlrepro.sequence.ngram import run_char_ngram
 
-    text, status, source = _corpus(job, max(job.run["contexts"]))
+    text, status, source = job_corpus(job, max(job.run["contexts"]))
     metrics = run_char_ngram(text, job.run)
     metrics.update(data_status=status, source=source)
     return {"metrics": metrics}

@@ -23,9 +23,9 @@ RATE = ["optim", "learning_rate"]  # where both tasks' runs hold the peak learni
 def tune_sentiment_job(job) -> dict:
     """The `tune_sentiment_lr` rule: the validation accuracy of the job's model at every rate of the grid,
     on the split of the job's seed (the seed of the ladder's runs that read the choice)."""
-    from dlrepro.sequence.study import _labelled_texts, run_sentiment
+    from dlrepro.sequence.study import job_texts, run_sentiment
 
-    texts, labels, classes, _ = _labelled_texts(job)
+    texts, labels, classes, _ = job_texts(job)
     kind, seed = job.wildcards.seq_model, int(job.wildcards.seed)
 
     def validation_accuracy(settings: dict) -> float:
@@ -42,9 +42,9 @@ def tune_sentiment_job(job) -> dict:
 def tune_char_lm_job(job) -> dict:
     """The `tune_char_lm_lr` rule: the validation bits per character of the job's model and context at
     every rate of the grid."""
-    from dlrepro.sequence.study import _corpus, run_char_lm
+    from dlrepro.sequence.study import job_corpus, run_char_lm
 
-    text, _, _ = _corpus(job, job.run["context"])
+    text, _, _ = job_corpus(job, job.run["context"])
     kind, context, tune = job.wildcards.seq_model, job.run["context"], job.run["tune"]
 
     def validation_bpc(settings: dict) -> float:
