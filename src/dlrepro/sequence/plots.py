@@ -74,7 +74,7 @@ def context_figure(summary: dict) -> plt.Figure:
     ax.set_xlabel("context length (characters)")
     ax.set_ylabel("held-out bits per character")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, loc="best", framealpha=0.9)  # a white box: the baseline's line may run beneath it
     fig.tight_layout()
     return fig
 
