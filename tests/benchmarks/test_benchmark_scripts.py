@@ -182,3 +182,39 @@ def test_vision_full_jpeg_probe_recompresses_and_reports_it(tmp_path):
         text=True,
     )
     assert bad.returncode == 2 and "--jpeg-quality 101: use 1-100" in bad.stderr
+
+
+def test_vision_recipe_trains_every_variant_and_pairs_it_with_base(tmp_path):
+    from dlrepro.data.synthetic import write_cifar10
+
+    raw = write_cifar10(tmp_path, n_per_batch=64).parent  # cifar10/ holding cifar-10-batches-py
+    out = _run(
+        "vision_recipe.py",
+        *("--raw-dir", str(raw), "--seeds", "0", "--budget", "0.02", "--out", str(tmp_path / "runs.json")),
+        cwd=REPO / "benchmarks",
+    )
+    runs = json.loads((tmp_path / "runs.json").read_text())
+    expected = {("cnn", v) for v in ("base", "zero_init", "whiten", "whiten3x3")}
+    expected |= {("vit", v) for v in ("base", "mean_pool", "conv_stem", "spt", "lsa")}
+    assert {(r["model"], r["variant"]) for r in runs} == expected
+    assert all(0 <= r["test_accuracy"] <= 1 and 0 <= r["tta_accuracy"] <= 1 for r in runs)
+    assert "cnn  whiten     acc" in out and "vs base" in out
+
+
+def test_lm_recurrent_runs_the_char_rnn_variants_on_a_text_file(tmp_path):
+    corpus = tmp_path / "text.txt"
+    corpus.write_text("To be, or not to be: that is the question.\n" * 400, encoding="utf-8")
+    out = _run(
+        "lm_recurrent.py",
+        *("--corpus", str(corpus), "--seeds", "0", "--budget", "0.05", "--out", str(tmp_path / "runs.json")),
+        cwd=REPO / "benchmarks",
+    )
+    runs = json.loads((tmp_path / "runs.json").read_text())
+    assert {(r["model"], r["variant"]) for r in runs} == {
+        ("lstm", "base"),
+        ("lstm", "forget1"),
+        ("lstm", "clip5"),
+        ("rnn", "base"),
+        ("rnn", "clip5"),
+    }
+    assert all(np.isfinite(r["test_bpc"]) for r in runs) and "vs base" in out
