@@ -6,8 +6,9 @@ Jozefowicz et al. 2015 measured the same) and clips gradients at 5 (we clip the 
 variant below changes one of them against the study's model (`base`), on Tiny Shakespeare as the study
 reads it, with the study's LM loop in plain form: Adam at the given peak rate, `tokens_per_step`
 characters per step in random windows drawn from (seed, step) (the same windows for every variant of a
-seed), and the pipeline's warm-up-stable-decay schedule (`dlrepro.schedules`: warm-up 10% of the steps,
-1 - sqrt cool-down over the last 20%). Scored as the study scores: held-out bits per character on
+seed), and the pipeline's warm-up-stable-decay schedule (`dlrepro.schedules`: warm-up over 10% of the base
+steps, 1 - sqrt cool-down over the config's `cooldown_fraction` of the run). Each step is the study's
+`lm_step` on the study's windows (`window_starts`). Scored as the study scores: held-out bits per character on
 non-overlapping windows of the context (`dlrepro.sequence.lm.bits_per_char`, the first `eval_tokens`
 held-out characters).
 
@@ -28,11 +29,10 @@ from pathlib import Path
 
 import torch
 from defaults import study_defaults
-from torch.nn import functional as F
 
-from dlrepro.schedules import warmup_stable_decay
+from dlrepro.schedules import ladder_branches, warmup_stable_decay
 from dlrepro.sequence.data import char_corpus
-from dlrepro.sequence.lm import bits_per_char
+from dlrepro.sequence.lm import bits_per_char, lm_step, window_starts
 from dlrepro.sequence.models import SeqModelConfig
 from dlrepro.sequence.networks import SequenceModel
 
@@ -64,21 +64,15 @@ def train_run(kind: str, variant: str, corpus, block: dict, *, context: int, see
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     train, test = torch.from_numpy(corpus.train), torch.from_numpy(corpus.test)
     total = round(optim["steps"] * args.budget)
-    warmup = max(1, round(optim["warmup_fraction"] * optim["steps"]))
-    cooldown = max(1, round(0.2 * total))
+    warmup = max(1, int(optim["warmup_fraction"] * optim["steps"]))  # the study's: a share of the x1 steps
+    (branch,) = ladder_branches({args.budget: total}, optim["cooldown_fraction"])
     batch, offsets = max(1, optim["tokens_per_step"] // context), torch.arange(context + 1)
+    starts = window_starts(seed, 0, total, batch, len(train) - context - 1)  # the study's windows per step
     model.train()
     for step in range(total):
-        gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
-        starts = torch.randint(0, len(train) - context - 1, (batch,), generator=gen)
-        w = train[starts[:, None] + offsets]
-        loss = F.cross_entropy(model(w[:, :-1]).flatten(0, 1), w[:, 1:].flatten())
         for group in opt.param_groups:
-            group["lr"] = warmup_stable_decay(lr, step, total, warmup=warmup, cooldown=cooldown)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
+            group["lr"] = warmup_stable_decay(lr, step, total, warmup=warmup, cooldown=branch.cooldown)
+        loss = lm_step(model, opt, train, starts[step], offsets, clip)
     bpc = bits_per_char(model, test, context, optim["eval_tokens"])
     return {
         "model": kind,
@@ -88,7 +82,7 @@ def train_run(kind: str, variant: str, corpus, block: dict, *, context: int, see
         "steps": total,
         "learning_rate": lr,
         "test_bpc": bpc,
-        "last_train_bpc": float(loss.detach()) / math.log(2),
+        "last_train_bpc": float(loss) / math.log(2),
         "cpu_seconds": time.process_time() - tic,
     }
 

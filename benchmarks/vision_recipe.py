@@ -54,11 +54,12 @@ from torch.nn import functional as F
 
 from dlrepro.data.prepare import prepare_cifar10
 from dlrepro.device import resolve_bf16
-from dlrepro.schedules import warmup_stable_decay
+from dlrepro.schedules import ladder_branches, warmup_stable_decay
 from dlrepro.vision.data import CIFAR10_MEAN, CIFAR10_STD, normalize, random_crop_flip
 from dlrepro.vision.measure import flops_per_image
 from dlrepro.vision.models import build_model, fit_whitening, parameter_count
 from dlrepro.vision.study import model_settings
+from dlrepro.vision.training import make_optimizer
 
 VARIANTS = {
     "cnn": ("base", "zero_init", "whiten", "whiten3x3"),
@@ -119,15 +120,6 @@ def build_variant(kind: str, variant: str, arch: dict, x_train: torch.Tensor, me
     return model
 
 
-def optimizer_for(model: nn.Module, learning_rate: float, weight_decay: float, beta1: float):
-    """AdamW with weight decay on weight matrices and kernels only (the study's `make_optimizer`)."""
-    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    decay = [p for n, p in params if p.ndim >= 2 and n not in ("cls", "pos")]
-    rest = [p for n, p in params if not (p.ndim >= 2 and n not in ("cls", "pos"))]
-    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=learning_rate, betas=(beta1, 0.999))
-
-
 @torch.no_grad()
 def test_accuracy(model, x, y, mean, std, bf16: bool) -> tuple[float, float]:
     """Accuracy on uint8 images `x`, plain and with flip TTA (mean logits of each image and its mirror)."""
@@ -152,10 +144,11 @@ def train_run(kind: str, variant: str, data: dict, block: dict, *, seed: int, bu
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
     model = build_variant(kind, variant, arch, x_train, mean, std)
-    opt = optimizer_for(model, optim["learning_rate"], optim["weight_decay"], train["momentum"])
+    opt = make_optimizer(model, momentum=train["momentum"], **optim)  # the study's: no decay on norms, biases
     batch, bf16 = train["batch_size"], resolve_bf16(block["fast"]["bf16"], "cpu")
     total = max(1, round(train["images"] * budget / batch))
-    warmup, cooldown = round(train["warmup_fraction"] * total), max(1, round(0.2 * total))
+    (branch,) = ladder_branches({budget: total}, train["cooldown_fraction"])
+    warmup, cooldown = round(train["warmup_fraction"] * total), branch.cooldown
     per_pass, perm = len(x_train) // batch, None
     model.train()
     for step in range(total):
